@@ -1,0 +1,105 @@
+"""The Python API: analyse a network and get per-layer rows and totals under a convention."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from . import catalog, conventions, num
+from .errors import UsageError
+from .graph import Layer, Limits, Network, build
+from .spec import Spec
+
+DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+WEIGHT_KINDS = ("conv", "conv_transpose", "fc")
+
+
+@dataclass(frozen=True)
+class Row:
+    layer: Layer
+    params: Any
+    non_trainable: Any
+    macs: Any
+    activations: Any
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: Any
+    trainable_params: Any
+    non_trainable_params: Any
+    buffers: Any
+    macs: Any
+    flops: Any
+    activations: Any
+    param_bytes: Any
+    activation_bytes: Any
+    weight_layers: int
+    rf: Any
+
+
+@dataclass(frozen=True)
+class Analysis:
+    network: Network
+    rows: tuple[Row, ...]
+    totals: Totals
+    convention: str
+    batch: Any
+    dtype: str
+    label: str | None = None   # the preset name when one was chosen (vgg16 is a preset of vgg)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.network.spec.name
+
+
+def load_spec(spec: str | Path | Spec) -> tuple[Spec, str | None]:
+    if isinstance(spec, Spec):
+        return spec, None
+    entry = catalog.resolve(str(spec))
+    return catalog.load_entry(entry), entry.preset
+
+
+def analyze(spec: str | Path | Spec, input: tuple[Any, ...] | None = None, vars: Mapping[str, Any] | None = None,
+            convention: str = "paper", batch: Any = 1, dtype: str = "float32", preset: str | None = None,
+            limits: Limits | None = None, ideal: bool = False) -> Analysis:
+    """Analyse a built-in spec name, a YAML path or a parsed Spec.
+
+    >>> a = analyze("vgg16")
+    >>> a.totals.params, a.totals.macs
+    (138357544, 15470264320)
+    """
+    parsed, named_preset = load_spec(spec)
+    if dtype not in DTYPE_BYTES:
+        raise UsageError(f"unknown dtype `{dtype}`; known: {', '.join(DTYPE_BYTES)}")
+    if isinstance(batch, bool) or (num.is_exact(batch) and (num.is_integer(batch) is not True or batch < 1)):
+        raise UsageError(f"batch must be a whole number ≥ 1, got {batch}")
+    conv = conventions.get(convention)
+    chosen = preset or named_preset
+    net = build(parsed, vars, input, chosen, limits, ideal)
+    return summarize(net, conv, batch, dtype, chosen)
+
+
+def summarize(net: Network, conv: conventions.Convention, batch: Any, dtype: str, label: str | None = None) -> Analysis:
+    rows = []
+    for layer in net.layers:
+        non_trainable = layer.buffers if conv.buffers_are_params else 0
+        rows.append(Row(layer, num.norm(layer.params + non_trainable), non_trainable,
+                        num.norm(conv.macs(layer) * batch), num.norm(layer.activations * batch)))
+    trainable = num.norm(sum((r.layer.params for r in rows), 0))
+    non_trainable = num.norm(sum((r.non_trainable for r in rows), 0))
+    buffers = num.norm(sum((r.layer.buffers for r in rows), 0))
+    macs = num.norm(sum((r.macs for r in rows), 0))
+    activations = num.norm(sum((r.activations for r in rows), 0))
+    width = DTYPE_BYTES[dtype]
+    rf = net.rf.size[0] if _equal(net.rf.size[0], net.rf.size[1]) else list(net.rf.size)
+    totals = Totals(
+        params=num.norm(trainable + non_trainable), trainable_params=trainable, non_trainable_params=non_trainable,
+        buffers=buffers, macs=macs, flops=num.norm(2 * macs), activations=activations,
+        param_bytes=num.norm((trainable + buffers) * width), activation_bytes=num.norm(activations * width),
+        weight_layers=sum(1 for r in rows if r.layer.kind in WEIGHT_KINDS), rf=rf)
+    return Analysis(net, tuple(rows), totals, conv.name, batch, dtype, label)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    return bool(a == b) if num.is_exact(a) and num.is_exact(b) else str(a) == str(b)

@@ -1,0 +1,91 @@
+"""Built-in specs: where they live, their names (`-` and `_` interchangeable), and presets.
+
+A name can also be a path to a YAML file. A spec's `presets` are names too
+(`efficientnet_b3` is the preset b3 of `efficientnet.yaml`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import UsageError, did_you_mean
+from .spec import Spec, load
+
+
+def specs_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "specs", here.parent / "specs"):
+        if candidate.is_dir():
+            return candidate
+    raise UsageError("the built-in specs are missing from this installation")  # pragma: no cover
+
+
+def _key(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    file: Path
+    preset: str | None = None
+
+
+@lru_cache(maxsize=1)
+def entries() -> dict[str, Entry]:
+    """name → entry for every built-in spec and preset, from file names and a cheap preset scan."""
+    out: dict[str, Entry] = {}
+    for path in sorted(specs_dir().glob("*.yaml")):
+        out[_key(path.stem)] = Entry(_key(path.stem), path)
+        for preset in _declared_presets(path):
+            out.setdefault(_key(preset), Entry(_key(preset), path, preset))
+    return out
+
+
+def _declared_presets(path: Path) -> list[str]:
+    """Preset names without parsing the whole spec: the keys indented under a top-level `presets:`."""
+    names, inside, indent = [], False, None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            inside = line.startswith("presets:")
+            indent = None
+            continue
+        if inside:
+            width = len(line) - len(line.lstrip())
+            indent = indent or width
+            if width == indent and ":" in line:
+                names.append(line.strip().split(":", 1)[0])
+    return names
+
+
+def resolve(name: str) -> Entry:
+    path = Path(name)
+    if name.endswith((".yaml", ".yml")) or path.is_file() or "/" in name:
+        if not path.exists():
+            raise UsageError(f"no such file: {name}")
+        return Entry(path.stem, path)
+    found = entries().get(_key(name))
+    if found is None:
+        raise UsageError(f"unknown spec `{name}`{did_you_mean(_key(name), set(entries()))}; "
+                         f"`archcalc list` shows the built-in ones, or give a path to a YAML file")
+    return found
+
+
+@lru_cache(maxsize=64)
+def _load(path: str, display: str) -> Spec:
+    return load(path, display)
+
+
+def load_entry(entry: Entry) -> Spec:
+    try:
+        display = str(entry.file.relative_to(specs_dir().parent))
+    except ValueError:
+        display = str(entry.file)
+    return _load(str(entry.file), display)
+
+
+def builtin_names() -> list[str]:
+    return sorted(entries())

@@ -1,0 +1,317 @@
+"""Expand a spec (blocks, repeats, tables, branches, conditions) into the layer graph.
+
+Every size is an exact number or a sympy expression; the same code answers for a concrete
+input and a symbolic one. Receptive fields follow Araujo et al. (Distill 2019): size
+r' = r + (k_eff − 1)·j, jump j' = j·s, start s' = s + ((k_eff − 1)/2 − p)·j; joins take the
+largest field over their branches.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+from . import num
+from .errors import ShapeError, SpecError, Where, did_you_mean
+from .expr import Expr
+from .ops import REGISTRY, Args, OpResult, Shape
+from .spec import REQUIRED, CallNode, IfNode, JoinNode, Node, OpNode, RepeatNode, SeqNode, Spec
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_layers: int = 100_000
+    max_block_depth: int = 64
+
+
+@dataclass(frozen=True)
+class RF:
+    size: tuple[Any, Any] = (1, 1)
+    jump: tuple[Any, Any] = (1, 1)
+    start: tuple[Any, Any] = (0, 0)  # centre of the first output's field, in input pixels
+
+    def step(self, steps: Any, shape: Shape) -> "RF":
+        if steps is None:
+            return self
+        if steps == "global":
+            if len(shape) != 3:
+                return self
+            sizes = tuple(num.norm(self.size[a] + (shape[1 + a] - 1) * self.jump[a]) for a in range(2))
+            starts = tuple(num.norm(self.start[a] + num.div((shape[1 + a] - 1) * self.jump[a], 2)) for a in range(2))
+            return RF(sizes, self.jump, starts)  # type: ignore[arg-type]
+        size, jump, start = [], [], []
+        for a, (k, s, p) in enumerate(steps):
+            size.append(num.norm(self.size[a] + (k - 1) * self.jump[a]))
+            start.append(num.norm(self.start[a] + (num.div(k - 1, 2) - p) * self.jump[a]))
+            jump.append(num.norm(self.jump[a] * s))
+        return RF(tuple(size), tuple(jump), tuple(start))  # type: ignore[arg-type]
+
+    @staticmethod
+    def merge(fields: list["RF"]) -> "RF":
+        return RF(tuple(_fold(num.vmax, [f.size[a] for f in fields]) for a in range(2)),  # type: ignore[arg-type]
+                  tuple(_fold(num.vmax, [f.jump[a] for f in fields]) for a in range(2)),
+                  tuple(_fold(num.vmin, [f.start[a] for f in fields]) for a in range(2)))
+
+
+def _fold(f: Any, values: list[Any]) -> Any:
+    out = values[0]
+    for v in values[1:]:
+        out = f(out, v)
+    return out
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    op: str                   # registry name (dwconv, conv, ...)
+    kind: str                 # the JSON `op` (every convolution is `conv`)
+    inputs: tuple[str, ...]
+    in_shapes: tuple[Shape, ...]
+    output: Shape
+    params: Any
+    buffers: Any
+    macs: Any
+    activations: Any
+    rf: RF
+    scope: tuple[str, ...]
+    attrs: Mapping[str, Any]
+    counts: Mapping[str, Any]
+    where: Where
+
+
+@dataclass(frozen=True)
+class Network:
+    spec: Spec
+    vars: Mapping[str, Any]
+    input: Shape
+    layers: tuple[Layer, ...]
+    output: Shape
+    output_source: str
+    rf: RF
+
+
+@dataclass
+class Tensor:
+    shape: Shape
+    source: str
+    rf: RF
+
+
+class TensorEnv(Mapping[str, Any]):
+    """Names visible to an expression: vars and params, plus the current tensor's C, H, W."""
+
+    def __init__(self, base: Mapping[str, Any], t: Tensor) -> None:
+        self.base, self.t = base, t
+
+    def _tensor(self) -> dict[str, Any]:
+        shape = self.t.shape
+        out = {"C": shape[0], "in_c": shape[0]}
+        if len(shape) == 3:
+            out.update(H=shape[1], W=shape[2], in_h=shape[1], in_w=shape[2])
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        if key in ("C", "H", "W", "in_c", "in_h", "in_w"):
+            return self._tensor()[key]
+        return self.base[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.base
+        yield from self._tensor()
+
+    def __len__(self) -> int:
+        return len(self.base) + len(self._tensor())
+
+
+@dataclass
+class Scope:
+    prefix: str
+    path: tuple[str, ...]
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def next(self, base: str) -> str:
+        self.counters[base] = self.counters.get(base, 0) + 1
+        return f"{base}{self.counters[base]}"
+
+
+class Builder:
+    def __init__(self, spec: Spec, variables: Mapping[str, Any], limits: Limits, ideal: bool = False) -> None:
+        self.spec, self.vars, self.limits, self.ideal = spec, dict(variables), limits, ideal
+        self.layers: list[Layer] = []
+        self.used: set[str] = {"input"}
+        self.stack: list[str] = []
+
+    def run(self, shape: Shape) -> Network:
+        t = self.seq(self.spec.body, Tensor(shape, "input", RF()), self.vars, Scope("", ()))
+        return Network(self.spec, self.vars, shape, tuple(self.layers), t.shape, t.source, t.rf)
+
+    def seq(self, nodes: tuple[Node, ...], t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
+        for n in nodes:
+            t = self.node(n, t, env, scope)
+        return t
+
+    def node(self, n: Node, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
+        tenv = TensorEnv(env, t)
+        if n.when is not None and not self.condition(n.when, tenv, n.where):
+            return t
+        if isinstance(n, OpNode):
+            return self.op(n, t, tenv, scope)
+        if isinstance(n, CallNode):
+            return self.call(n, t, tenv, scope)
+        if isinstance(n, RepeatNode):
+            return self.repeat(n, t, env, scope)
+        if isinstance(n, JoinNode):
+            return self.join(n, t, env, scope)
+        if isinstance(n, IfNode):
+            return self.seq(n.then if self.condition(n.cond, tenv, n.where) else n.orelse, t, env, scope)
+        if isinstance(n, SeqNode):
+            return self.seq(n.body, t, env, scope)
+        raise AssertionError(n)
+
+    def condition(self, cond: Expr, env: Mapping[str, Any], where: Where) -> bool:
+        v = cond.eval(env, where)
+        if not isinstance(v, bool):
+            raise SpecError(f"a condition must be true or false, `{cond.text}` gives {v!r}", where)
+        return v
+
+    def value(self, raw: Any, env: Mapping[str, Any], where: Where) -> Any:
+        if isinstance(raw, Expr):
+            return raw.eval(env, where, self.ideal)
+        if isinstance(raw, list):
+            return [self.value(x, env, where) for x in raw]
+        return raw
+
+    def unique(self, name: str) -> str:
+        if name in self.used:
+            k = 2
+            while f"{name}_{k}" in self.used:
+                k += 1
+            name = f"{name}_{k}"
+        self.used.add(name)
+        return name
+
+    def add_layer(self, name: str, op: str, inputs: list[Tensor], result: OpResult, scope: Scope,
+                  where: Where, rf: RF) -> Tensor:
+        if len(self.layers) >= self.limits.max_layers:
+            raise SpecError(f"the network expands to more than {self.limits.max_layers} layers "
+                            f"(raise the limit with --max-layers for an honest giant)", where)
+        opdef = REGISTRY[op]
+        layer = Layer(name, op, opdef.kind, tuple(i.source for i in inputs), tuple(i.shape for i in inputs),
+                      result.output, num.norm(result.params), num.norm(result.buffers), num.norm(result.macs),
+                      num.prod(result.output), rf, scope.path, result.attrs, result.counts, where)
+        self.layers.append(layer)
+        return Tensor(result.output, name, rf)
+
+    def op(self, n: OpNode, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
+        name = self.unique(scope.prefix + (n.name or scope.next(n.op)))
+        opdef = REGISTRY[n.op]
+        args = Args(opdef, n.args, env, n.where, self.spec.round, self.ideal)
+        result = self.apply(opdef.handler, [t.shape], args, name, n.op, n.where)
+        return self.add_layer(name, n.op, [t], result, scope, n.where, t.rf.step(result.rf, t.shape))
+
+    def apply(self, handler: Any, shapes: list[Shape], args: Args, name: str, op: str, where: Where) -> OpResult:
+        try:
+            return handler(shapes, args)
+        except ShapeError as e:
+            raise ShapeError(f"layer {name} ({op}): {e.message}", e.where or where) from None
+        except SpecError as e:
+            if e.where is None:
+                raise SpecError(f"layer {name} ({op}): {e.message}", where) from None
+            raise
+
+    def call(self, n: CallNode, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
+        block = self.spec.blocks[n.block]
+        if n.block in self.stack:
+            chain = " → ".join(self.stack[self.stack.index(n.block):] + [n.block])
+            raise SpecError(f"block `{n.block}` calls itself ({chain}); blocks cannot recurse", n.where)
+        if len(self.stack) >= self.limits.max_block_depth:
+            raise SpecError(f"blocks nest deeper than {self.limits.max_block_depth} calls", n.where)
+        params: dict[str, Any] = {}
+        for key, raw in n.args.items():
+            if key not in block.params:
+                raise SpecError(f"block `{n.block}` has no parameter `{key}`{did_you_mean(key, set(block.params))}; "
+                                f"it takes: {', '.join(block.params) or 'nothing'}", n.where)
+            params[key] = self.value(raw, env, n.where)
+        inner = dict(self.vars)
+        for key, default in block.params.items():
+            if key not in params:
+                if default is REQUIRED:
+                    raise SpecError(f"block `{n.block}` needs `{key}`", n.where)
+                params[key] = self.value(default, TensorEnv({**inner, **params}, t), block.where)
+            inner[key] = params[key]
+        name = n.name or scope.next(n.block)
+        child = Scope(scope.prefix + name + ".", scope.path + (name,))
+        self.stack.append(n.block)
+        try:
+            return self.seq(block.body, t, inner, child)
+        finally:
+            self.stack.pop()
+
+    def repeat(self, n: RepeatNode, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
+        count = self.value(n.n, TensorEnv(env, t), n.where)
+        if not num.is_exact(count) or isinstance(count, bool) or num.is_integer(count) is not True or count < 0:
+            raise SpecError(f"repeat count must be a whole number ≥ 0, got {count!r}", n.where)
+        if count > self.limits.max_layers:
+            raise SpecError(f"repeat count {count} exceeds the layer limit {self.limits.max_layers} "
+                            f"(raise it with --max-layers)", n.where)
+        for j in range(int(count)):
+            local = dict(env)
+            local[n.index] = j
+            tenv = TensorEnv(local, t)
+            for key, raw in n.vars.items():
+                local[key] = self.value(raw, tenv, n.where)
+            for key, raw in (n.first if j == 0 else n.rest).items():
+                local[key] = self.value(raw, tenv, n.where)
+            t = self.seq(n.body, t, local, scope)
+        return t
+
+    def join(self, n: JoinNode, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
+        outs = [self.seq(branch, t, env, scope) for branch in n.branches]
+        name = self.unique(scope.prefix + (n.name or scope.next(n.kind)))
+        opdef = REGISTRY[n.kind]
+        args = Args(opdef, {}, TensorEnv(env, t), n.where, self.spec.round, self.ideal)
+        result = self.apply(opdef.handler, [o.shape for o in outs], args, name, n.kind, n.where)
+        return self.add_layer(name, n.kind, outs, result, scope, n.where, RF.merge([o.rf for o in outs]))
+
+
+def resolve_vars(spec: Spec, overrides: Mapping[str, Any], preset: str | None = None) -> dict[str, Any]:
+    """Var values in declaration order: default, then the preset, then --set overrides."""
+    for key in overrides:
+        if key not in spec.vars:
+            raise SpecError(f"`{spec.name}` has no variable `{key}`{did_you_mean(key, set(spec.vars))}; "
+                            f"it has: {', '.join(spec.vars)}", spec.where)
+    chosen = dict(spec.presets.get(preset, {})) if preset else {}
+    values: dict[str, Any] = {}
+    for name, decl in spec.vars.items():
+        if name in overrides:
+            v = overrides[name]
+            if decl.choices and v not in decl.choices:
+                raise SpecError(f"`{name}` must be one of {', '.join(decl.choices)}, got {v!r}", spec.where)
+            if not decl.choices and isinstance(v, str):
+                raise SpecError(f"`{name}` takes a number, got {v!r}", spec.where)
+        else:
+            v = chosen.get(name, decl.default)
+            if isinstance(v, Expr):
+                v = v.eval(values, spec.where)
+        values[name] = v
+    return values
+
+
+def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: tuple[Any, ...] | None = None,
+          preset: str | None = None, limits: Limits | None = None, ideal: bool = False) -> Network:
+    """Expand the spec for these var values and input into a Network of leaf layers."""
+    variables = resolve_vars(spec, overrides or {}, preset)
+    shape = tuple(v.eval(variables, spec.where, ideal) if isinstance(v, Expr) else v for v in spec.input)
+    if input_shape is not None:
+        if len(input_shape) == 1 and len(shape) == 3:
+            shape = (shape[0], input_shape[0], input_shape[0])
+        elif len(input_shape) == 2 and len(shape) == 3:
+            shape = (shape[0],) + tuple(input_shape)
+        elif len(input_shape) == len(shape):
+            shape = tuple(input_shape)
+        else:
+            raise SpecError(f"--input gives {len(input_shape)} sizes but `{spec.name}` takes {len(shape)}", spec.where)
+    for i, v in enumerate(shape):
+        ok = num.is_integer(v)
+        if ok is False or isinstance(v, (bool, str)) or (num.is_exact(v) and v < 1):
+            raise SpecError(f"input size {i} must be a positive whole number, got {num.fmt(v) if not isinstance(v, str) else v!r}", spec.where)
+    return Builder(spec, variables, limits or Limits(), ideal).run(tuple(num.norm(v) for v in shape))

@@ -1,0 +1,132 @@
+"""Exact numbers: Python ints, Fractions, or sympy expressions when a symbol appears.
+
+Every size rule is written once over these values; sympy is imported only when a value is
+already symbolic, so concrete analyses never pay for it.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any, Union
+
+Number = Union[int, Fraction, Any]  # Any: a sympy expression
+
+MAX_INT_BITS = 4096  # integers above 2**4096 are rejected as hostile
+
+
+def is_exact(x: object) -> bool:
+    return isinstance(x, (int, Fraction)) and not isinstance(x, bool)
+
+
+def is_symbolic(x: object) -> bool:
+    return not isinstance(x, (int, Fraction, bool, str))
+
+
+def norm(x: Number) -> Number:
+    """Fractions with denominator 1 become ints; sympy integers become ints."""
+    if isinstance(x, Fraction):
+        return x.numerator if x.denominator == 1 else x
+    if isinstance(x, int):
+        return x
+    if getattr(x, "is_Integer", False):
+        return int(x)
+    if getattr(x, "is_Rational", False):
+        return Fraction(int(x.p), int(x.q))
+    return x
+
+
+def div(a: Number, b: Number) -> Number:
+    """True division, exact."""
+    if is_exact(a) and is_exact(b):
+        return norm(Fraction(a) / Fraction(b))
+    return norm(_sym(a) / _sym(b))
+
+
+def floor(x: Number) -> Number:
+    if is_exact(x):
+        return math.floor(x)
+    import sympy
+
+    return norm(sympy.floor(x))
+
+
+def ceil(x: Number) -> Number:
+    if is_exact(x):
+        return math.ceil(x)
+    import sympy
+
+    return norm(sympy.ceil(x))
+
+
+def trunc(x: Number) -> Number:
+    if is_exact(x):
+        return math.trunc(x)
+    import sympy
+
+    return norm(sympy.sign(x) * sympy.floor(sympy.Abs(x)))
+
+
+def is_integer(x: Number) -> bool | None:
+    """True/False when decidable, None for a symbolic value whose integrality is unknown."""
+    if isinstance(x, int):
+        return True
+    if isinstance(x, Fraction):
+        return x.denominator == 1
+    return getattr(x, "is_integer", None)
+
+
+def is_positive(x: Number) -> bool | None:
+    if is_exact(x):
+        return x > 0
+    return getattr(x, "is_positive", None)
+
+
+def vmax(a: Number, b: Number) -> Number:
+    if is_exact(a) and is_exact(b):
+        return max(a, b)
+    import sympy
+
+    return norm(sympy.Max(_sym(a), _sym(b)))
+
+
+def vmin(a: Number, b: Number) -> Number:
+    if is_exact(a) and is_exact(b):
+        return min(a, b)
+    import sympy
+
+    return norm(sympy.Min(_sym(a), _sym(b)))
+
+
+def prod(values: "list[Number] | tuple[Number, ...]") -> Number:
+    out: Number = 1
+    for v in values:
+        out = out * v
+    return norm(out) if not is_exact(out) else out
+
+
+def _sym(x: Number) -> Any:
+    import sympy
+
+    if isinstance(x, Fraction):
+        return sympy.Rational(x.numerator, x.denominator)
+    if isinstance(x, int):
+        return sympy.Integer(x)
+    return x
+
+
+def to_sympy(x: Number) -> Any:
+    return _sym(x)
+
+
+def fmt(x: Number) -> str:
+    """A number as a person writes it: 7/3 → '7/3', sympy via str()."""
+    if isinstance(x, Fraction):
+        return f"{x.numerator}/{x.denominator}"
+    return str(x)
+
+
+def approx(x: Number, digits: int = 4) -> str:
+    """7/3 → '2.333'; exact ints unchanged."""
+    if isinstance(x, Fraction):
+        return f"{float(x):.{digits}g}"
+    return str(x)

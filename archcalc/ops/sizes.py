@@ -1,0 +1,66 @@
+"""Output-size arithmetic (Dumoulin & Visin, "A guide to convolution arithmetic", relations 1-15)."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import num
+from ..errors import ShapeError
+
+
+def effective_kernel(k: Any, d: Any) -> Any:
+    """A dilated kernel spans d·(k−1)+1 inputs."""
+    return d * (k - 1) + 1
+
+
+def same_padding(n: Any, k_eff: Any, s: Any) -> tuple[Any, Any]:
+    """TensorFlow's 'same': output ceil(n/s); total padding max((out−1)·s + k_eff − n, 0), the
+    extra pixel going after."""
+    out = num.ceil(num.div(n, s))
+    total = num.vmax((out - 1) * s + k_eff - n, 0)
+    before = total // 2 if num.is_exact(total) else num.floor(num.div(total, 2))
+    return before, num.norm(total - before)
+
+
+def _formula(n: Any, before: Any, after: Any, k_eff: Any, s: Any) -> str:
+    pad = f"2·{num.fmt(before)}" if num.fmt(before) == num.fmt(after) else f"{num.fmt(before)} + {num.fmt(after)}"
+    return f"({num.fmt(n)} + {pad} − {num.fmt(k_eff)})/{num.fmt(s)} + 1"
+
+
+def conv_out(n: Any, k_eff: Any, s: Any, before: Any, after: Any, mode: str, axis: str,
+             ceil_mode: bool = False) -> Any:
+    """floor((N + 2P − F)/S) + 1, with `mode` exact (non-integer is an error), floor or ceil.
+
+    ceil_mode (PyTorch pooling): ceil, but the last window must start inside the input or the
+    left padding: if (out − 1)·S ≥ N + P_before, drop it.
+    """
+    q = num.div(n + before + after - k_eff, s)
+    if ceil_mode:
+        out = num.ceil(q) + 1
+        if num.is_exact(out) and (out - 1) * s >= n + before:
+            out -= 1
+    elif mode == "floor":
+        out = num.floor(q) + 1
+    elif mode == "ceil":
+        out = num.ceil(q) + 1
+    else:
+        if num.is_integer(q) is False:
+            value = num.norm(q + 1)
+            raise ShapeError(
+                f"output {axis} {_formula(n, before, after, k_eff, s)} = {num.fmt(value)} ≈ {num.approx(value)} "
+                f"is not an integer; change padding or stride, or say `round: floor` (PyTorch, Keras 'valid') "
+                f"or `round: ceil` explicitly")
+        out = num.norm(q + 1)
+    positive = num.is_positive(out)
+    if positive is False:
+        raise ShapeError(f"output {axis} {_formula(n, before, after, k_eff, s)} = {num.fmt(out)} is not positive: "
+                         f"the kernel ({num.fmt(k_eff)}) is larger than the padded input")
+    return out
+
+
+def transposed_out(n: Any, k: Any, s: Any, p: Any, d: Any, output_padding: Any) -> Any:
+    """(N − 1)·S − 2P + d·(K − 1) + output_padding + 1 (conv_arithmetic relation 14, PyTorch)."""
+    out = num.norm((n - 1) * s - 2 * p + d * (k - 1) + output_padding + 1)
+    if num.is_positive(out) is False:
+        raise ShapeError(f"transposed output ({num.fmt(n)} − 1)·{num.fmt(s)} − 2·{num.fmt(p)} + "
+                         f"{num.fmt(d)}·({num.fmt(k)} − 1) + {num.fmt(output_padding)} + 1 = {num.fmt(out)} is not positive")
+    return out

@@ -1,0 +1,258 @@
+"""Every output format lives here: rich tables, JSON, CSV and Markdown. The core never formats."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from fractions import Fraction
+from typing import Any, Iterable
+
+from . import num
+from .analysis import Analysis, Row
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+def plain(x: Any) -> Any:
+    """A JSON-safe value: ints stay ints, fractions and symbolic sizes become strings."""
+    if isinstance(x, bool) or x is None or isinstance(x, (int, str)):
+        return x
+    if isinstance(x, Fraction):
+        return num.fmt(x)
+    if isinstance(x, (list, tuple)):
+        return [plain(v) for v in x]
+    if isinstance(x, dict):
+        return {str(k): plain(v) for k, v in x.items()}
+    return str(x)
+
+
+def human(x: Any, unit: str = "") -> str:
+    """138357544 → '138.36M'; symbolic values print as expressions."""
+    if isinstance(x, Fraction):
+        x = float(x)
+    if not isinstance(x, (int, float)):
+        return str(x)
+    for factor, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(x) >= factor:
+            return f"{x / factor:.2f}{suffix}{unit}"
+    return f"{x:g}{unit}" if isinstance(x, float) else f"{x}{unit}"
+
+
+def grouped(x: Any) -> str:
+    return f"{x:,}" if isinstance(x, int) and not isinstance(x, bool) else num.fmt(x)
+
+
+def shape_str(shape: Iterable[Any]) -> str:
+    return "×".join(num.fmt(v) for v in shape)
+
+
+def rf_value(row: Row) -> Any:
+    size = row.layer.rf.size
+    return size[0] if str(size[0]) == str(size[1]) else list(size)
+
+
+def rf_str(row: Row) -> str:
+    v = rf_value(row)
+    return "×".join(num.fmt(x) for x in v) if isinstance(v, list) else num.fmt(v)
+
+
+def branch_inputs(a: Analysis) -> list[str]:
+    """For each row, the inputs worth showing: any that are not simply the previous layer."""
+    out, previous = [], "input"
+    for row in a.rows:
+        inputs = row.layer.inputs
+        out.append("" if inputs == (previous,) else ", ".join(inputs))
+        previous = row.layer.name
+    return out
+
+
+# ---------------------------------------------------------------- JSON
+def summary_json(a: Analysis) -> dict[str, Any]:
+    t = a.totals
+    return {
+        "name": a.name,
+        "description": a.network.spec.description,
+        "input": plain(list(a.network.input)),
+        "output": plain(list(a.network.output)),
+        "batch": plain(a.batch),
+        "dtype": a.dtype,
+        "convention": a.convention,
+        "vars": plain(dict(a.network.vars)),
+        "layers": [
+            {"name": r.layer.name, "op": r.layer.kind, "inputs": list(r.layer.inputs),
+             "output": plain(list(r.layer.output)), "params": plain(r.params),
+             "non_trainable_params": plain(r.non_trainable), "buffers": plain(r.layer.buffers),
+             "macs": plain(r.macs), "activations": plain(r.activations), "rf": plain(rf_value(r))}
+            for r in a.rows],
+        "totals": {
+            "params": plain(t.params), "trainable_params": plain(t.trainable_params),
+            "non_trainable_params": plain(t.non_trainable_params), "buffers": plain(t.buffers),
+            "macs": plain(t.macs), "flops": plain(t.flops), "activations": plain(t.activations),
+            "param_bytes": plain(t.param_bytes), "activation_bytes": plain(t.activation_bytes),
+            "weight_layers": t.weight_layers, "rf": plain(t.rf)},
+    }
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------- rows for text formats
+COLUMNS = ("layer", "op", "inputs", "output", "params", "macs", "activations", "rf")
+
+
+def summary_records(a: Analysis, exact: bool) -> list[dict[str, str]]:
+    fmt = grouped if exact else human
+    records = []
+    for row, inputs in zip(a.rows, branch_inputs(a)):
+        records.append({
+            "layer": row.layer.name, "op": row.layer.op, "inputs": inputs if not exact else ";".join(row.layer.inputs),
+            "output": shape_str(row.layer.output),
+            "params": fmt(row.params) if row.params != 0 or exact else "",
+            "macs": fmt(row.macs) if row.macs != 0 or exact else "",
+            "activations": fmt(row.activations), "rf": rf_str(row)})
+    return records
+
+
+def summary_csv(a: Analysis) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(summary_records(a, exact=True))
+    return out.getvalue()
+
+
+def totals_lines(a: Analysis) -> list[tuple[str, str]]:
+    t = a.totals
+    batch = f" (batch {a.batch})" if a.batch != 1 else ""
+    lines = [
+        ("Params", f"{grouped(t.params)} ({human(t.params)})"),
+        ("Trainable / non-trainable", f"{grouped(t.trainable_params)} / {grouped(t.non_trainable_params)}"),
+    ]
+    if t.buffers:
+        lines.append(("Buffers (BN running stats)", grouped(t.buffers)))
+    lines += [
+        (f"MACs{batch}", f"{grouped(t.macs)} ({human(t.macs)})"),
+        (f"FLOPs = 2·MACs{batch}", human(t.flops)),
+        (f"Activations{batch}", f"{grouped(t.activations)} elements, {human(t.activation_bytes, 'B')} as {a.dtype}"),
+        ("Parameter memory", f"{human(t.param_bytes, 'B')} as {a.dtype}"),
+        ("Weight layers / receptive field", f"{t.weight_layers} / {num.fmt(t.rf) if not isinstance(t.rf, list) else shape_str(t.rf)}"),
+    ]
+    return lines
+
+
+def summary_markdown(a: Analysis) -> str:
+    records = summary_records(a, exact=True)
+    show_inputs = any(branch_inputs(a))
+    cols = [c for c in COLUMNS if c != "inputs" or show_inputs]
+    out = [f"## {a.name}", "", f"Input {shape_str(a.network.input)}, convention {a.convention}.", "",
+           "| " + " | ".join(cols) + " |", "|" + "|".join("---:" if c in ("params", "macs", "activations", "rf") else "---" for c in cols) + "|"]
+    for r in records:
+        out.append("| " + " | ".join(r[c].replace("|", "\\|") for c in cols) + " |")
+    out += ["", "| total | |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in totals_lines(a)]
+    return "\n".join(out) + "\n"
+
+
+def summary_table(a: Analysis, console: Any) -> None:
+    from rich.table import Table
+
+    spec = a.network.spec
+    title = f"{a.name} — {spec.description}" if spec.description else a.name
+    table = Table(title=title, title_justify="left", caption=f"input {shape_str(a.network.input)} · "
+                  f"convention {a.convention} · batch {a.batch} · {a.dtype}", caption_justify="left",
+                  show_footer=True, header_style="bold", footer_style="bold")
+    show_inputs = any(branch_inputs(a))
+    t = a.totals
+    table.add_column("Layer", footer="Total")
+    table.add_column("Op")
+    if show_inputs:
+        table.add_column("From", style="dim")
+    table.add_column("Output", justify="right")
+    table.add_column("Params", justify="right", footer=human(t.params))
+    table.add_column("MACs", justify="right", footer=human(t.macs))
+    table.add_column("Activations", justify="right", footer=human(t.activations))
+    table.add_column("RF", justify="right")
+    for r in summary_records(a, exact=False):
+        cells = [r["layer"], r["op"]] + ([r["inputs"]] if show_inputs else []) + \
+                [r["output"], r["params"], r["macs"], r["activations"], r["rf"]]
+        table.add_row(*cells)
+    console.print(table)
+    width = max(len(k) for k, _ in totals_lines(a))
+    for key, value in totals_lines(a):
+        console.print(f"  {key.ljust(width)}  {value}", highlight=False)
+
+
+# ---------------------------------------------------------------- compare
+def compare_records(analyses: list[Analysis], labels: list[str]) -> list[dict[str, Any]]:
+    base = analyses[0].totals
+    out = []
+    for label, a in zip(labels, analyses):
+        t = a.totals
+        out.append({"name": label, "params": t.params, "macs": t.macs, "activations": t.activations,
+                    "activation_bytes": t.activation_bytes, "weight_layers": t.weight_layers, "rf": t.rf,
+                    "params_ratio": _ratio(t.params, base.params), "macs_ratio": _ratio(t.macs, base.macs)})
+    return out
+
+
+def _ratio(a: Any, b: Any) -> Any:
+    if b == 0:
+        return None
+    return num.div(a, b)
+
+
+def _ratio_str(r: Any) -> str:
+    if r is None:
+        return "–"
+    if isinstance(r, (int, Fraction)):
+        return f"{float(r):.2f}×"
+    return str(r)
+
+
+def compare_json(records: list[dict[str, Any]], convention: str) -> dict[str, Any]:
+    rows = []
+    for r in records:
+        rows.append({k: (plain(v) if not k.endswith("ratio") else (None if v is None else float(v) if num.is_exact(v) else str(v)))
+                     for k, v in r.items()})
+    return {"convention": convention, "networks": rows}
+
+
+def compare_text_rows(records: list[dict[str, Any]], exact: bool) -> list[list[str]]:
+    fmt = grouped if exact else human
+    return [[r["name"], fmt(r["params"]), _ratio_str(r["params_ratio"]), fmt(r["macs"]), _ratio_str(r["macs_ratio"]),
+             fmt(r["activations"]), str(r["weight_layers"]),
+             num.fmt(r["rf"]) if not isinstance(r["rf"], list) else shape_str(r["rf"])] for r in records]
+
+
+COMPARE_COLUMNS = ("network", "params", "params ×", "MACs", "MACs ×", "activations", "depth", "RF")
+
+
+def compare_render(records: list[dict[str, Any]], fmt: str, convention: str, console: Any) -> str | None:
+    if fmt == "json":
+        return dumps(compare_json(records, convention))
+    if fmt == "csv":
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["network", "params", "params_ratio", "macs", "macs_ratio", "activations", "weight_layers", "rf"])
+        for r in records:
+            w.writerow([r["name"], plain(r["params"]), _csv_ratio(r["params_ratio"]), plain(r["macs"]),
+                        _csv_ratio(r["macs_ratio"]), plain(r["activations"]), r["weight_layers"], plain(r["rf"])])
+        return out.getvalue()
+    rows = compare_text_rows(records, exact=fmt == "markdown")
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(COMPARE_COLUMNS) + " |", "|---|" + "---:|" * (len(COMPARE_COLUMNS) - 1)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines) + "\n"
+    from rich.table import Table
+
+    table = Table(title=f"comparison · convention {convention} · ratios against {records[0]['name']}",
+                  title_justify="left", header_style="bold")
+    for i, col in enumerate(COMPARE_COLUMNS):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    return None
+
+
+def _csv_ratio(r: Any) -> str:
+    return "" if r is None else (f"{float(r):.6g}" if num.is_exact(r) else str(r))

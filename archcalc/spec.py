@@ -1,0 +1,412 @@
+"""YAML spec → validated, frozen spec objects. Every error carries the file, line and YAML path.
+
+A body is a list of items. An item is an op (`relu`, `{conv: {c: 64, k: 3}}`), a block call
+(`{convs: {c: 64, n: 2}}`), or a construct: `repeat`, `table`, `seq`, `if`, and the joins
+`concat`, `add`, `mul` (a list of branches; an empty branch is the identity). Any item may carry
+`name:` and `when:` beside its head key.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import SpecError, Where, did_you_mean
+from .expr import Expr, compile_expr
+from .ops import REGISTRY
+from .yamlio import Document, load_text
+
+FORMAT_VERSION = 1
+JOINS = ("concat", "add", "mul")
+CONSTRUCTS = ("repeat", "table", "seq", "if") + JOINS
+TOP_KEYS = ("archcalc", "name", "description", "source", "vars", "presets", "input", "blocks", "body",
+            "round", "include", "metadata")
+IMPL_CHOICES = ("paper", "torchvision")
+MAX_NESTING = 64
+RESERVED = {"C", "H", "W", "in_c", "in_h", "in_w", "i", "True", "False", "None"}
+
+Raw = Any  # int | Fraction | bool | str | Expr | list | None
+
+
+@dataclass(frozen=True)
+class Node:
+    where: Where
+    name: str | None
+    when: Expr | None
+
+
+@dataclass(frozen=True)
+class OpNode(Node):
+    op: str
+    args: Mapping[str, Raw]
+
+
+@dataclass(frozen=True)
+class CallNode(Node):
+    block: str
+    args: Mapping[str, Raw]
+
+
+@dataclass(frozen=True)
+class RepeatNode(Node):
+    n: Raw
+    body: tuple[Node, ...]
+    vars: Mapping[str, Raw]
+    first: Mapping[str, Raw]
+    rest: Mapping[str, Raw]
+    index: str
+
+
+@dataclass(frozen=True)
+class SeqNode(Node):
+    body: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class IfNode(Node):
+    cond: Expr
+    then: tuple[Node, ...]
+    orelse: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class JoinNode(Node):
+    kind: str
+    branches: tuple[tuple[Node, ...], ...]
+
+
+@dataclass(frozen=True)
+class VarDecl:
+    name: str
+    default: Raw
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class BlockDef:
+    name: str
+    params: Mapping[str, Raw]       # name -> default (REQUIRED when none)
+    body: tuple[Node, ...]
+    where: Where
+
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    description: str
+    source: str
+    file: str
+    vars: Mapping[str, VarDecl]
+    presets: Mapping[str, Mapping[str, Raw]]
+    input: tuple[Raw, ...]
+    blocks: Mapping[str, BlockDef]
+    body: tuple[Node, ...]
+    round: str
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    where: Where = field(default_factory=Where)
+
+
+class _Parser:
+    def __init__(self, doc: Document, block_names: set[str]) -> None:
+        self.doc = doc
+        self.block_names = block_names
+
+    def at(self, path: tuple[Any, ...]) -> Where:
+        return self.doc.where(path)
+
+    def fail(self, path: tuple[Any, ...], message: str) -> SpecError:
+        return SpecError(message, self.at(path))
+
+    def raw(self, value: Any, path: tuple[Any, ...], text_ok: bool = False) -> Raw:
+        """A value as written: numbers stay, strings become expressions, lists recurse."""
+        if isinstance(value, str):
+            if text_ok and value.isidentifier() and value in ("same", "valid", "exact", "floor", "ceil"):
+                return value
+            return compile_expr(value, self.at(path))
+        if isinstance(value, list):
+            return [self.raw(v, path + (i,), text_ok) for i, v in enumerate(value)]
+        if value is None or isinstance(value, (bool, int, Fraction)):
+            return value
+        raise self.fail(path, f"expected a number, an expression or a list, got a {type(value).__name__}")
+
+    def mapping(self, value: Any, path: tuple[Any, ...], what: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(path, f"expected a mapping for {what}, got {_kind(value)}")
+        return value
+
+    def var_map(self, value: Any, path: tuple[Any, ...], what: str) -> dict[str, Raw]:
+        out = {}
+        for k, v in self.mapping(value, path, what).items():
+            _check_identifier(k, self.at(path + (k,)))
+            out[k] = self.raw(v, path + (k,), text_ok=True)
+        return out
+
+    def body(self, value: Any, path: tuple[Any, ...], depth: int) -> tuple[Node, ...]:
+        if depth > MAX_NESTING:
+            raise self.fail(path, f"nesting is deeper than {MAX_NESTING} levels")
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            value = [value]
+            return (self.item(value[0], path, depth),)
+        return tuple(self.item(v, path + (i,), depth) for i, v in enumerate(value))
+
+    def item(self, value: Any, path: tuple[Any, ...], depth: int) -> Node:
+        if isinstance(value, str):
+            return self.head(value, None, {}, path, depth)
+        if not isinstance(value, dict) or not value:
+            raise self.fail(path, f"expected an op, a block or a construct, got {_kind(value)}")
+        value = dict(value)
+        if "if" in value:
+            return self.if_node(value, path, depth)
+        meta = {k: value.pop(k) for k in ("name", "when") if k in value}
+        if len(value) != 1:
+            keys = ", ".join(map(str, value))
+            raise self.fail(path, f"an item has one op or block key (plus `name`, `when`), got: {keys}")
+        (head, args), = value.items()
+        return self.head(str(head), args, meta, path, depth)
+
+    def meta(self, meta: dict[str, Any], path: tuple[Any, ...]) -> tuple[str | None, Expr | None]:
+        name = meta.get("name")
+        if name is not None and (not isinstance(name, str) or not name or any(c.isspace() for c in name)):
+            raise self.fail(path + ("name",), f"expected a layer name without spaces, got {name!r}")
+        when = meta.get("when")
+        if when is None:
+            return name, None
+        if isinstance(when, bool):
+            return name, compile_expr(str(when))
+        if not isinstance(when, str):
+            raise self.fail(path + ("when",), f"expected a condition, got {_kind(when)}")
+        return name, compile_expr(when, self.at(path + ("when",)))
+
+    def head(self, head: str, args: Any, meta: dict[str, Any], path: tuple[Any, ...], depth: int) -> Node:
+        name, when = self.meta(meta, path)
+        where, hpath = self.at(path), path + (head,)
+        if head in JOINS:
+            if not isinstance(args, list) or len(args) < 2 and head != "mul":
+                raise self.fail(hpath, f"`{head}` takes a list of at least two branches (each a list of items; [] is the identity)")
+            branches = tuple(self.body(b, hpath + (i,), depth + 1) for i, b in enumerate(args))
+            return JoinNode(where, name, when, head, branches)
+        if head == "seq":
+            return SeqNode(where, name, when, self.body(args, hpath, depth + 1))
+        if head == "repeat":
+            return self.repeat(args, hpath, where, name, when, depth)
+        if head == "table":
+            return self.table(args, hpath, where, name, when, depth)
+        if head in self.block_names:
+            return CallNode(where, name, when, head, self.var_map(args, hpath, f"the arguments of block `{head}`"))
+        op = REGISTRY.get(head)
+        if op is None:
+            known = set(REGISTRY) | self.block_names | set(CONSTRUCTS)
+            raise self.fail(hpath, f"unknown op or block `{head}`{did_you_mean(head, known)}")
+        if op.arity == "many":
+            raise self.fail(hpath, f"`{head}` joins branches: write `{head}: [[...], [...]]`")
+        raw_args = self.mapping(args, hpath, f"the arguments of `{head}`")
+        out: dict[str, Raw] = {}
+        for key, v in raw_args.items():
+            if key not in op.args:
+                allowed = ", ".join(op.args) or "no arguments"
+                raise self.fail(hpath + (key,), f"`{head}` has no argument `{key}`{did_you_mean(str(key), set(op.args))}; "
+                                                 f"it takes: {allowed}")
+            out[key] = self.raw(v, hpath + (key,), text_ok=op.args[key].kind in ("pad", "text"))
+        for key, spec in op.args.items():
+            if spec.required and key not in out:
+                raise self.fail(hpath, f"`{head}` needs `{key}`")
+        return OpNode(where, name, when, head, out)
+
+    def repeat(self, args: Any, path: tuple[Any, ...], where: Where, name: str | None, when: Expr | None,
+               depth: int) -> RepeatNode:
+        a = self.mapping(args, path, "`repeat`")
+        _only(a, ("n", "body", "vars", "first", "rest", "index"), path, self)
+        if "n" not in a or "body" not in a:
+            raise self.fail(path, "`repeat` needs `n` (how many times) and `body` (a list of items)")
+        index = a.get("index", "i")
+        _check_identifier(index, self.at(path + ("index",)), allow_reserved=True)
+        return RepeatNode(where, name, when, self.raw(a["n"], path + ("n",)), self.body(a["body"], path + ("body",), depth + 1),
+                          self.var_map(a.get("vars"), path + ("vars",), "`vars`"),
+                          self.var_map(a.get("first"), path + ("first",), "`first`"),
+                          self.var_map(a.get("rest"), path + ("rest",), "`rest`"), index)
+
+    def table(self, args: Any, path: tuple[Any, ...], where: Where, name: str | None, when: Expr | None,
+              depth: int) -> SeqNode:
+        """A stage table (MobileNetV2's t, c, n, s): each row sets the columns as vars and repeats
+        the body `repeat` times; `first`/`rest` override vars on the first/later repeats."""
+        a = self.mapping(args, path, "`table`")
+        _only(a, ("columns", "rows", "repeat", "body", "first", "rest"), path, self)
+        columns = a.get("columns")
+        if not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns):
+            raise self.fail(path + ("columns",), "expected a list of column names, e.g. [t, c, n, s]")
+        for c in columns:
+            _check_identifier(c, self.at(path + ("columns",)))
+        count = a.get("repeat")
+        if count is not None and count not in columns:
+            raise self.fail(path + ("repeat",), f"`repeat` must name a column ({', '.join(columns)}), got {count!r}")
+        rows = a.get("rows")
+        if not isinstance(rows, list) or not rows:
+            raise self.fail(path + ("rows",), "expected a list of rows")
+        body = self.body(a.get("body"), path + ("body",), depth + 1)
+        first = self.var_map(a.get("first"), path + ("first",), "`first`")
+        rest = self.var_map(a.get("rest"), path + ("rest",), "`rest`")
+        stages = []
+        for r, row in enumerate(rows):
+            rpath = path + ("rows", r)
+            if not isinstance(row, list) or len(row) != len(columns):
+                raise self.fail(rpath, f"expected a row of {len(columns)} values ({', '.join(columns)}), got {_kind(row)}")
+            values = {c: self.raw(v, rpath + (j,), text_ok=True) for j, (c, v) in enumerate(zip(columns, row))}
+            n = values[count] if count else 1
+            stages.append(RepeatNode(self.at(rpath), None, None, n, body, values, first, rest, "i"))
+        return SeqNode(where, name, when, tuple(stages))
+
+    def if_node(self, value: dict[str, Any], path: tuple[Any, ...], depth: int) -> IfNode:
+        _only(value, ("if", "then", "else", "name"), path, self)
+        cond = value["if"]
+        if not isinstance(cond, (str, bool)):
+            raise self.fail(path + ("if",), f"expected a condition, got {_kind(cond)}")
+        expr = compile_expr(cond if isinstance(cond, str) else str(cond), self.at(path + ("if",)))
+        return IfNode(self.at(path), value.get("name"), None, expr,
+                      self.body(value.get("then"), path + ("then",), depth + 1),
+                      self.body(value.get("else"), path + ("else",), depth + 1))
+
+
+def _only(a: Mapping[str, Any], allowed: tuple[str, ...], path: tuple[Any, ...], p: _Parser) -> None:
+    for key in a:
+        if key not in allowed:
+            raise p.fail(path + (key,), f"unknown key `{key}`{did_you_mean(str(key), set(allowed))}; expected: {', '.join(allowed)}")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing"
+    return f"`{value}`"
+
+
+def _check_identifier(name: Any, where: Where, allow_reserved: bool = False) -> None:
+    if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+        raise SpecError(f"expected a name (letters, digits, _), got {name!r}", where)
+    if not allow_reserved and name in RESERVED:
+        raise SpecError(f"`{name}` is reserved (it names the current tensor or a constant)", where)
+
+
+def parse(doc: Document) -> Spec:
+    data = doc.data
+    p = _Parser(doc, set())
+    if not isinstance(data, dict):
+        raise p.fail((), f"expected a mapping with `name`, `input` and `body` at the top, got {_kind(data)}")
+    _only(data, TOP_KEYS, (), p)
+    version = data.get("archcalc", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise p.fail(("archcalc",), f"this file is format {version!r}; archcalc reads format {FORMAT_VERSION}")
+    name = data.get("name") or Path(doc.file).stem
+    if not isinstance(name, str):
+        raise p.fail(("name",), "expected a name")
+    for key in ("description", "source"):
+        if not isinstance(data.get(key, ""), str):
+            raise p.fail((key,), "expected text")
+    if "body" not in data:
+        raise p.fail((), "a spec needs `body`: the list of layers")
+    if "input" not in data:
+        raise p.fail((), "a spec needs `input`: [C, H, W] or [F]")
+    rnd = data.get("round", "exact")
+    if rnd not in ("exact", "floor", "ceil"):
+        raise p.fail(("round",), f"expected exact, floor or ceil, got {rnd!r}")
+
+    blocks_raw = p.mapping(data.get("blocks"), ("blocks",), "`blocks`")
+    for bname in blocks_raw:
+        _check_identifier(bname, p.at(("blocks", bname)))
+        if bname in REGISTRY or bname in CONSTRUCTS:
+            raise p.fail(("blocks", bname), f"block `{bname}` has the name of a built-in op; choose another name")
+    p.block_names = set(blocks_raw)
+    blocks = {b: _block(p, b, v) for b, v in blocks_raw.items()}
+
+    vars_: dict[str, VarDecl] = {}
+    for vname, v in p.mapping(data.get("vars"), ("vars",), "`vars`").items():
+        vars_[vname] = _var(p, vname, v)
+    if "impl" not in vars_:
+        vars_["impl"] = VarDecl("impl", "paper", IMPL_CHOICES, "reference implementation")
+    presets = {}
+    for pname, pv in p.mapping(data.get("presets"), ("presets",), "`presets`").items():
+        values = p.var_map(pv, ("presets", pname), f"preset `{pname}`")
+        for k in values:
+            if k not in vars_:
+                raise p.fail(("presets", pname, k), f"preset sets `{k}`, which is not in `vars`{did_you_mean(k, set(vars_))}")
+        presets[str(pname)] = values
+
+    raw_input = data["input"]
+    if isinstance(raw_input, (int, str)):
+        raw_input = [raw_input]
+    if not isinstance(raw_input, list) or len(raw_input) not in (1, 3):
+        raise p.fail(("input",), f"expected [C, H, W] or [F], got {_kind(raw_input)}")
+    shape = tuple(p.raw(v, ("input", i)) for i, v in enumerate(raw_input))
+    metadata = p.mapping(data.get("metadata"), ("metadata",), "`metadata`")
+    return Spec(name=name, description=data.get("description", ""), source=data.get("source", ""), file=doc.file,
+                vars=vars_, presets=presets, input=shape, blocks=blocks,
+                body=p.body(data["body"], ("body",), 0), round=rnd, metadata=metadata, where=p.at(()))
+
+
+def _var(p: _Parser, name: Any, v: Any) -> VarDecl:
+    path = ("vars", name)
+    _check_identifier(name, p.at(path))
+    if isinstance(v, dict):
+        _only(v, ("default", "choices", "doc"), path, p)
+        choices = v.get("choices") or []
+        if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+            raise p.fail(path + ("choices",), "expected a list of names")
+        default = v.get("default")
+        if choices and default not in choices:
+            raise p.fail(path + ("default",), f"default {default!r} is not one of {', '.join(choices)}")
+        if not choices:
+            default = p.raw(default, path + ("default",))
+        return VarDecl(name, default, tuple(choices), str(v.get("doc", "")))
+    return VarDecl(name, p.raw(v, path))
+
+
+def _block(p: _Parser, name: str, v: Any) -> BlockDef:
+    path = ("blocks", name)
+    v = p.mapping(v, path, f"block `{name}`")
+    _only(v, ("params", "body", "doc"), path, p)
+    params_raw = v.get("params") or []
+    params: dict[str, Raw] = {}
+    if isinstance(params_raw, list):
+        for i, q in enumerate(params_raw):
+            _check_identifier(q, p.at(path + ("params", i)))
+            params[q] = REQUIRED
+    elif isinstance(params_raw, dict):
+        for q, d in params_raw.items():
+            _check_identifier(q, p.at(path + ("params", q)))
+            params[q] = REQUIRED if d is None else p.raw(d, path + ("params", q), text_ok=True)
+    else:
+        raise p.fail(path + ("params",), "expected a list of parameter names or a mapping name: default")
+    if "body" not in v:
+        raise p.fail(path, f"block `{name}` needs a `body`")
+    return BlockDef(name, params, p.body(v["body"], path + ("body",), 1), p.at(path))
+
+
+def load(path: str | Path, display: str | None = None) -> Spec:
+    path = Path(path)
+    shown = display or str(path)
+    if path.is_dir():
+        raise SpecError("this is a directory; expected a YAML spec file", Where(shown))
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise SpecError(f"cannot read the file: {e.strerror}", Where(shown)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"this is not UTF-8 text (byte {e.start})", Where(shown)) from None
+    return parse(load_text(text, shown))
+
+
+def loads(text: str, file: str = "<spec>") -> Spec:
+    return parse(load_text(text, file))

@@ -1,0 +1,123 @@
+"""YAML → plain Python values with exact decimals and a line for every path.
+
+Floats are read exactly from their text (1.15 → Fraction(23, 20)). Duplicate keys are errors.
+Aliases are followed but the number of values produced is capped, so alias bombs fail fast.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import yaml
+
+from .errors import SpecError, Where
+
+MAX_FILE_BYTES = 2_000_000
+MAX_VALUES = 50_000
+
+Path = tuple[Any, ...]
+
+try:  # the C loader composes much faster; fall back to the pure-Python one
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+
+def path_str(path: Path) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+class Document:
+    """A loaded YAML document: its data and where each value stands."""
+
+    def __init__(self, data: Any, lines: dict[Path, int], file: str) -> None:
+        self.data = data
+        self.lines = lines
+        self.file = file
+
+    def where(self, path: Path) -> Where:
+        probe = tuple(path)
+        while probe and probe not in self.lines:
+            probe = probe[:-1]
+        return Where(self.file, self.lines.get(probe), path_str(path))
+
+
+def load_text(text: str, file: str) -> Document:
+    if len(text) > MAX_FILE_BYTES:
+        raise SpecError(f"file is too large ({len(text)} bytes, limit {MAX_FILE_BYTES})", Where(file))
+    if "\x00" in text:
+        raise SpecError("this is not a text file (it contains NUL bytes)", Where(file))
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        problem = " ".join(x for x in (e.context, e.problem) if x)
+        raise SpecError(f"malformed YAML: {problem}", Where(file, line)) from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"malformed YAML: {e}", Where(file)) from None
+    except RecursionError:
+        raise SpecError("malformed YAML: nesting is too deep", Where(file)) from None
+    if len(nodes) > 1:
+        raise SpecError("expected one YAML document, found several (remove the extra `---`)",
+                        Where(file, nodes[1].start_mark.line + 1))
+    if not nodes or nodes[0] is None:
+        raise SpecError("the file is empty; expected a mapping with `name`, `input` and `body`", Where(file))
+    lines: dict[Path, int] = {}
+    budget = [MAX_VALUES]
+    try:
+        data = _convert(nodes[0], (), lines, file, budget)
+    except RecursionError:
+        raise SpecError("YAML nesting is too deep", Where(file)) from None
+    return Document(data, lines, file)
+
+
+_SCALARS = yaml.SafeLoader("")  # one constructor instance for YAML 1.1 ints and bools
+
+
+def _convert(node: yaml.Node, path: Path, lines: dict[Path, int], file: str, budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise SpecError(f"the document expands to over {MAX_VALUES} values (an alias bomb?)", Where(file))
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise SpecError("YAML merge keys (`<<`) are not supported", Where(file, key_node.start_mark.line + 1, path_str(path)))
+            key = _convert(key_node, path, {}, file, budget)
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                raise SpecError(f"mapping keys must be names, got {key!r}", Where(file, key_node.start_mark.line + 1, path_str(path)))
+            if key in out:
+                raise SpecError(f"duplicate key `{key}`", Where(file, key_node.start_mark.line + 1, path_str(path + (key,))))
+            out[key] = _convert(value_node, path + (key,), lines, file, budget)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(v, path + (i,), lines, file, budget) for i, v in enumerate(node.value)]
+    tag, value = node.tag, node.value
+    where = Where(file, node.start_mark.line + 1, path_str(path))
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:bool":
+        return _SCALARS.construct_yaml_bool(node)
+    if tag == "tag:yaml.org,2002:int":
+        if len(value) > 1300:
+            raise SpecError("integer is too large", where)
+        return _SCALARS.construct_yaml_int(node)
+    if tag == "tag:yaml.org,2002:float":
+        text = value.replace("_", "")
+        if text.lower().lstrip("+-") in (".inf", ".nan"):
+            raise SpecError(f"`{value}` is not a finite number", where)
+        if len(text) > 400:
+            raise SpecError("number is too long", where)
+        try:
+            f = Fraction(text)
+        except ValueError:
+            raise SpecError(f"`{value}` is not a number archcalc can read exactly", where) from None
+        return f.numerator if f.denominator == 1 else f
+    if tag == "tag:yaml.org,2002:str":
+        return value
+    raise SpecError(f"unsupported YAML tag `{tag}`", where)
