@@ -34,7 +34,8 @@ class Totals:
     activations: Any
     param_bytes: Any
     activation_bytes: Any
-    weight_layers: int
+    weight_layers: int       # every conv/fc layer
+    depth: int               # weight layers on the longest path (parallel branches count once)
     rf: Any
 
 
@@ -83,10 +84,10 @@ def analyze(spec: str | Path | Spec, input: tuple[Any, ...] | None = None, vars:
 def summarize(net: Network, conv: conventions.Convention, batch: Any, dtype: str, label: str | None = None) -> Analysis:
     rows = []
     for layer in net.layers:
-        non_trainable = layer.buffers if conv.buffers_are_params else 0
-        rows.append(Row(layer, num.norm(layer.params + non_trainable), non_trainable,
+        non_trainable = num.norm((layer.buffers if conv.buffers_are_params else 0) + (layer.params if layer.frozen else 0))
+        rows.append(Row(layer, num.norm(layer.params + (layer.buffers if conv.buffers_are_params else 0)), non_trainable,
                         num.norm(conv.macs(layer) * batch), num.norm(layer.activations * batch)))
-    trainable = num.norm(sum((r.layer.params for r in rows), 0))
+    trainable = num.norm(sum((r.layer.params for r in rows if not r.layer.frozen), 0))
     non_trainable = num.norm(sum((r.non_trainable for r in rows), 0))
     buffers = num.norm(sum((r.layer.buffers for r in rows), 0))
     macs = num.norm(sum((r.macs for r in rows), 0))
@@ -96,9 +97,17 @@ def summarize(net: Network, conv: conventions.Convention, batch: Any, dtype: str
     totals = Totals(
         params=num.norm(trainable + non_trainable), trainable_params=trainable, non_trainable_params=non_trainable,
         buffers=buffers, macs=macs, flops=num.norm(2 * macs), activations=activations,
-        param_bytes=num.norm((trainable + buffers) * width), activation_bytes=num.norm(activations * width),
-        weight_layers=sum(1 for r in rows if r.layer.kind in WEIGHT_KINDS), rf=rf)
+        param_bytes=num.norm((trainable + non_trainable + (0 if conv.buffers_are_params else buffers)) * width), activation_bytes=num.norm(activations * width),
+        weight_layers=sum(1 for r in rows if r.layer.kind in WEIGHT_KINDS), depth=longest_weight_path(net), rf=rf)
     return Analysis(net, tuple(rows), totals, conv.name, batch, dtype, label)
+
+
+def longest_weight_path(net: Network) -> int:
+    """Depth as the papers count it: weight layers along the longest input→output path."""
+    depth = {"input": 0}
+    for layer in net.layers:
+        depth[layer.name] = max(depth[i] for i in layer.inputs) + (layer.kind in WEIGHT_KINDS)
+    return depth[net.output_source]
 
 
 def _equal(a: Any, b: Any) -> bool:

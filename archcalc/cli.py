@@ -230,6 +230,59 @@ def _own_sets(words: list[str], item: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@cli.command()
+@click.argument("spec")
+@analysis_options
+def scale(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtype: str, convention: str, fmt: str,
+          max_layers: int) -> None:
+    """Sweep spec variables: params and MACs per point beside the paper's rule.
+
+    \b
+    Comma-separated --set values are swept (their product):
+      archcalc scale mobilenet_v1 --set alpha=1,0.75,0.5,0.25
+      archcalc scale mobilenet_v1 --set alpha=1,0.5 --set rho=1,6/7,5/7,4/7
+      archcalc scale efficientnet --set phi=0,1,2,3,4,5,6,7
+    """
+    from . import report, sweep
+    from .graph import Limits
+
+    values = parse_sets(sets, allow_lists=True)
+    grid = {k: v for k, v in values.items() if len(v) > 1}
+    fixed = {k: v[0] for k, v in values.items() if len(v) == 1}
+    if not grid:
+        raise UsageError("scale needs a --set with several comma-separated values, e.g. --set alpha=1,0.75,0.5")
+    points = sweep.sweep(spec, grid, fixed=fixed, input=parse_input(input_), convention=convention,
+                         batch=parse_batch(batch), dtype=dtype, limits=Limits(max_layers=max_layers))
+    emit(report.scale_render(points, fmt, console()))
+
+
+@cli.command()
+@click.argument("spec")
+@click.option("--symbols", required=True, metavar="H,alpha,...",
+              help="Symbols to keep: H, W (input size), C (input channels), B (batch), or spec variables.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Fix other variables.")
+@click.option("--ideal", is_flag=True, help="Ignore channel rounding, as papers do (polynomials in α).")
+@click.option("--ratio-to", metavar="SPEC", help="Also print MACs divided by another spec's MACs.")
+@click.option("--format", "fmt", type=click.Choice(["text", "latex", "json"]), default="text", show_default=True)
+def formula(spec: str, symbols: str, sets: tuple[str, ...], ideal: bool, ratio_to: str | None, fmt: str) -> None:
+    """Closed forms of output size, params, MACs and activations.
+
+    \b
+    Examples:
+      archcalc formula vgg16 --symbols H
+      archcalc formula mobilenet_v1 --symbols alpha,rho --ideal
+      archcalc formula efficientnet --symbols phi --ideal
+    """
+    from . import formula as formula_mod, report
+
+    names = [s.strip() for s in symbols.split(",") if s.strip()]
+    for n in names:
+        if not SYMBOL.match(n):
+            raise UsageError(f"--symbols: {n!r} is not a symbol name")
+    result = formula_mod.closed_forms(spec, names, ideal, parse_sets(sets), ratio_to)
+    emit(report.formula_render(result, fmt))
+
+
 @cli.command("conv")
 @click.option("--n", "n", required=True, help="Input size N (height = width).")
 @click.option("--f", "f", required=True, help="Kernel size F.")

@@ -112,11 +112,12 @@ _CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
 def make_divisible(v: Any, divisor: Any = 8, min_value: Any = None, round_limit: Any = Fraction(9, 10)) -> Any:
     """timm `make_divisible` / torchvision `_make_divisible`: nearest multiple of divisor, never
     below min_value (default divisor) and never more than 10% below v."""
+    if not all(num.is_exact(x) for x in (v, divisor, round_limit)) or (min_value is not None and not num.is_exact(min_value)):
+        raise ExprError("make_divisible of a symbolic value has no closed form; use ideal mode (formula --ideal), "
+                        "which drops channel rounding")
     min_value = min_value or divisor
-    new_v = num.vmax(min_value, num.trunc(v + num.div(divisor, 2)) // divisor * divisor)
-    if num.is_exact(new_v) and num.is_exact(v):
-        return new_v + divisor if new_v < round_limit * v else new_v
-    return new_v
+    new_v = max(min_value, math.trunc(v + Fraction(divisor, 2)) // divisor * divisor)
+    return new_v + divisor if new_v < round_limit * v else new_v
 
 
 def _round(x: Any, ndigits: Any = None) -> Any:
@@ -137,6 +138,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int, bool]] = {
     "trunc": (num.trunc, 1, 1, True),
     "round": (_round, 1, 2, True),
     "make_divisible": (make_divisible, 1, 4, True),
+    "at_least": (lambda x, m: num.vmax(x, m), 2, 2, True),   # a floor clamp (TF-slim min_depth); ideal mode drops it
     "min": (lambda *a: _fold(num.vmin, a), 1, 64, False),
     "max": (lambda *a: _fold(num.vmax, a), 1, 64, False),
     "abs": (lambda x: abs(x) if num.is_exact(x) else num.norm(abs(x)), 1, 1, False),

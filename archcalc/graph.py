@@ -76,6 +76,7 @@ class Layer:
     attrs: Mapping[str, Any]
     counts: Mapping[str, Any]
     where: Where
+    frozen: bool = False       # params exist but are not trained
 
 
 @dataclass(frozen=True)
@@ -190,14 +191,14 @@ class Builder:
         return name
 
     def add_layer(self, name: str, op: str, inputs: list[Tensor], result: OpResult, scope: Scope,
-                  where: Where, rf: RF) -> Tensor:
+                  where: Where, rf: RF, frozen: bool = False) -> Tensor:
         if len(self.layers) >= self.limits.max_layers:
             raise SpecError(f"the network expands to more than {self.limits.max_layers} layers "
                             f"(raise the limit with --max-layers for an honest giant)", where)
         opdef = REGISTRY[op]
         layer = Layer(name, op, opdef.kind, tuple(i.source for i in inputs), tuple(i.shape for i in inputs),
                       result.output, num.norm(result.params), num.norm(result.buffers), num.norm(result.macs),
-                      num.prod(result.output), rf, scope.path, result.attrs, result.counts, where)
+                      num.prod(result.output), rf, scope.path, result.attrs, result.counts, where, frozen)
         self.layers.append(layer)
         return Tensor(result.output, name, rf)
 
@@ -206,7 +207,7 @@ class Builder:
         opdef = REGISTRY[n.op]
         args = Args(opdef, n.args, env, n.where, self.spec.round, self.ideal)
         result = self.apply(opdef.handler, [t.shape], args, name, n.op, n.where)
-        return self.add_layer(name, n.op, [t], result, scope, n.where, t.rf.step(result.rf, t.shape))
+        return self.add_layer(name, n.op, [t], result, scope, n.where, t.rf.step(result.rf, t.shape), n.frozen)
 
     def apply(self, handler: Any, shapes: list[Shape], args: Args, name: str, op: str, where: Where) -> OpResult:
         try:

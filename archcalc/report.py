@@ -89,7 +89,7 @@ def summary_json(a: Analysis) -> dict[str, Any]:
             "non_trainable_params": plain(t.non_trainable_params), "buffers": plain(t.buffers),
             "macs": plain(t.macs), "flops": plain(t.flops), "activations": plain(t.activations),
             "param_bytes": plain(t.param_bytes), "activation_bytes": plain(t.activation_bytes),
-            "weight_layers": t.weight_layers, "rf": plain(t.rf)},
+            "weight_layers": t.weight_layers, "depth": t.depth, "rf": plain(t.rf)},
     }
 
 
@@ -136,7 +136,8 @@ def totals_lines(a: Analysis) -> list[tuple[str, str]]:
         (f"FLOPs = 2·MACs{batch}", human(t.flops)),
         (f"Activations{batch}", f"{grouped(t.activations)} elements, {human(t.activation_bytes, 'B')} as {a.dtype}"),
         ("Parameter memory", f"{human(t.param_bytes, 'B')} as {a.dtype}"),
-        ("Weight layers / receptive field", f"{t.weight_layers} / {num.fmt(t.rf) if not isinstance(t.rf, list) else shape_str(t.rf)}"),
+        ("Depth / weight layers", f"{t.depth} / {t.weight_layers}"),
+        ("Receptive field", num.fmt(t.rf) if not isinstance(t.rf, list) else shape_str(t.rf)),
     ]
     return lines
 
@@ -157,7 +158,8 @@ def summary_table(a: Analysis, console: Any) -> None:
     from rich.table import Table
 
     spec = a.network.spec
-    title = f"{a.name} — {spec.description}" if spec.description else a.name
+    short = spec.description.split(";")[0].split(". ")[0]
+    title = f"{a.name} — {short}" if short else a.name
     table = Table(title=title, title_justify="left", caption=f"input {shape_str(a.network.input)} · "
                   f"convention {a.convention} · batch {a.batch} · {a.dtype}", caption_justify="left",
                   show_footer=True, header_style="bold", footer_style="bold")
@@ -189,7 +191,7 @@ def compare_records(analyses: list[Analysis], labels: list[str]) -> list[dict[st
     for label, a in zip(labels, analyses):
         t = a.totals
         out.append({"name": label, "params": t.params, "macs": t.macs, "activations": t.activations,
-                    "activation_bytes": t.activation_bytes, "weight_layers": t.weight_layers, "rf": t.rf,
+                    "activation_bytes": t.activation_bytes, "weight_layers": t.weight_layers, "depth": t.depth, "rf": t.rf,
                     "params_ratio": _ratio(t.params, base.params), "macs_ratio": _ratio(t.macs, base.macs)})
     return out
 
@@ -219,7 +221,7 @@ def compare_json(records: list[dict[str, Any]], convention: str) -> dict[str, An
 def compare_text_rows(records: list[dict[str, Any]], exact: bool) -> list[list[str]]:
     fmt = grouped if exact else human
     return [[r["name"], fmt(r["params"]), _ratio_str(r["params_ratio"]), fmt(r["macs"]), _ratio_str(r["macs_ratio"]),
-             fmt(r["activations"]), str(r["weight_layers"]),
+             fmt(r["activations"]), str(r["depth"]),
              num.fmt(r["rf"]) if not isinstance(r["rf"], list) else shape_str(r["rf"])] for r in records]
 
 
@@ -232,10 +234,10 @@ def compare_render(records: list[dict[str, Any]], fmt: str, convention: str, con
     if fmt == "csv":
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(["network", "params", "params_ratio", "macs", "macs_ratio", "activations", "weight_layers", "rf"])
+        w.writerow(["network", "params", "params_ratio", "macs", "macs_ratio", "activations", "depth", "rf"])
         for r in records:
             w.writerow([r["name"], plain(r["params"]), _csv_ratio(r["params_ratio"]), plain(r["macs"]),
-                        _csv_ratio(r["macs_ratio"]), plain(r["activations"]), r["weight_layers"], plain(r["rf"])])
+                        _csv_ratio(r["macs_ratio"]), plain(r["activations"]), r["depth"], plain(r["rf"])])
         return out.getvalue()
     rows = compare_text_rows(records, exact=fmt == "markdown")
     if fmt == "markdown":
@@ -256,3 +258,89 @@ def compare_render(records: list[dict[str, Any]], fmt: str, convention: str, con
 
 def _csv_ratio(r: Any) -> str:
     return "" if r is None else (f"{float(r):.6g}" if num.is_exact(r) else str(r))
+
+
+# ---------------------------------------------------------------- scale
+def _pct(actual: Any, rule: Any) -> str:
+    if actual is None or rule is None or not num.is_exact(actual) or not num.is_exact(rule) or rule == 0:
+        return ""
+    return f"{(float(actual) / float(rule) - 1) * 100:+.1f}%"
+
+
+def _val(v: Any) -> str:
+    return num.fmt(v) if not isinstance(v, str) else v
+
+
+def scale_records(points: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for p in points:
+        t = p.analysis.totals
+        out.append({**{k: v for k, v in p.values.items()}, "input": list(p.analysis.network.input),
+                    "params": t.params, "params_ratio": p.params_ratio, "params_rule": p.params_rule,
+                    "macs": t.macs, "macs_ratio": p.macs_ratio, "macs_rule": p.macs_rule})
+    return out
+
+
+def scale_render(points: list[Any], fmt: str, console: Any) -> str | None:
+    names = list(points[0].values)
+    records = scale_records(points)
+    if fmt == "json":
+        rows = [{k: (None if v is None else float(v) if k.endswith(("_ratio", "_rule")) and num.is_exact(v) else plain(v))
+                 for k, v in r.items()} for r in records]
+        return dumps({"name": points[0].analysis.name, "vars": names, "points": rows})
+    header = names + ["input", "params", "params ×", "rule ×", "MACs", "MACs ×", "rule ×", "MACs vs rule"]
+    rows = []
+    exact = fmt in ("csv", "markdown")
+    for r in records:
+        fmtn = grouped if exact else human
+        rows.append([_val(r[n]) for n in names] + [shape_str(r["input"]), fmtn(r["params"]), _ratio_str(r["params_ratio"]),
+                     _ratio_str(r["params_rule"]), fmtn(r["macs"]), _ratio_str(r["macs_ratio"]), _ratio_str(r["macs_rule"]),
+                     _pct(r["macs_ratio"], r["macs_rule"])])
+    if fmt == "csv":
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(names + ["input", "params", "params_ratio", "params_rule", "macs", "macs_ratio", "macs_rule"])
+        for r in records:
+            w.writerow([_val(r[n]) for n in names] + [shape_str(r["input"]), plain(r["params"]), _csv_ratio(r["params_ratio"]),
+                        _csv_ratio(r["params_rule"]), plain(r["macs"]), _csv_ratio(r["macs_ratio"]), _csv_ratio(r["macs_rule"])])
+        return out.getvalue()
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(names) + "---:|" * (len(header) - len(names))]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines) + "\n"
+    from rich.table import Table
+
+    table = Table(title=f"{points[0].analysis.name}: scaling sweep · ratios against the first row · "
+                        f"rule = the paper's predicted factor", title_justify="left", header_style="bold")
+    for i, col in enumerate(header):
+        table.add_column(col, justify="left" if i < len(names) else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    return None
+
+
+# ---------------------------------------------------------------- formula
+def formula_render(f: Any, fmt: str) -> str:
+    import sympy
+
+    if fmt == "json":
+        return dumps({"name": f.name, "symbols": f.symbols, "ideal": f.ideal, "notes": f.notes,
+                      "formulas": {k: (plain(v) if not isinstance(v, list) else [str(x) for x in v]) for k, v in f.items()},
+                      "latex": {k: (sympy.latex(v) if not isinstance(v, list) else [sympy.latex(x) for x in v])
+                                for k, v in f.items()}})
+    lines = [f"{f.name} in {', '.join(f.symbols)}"]
+    for key, value in f.items():
+        if isinstance(value, list):
+            text = " × ".join(sympy.latex(x) if fmt == "latex" else str(x) for x in value)
+        elif fmt == "latex":
+            text = sympy.latex(value)
+        else:
+            text = sympy.pretty(value, use_unicode=True, wrap_line=False)
+        if "\n" in text:
+            lines.append(f"{key} =")
+            lines += ["    " + line for line in text.splitlines()]
+        else:
+            lines.append(f"{key} = {text}")
+    lines += [f"note: {n}" for n in f.notes]
+    return "\n".join(lines) + "\n"

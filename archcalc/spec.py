@@ -40,6 +40,7 @@ class Node:
 class OpNode(Node):
     op: str
     args: Mapping[str, Raw]
+    frozen: bool = False      # parameters fixed, not trained (LeNet-5's RBF output units)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class VarDecl:
     default: Raw
     choices: tuple[str, ...] = ()
     doc: str = ""
+    macs_rule: Expr | None = None    # the paper's predicted cost factor, e.g. alpha**2 (MobileNet)
+    params_rule: Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -166,10 +169,10 @@ class _Parser:
         value = dict(value)
         if "if" in value:
             return self.if_node(value, path, depth)
-        meta = {k: value.pop(k) for k in ("name", "when") if k in value}
+        meta = {k: value.pop(k) for k in ("name", "when", "frozen") if k in value}
         if len(value) != 1:
             keys = ", ".join(map(str, value))
-            raise self.fail(path, f"an item has one op or block key (plus `name`, `when`), got: {keys}")
+            raise self.fail(path, f"an item has one op or block key (plus `name`, `when`, `frozen`), got: {keys}")
         (head, args), = value.items()
         return self.head(str(head), args, meta, path, depth)
 
@@ -219,7 +222,10 @@ class _Parser:
         for key, spec in op.args.items():
             if spec.required and key not in out:
                 raise self.fail(hpath, f"`{head}` needs `{key}`")
-        return OpNode(where, name, when, head, out)
+        frozen = meta.get("frozen", False)
+        if not isinstance(frozen, bool):
+            raise self.fail(path + ("frozen",), f"expected true or false, got {frozen!r}")
+        return OpNode(where, name, when, head, out, frozen)
 
     def repeat(self, args: Any, path: tuple[Any, ...], where: Where, name: str | None, when: Expr | None,
                depth: int) -> RepeatNode:
@@ -358,7 +364,7 @@ def _var(p: _Parser, name: Any, v: Any) -> VarDecl:
     path = ("vars", name)
     _check_identifier(name, p.at(path))
     if isinstance(v, dict):
-        _only(v, ("default", "choices", "doc"), path, p)
+        _only(v, ("default", "choices", "doc", "macs_rule", "params_rule"), path, p)
         choices = v.get("choices") or []
         if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
             raise p.fail(path + ("choices",), "expected a list of names")
@@ -367,7 +373,14 @@ def _var(p: _Parser, name: Any, v: Any) -> VarDecl:
             raise p.fail(path + ("default",), f"default {default!r} is not one of {', '.join(choices)}")
         if not choices:
             default = p.raw(default, path + ("default",))
-        return VarDecl(name, default, tuple(choices), str(v.get("doc", "")))
+        rules = {}
+        for key in ("macs_rule", "params_rule"):
+            if key in v:
+                rule = v[key]
+                rules[key] = compile_expr(str(rule), p.at(path + (key,)))
+                if not rules[key].names <= {name}:
+                    raise p.fail(path + (key,), f"a rule may use only `{name}`, not {', '.join(sorted(rules[key].names - {name}))}")
+        return VarDecl(name, default, tuple(choices), str(v.get("doc", "")), **rules)
     return VarDecl(name, p.raw(v, path))
 
 

@@ -135,7 +135,8 @@ class Args:
         return (v, v)
 
     def rounding(self) -> str:
-        return self.text("round") or self.default_round
+        """exact | floor | ceil, or `ideal` (formula --ideal: sizes keep their exact fractions)."""
+        return "ideal" if self.ideal else (self.text("round") or self.default_round)
 
 
 def spatial(shape: Shape, op: str) -> tuple[Any, Any, Any]:

@@ -19,6 +19,9 @@ def padding(a: Args, sizes: tuple[Any, Any], k_eff: tuple[Any, Any], s: tuple[An
     """Padding as (top, bottom, left, right) from an int, [h, w], [t, b, l, r], 'same' or 'valid'."""
     v = a.value("p")
     if v == "same":
+        if a.ideal:  # output exactly N/S: total padding K_eff − S, split evenly
+            (t, b), (l, r) = ((num.div(k_eff[i] - s[i], 2),) * 2 for i in range(2))
+            return t, b, l, r
         (t, b), (l, r) = (same_padding(sizes[i], k_eff[i], s[i]) for i in range(2))
         return t, b, l, r
     if v == "valid":

@@ -34,6 +34,8 @@ def conv_out(n: Any, k_eff: Any, s: Any, before: Any, after: Any, mode: str, axi
     left padding: if (out − 1)·S ≥ N + P_before, drop it.
     """
     q = num.div(n + before + after - k_eff, s)
+    if mode == "ideal":
+        return num.norm(q + 1)
     if ceil_mode:
         out = num.ceil(q) + 1
         if num.is_exact(out) and (out - 1) * s >= n + before:

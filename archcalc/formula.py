@@ -1,0 +1,100 @@
+"""Closed forms of a network's cost in chosen symbols (input size, batch, α, ρ, φ, ...).
+
+Sizes stay sympy expressions through the same graph code the numbers use. Ideal mode drops
+channel rounding (floor, ceil, int, round, make_divisible, at_least) so width multipliers give
+polynomials, as the papers write them; exact mode keeps the floors that strides introduce.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import num
+from .analysis import Analysis, analyze, load_spec
+from .errors import UsageError, did_you_mean
+
+SPATIAL = ("H", "W")
+RATIONAL_HINT = ("alpha", "rho", "phi", "beta", "gamma", "width", "depth")
+
+
+def symbol(name: str) -> Any:
+    import sympy
+
+    if name in RATIONAL_HINT:
+        return sympy.Symbol(name, positive=True)
+    return sympy.Symbol(name, positive=True, integer=True)
+
+
+@dataclass
+class Formulas:
+    name: str
+    symbols: list[str]
+    ideal: bool
+    output: list[Any]
+    params: Any
+    macs: Any
+    activations: Any
+    ratio: Any = None
+    ratio_to: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def items(self) -> list[tuple[str, Any]]:
+        out = [("output", self.output), ("params", self.params), ("macs", self.macs), ("activations", self.activations)]
+        if self.ratio_to:
+            out.append((f"macs / macs({self.ratio_to})", self.ratio))
+        return out
+
+
+def tidy(expr: Any) -> Any:
+    import sympy
+
+    expr = sympy.sympify(expr) if not isinstance(expr, sympy.Basic) else expr
+    if expr.has(sympy.floor, sympy.ceiling, sympy.Max, sympy.Min):
+        return expr
+    return sympy.factor_terms(sympy.expand(expr))
+
+
+def _analysis(spec: str, symbols: list[str], ideal: bool, sets: dict[str, Any]) -> Analysis:
+    parsed, preset = load_spec(spec)
+    input_override: tuple[Any, ...] | None = None
+    vars_ = dict(sets)
+    batch: Any = 1
+    for name in symbols:
+        if name in SPATIAL:
+            continue
+        if name in ("B", "batch"):
+            batch = symbol("B")
+        elif name in parsed.vars:
+            vars_[name] = symbol(name)
+        elif name != "C":
+            known = set(parsed.vars) | {"H", "W", "C", "B"}
+            raise UsageError(f"`{name}` is not a symbol of `{parsed.name}`{did_you_mean(name, known)}; "
+                             f"use H, W (input size), C (input channels), B (batch) or a spec variable: "
+                             f"{', '.join(v for v in parsed.vars if v != 'impl')}")
+    if "H" in symbols or "W" in symbols or "C" in symbols:
+        h = symbol("H") if "H" in symbols else None
+        w = symbol("W") if "W" in symbols else h
+        input_override = ((symbol("C"),) if "C" in symbols else ()) + tuple(x for x in (h, w) if x is not None)
+        if "C" in symbols and h is None:
+            raise UsageError("give H with C (e.g. --symbols C,H)")
+    return analyze(parsed, input=input_override, vars=vars_, batch=batch, preset=preset, ideal=ideal)
+
+
+def closed_forms(spec: str, symbols: list[str], ideal: bool = False, sets: dict[str, Any] | None = None,
+                 ratio_to: str | None = None) -> Formulas:
+    if not symbols:
+        raise UsageError("formula needs --symbols, e.g. --symbols H or --symbols alpha,rho")
+    a = _analysis(spec, symbols, ideal, sets or {})
+    t = a.totals
+    f = Formulas(a.name, symbols, ideal, [tidy(x) if not num.is_exact(x) else x for x in a.network.output],
+                 tidy(t.params), tidy(t.macs), tidy(t.activations))
+    if ratio_to:
+        b = _analysis(ratio_to, symbols, ideal, sets or {})
+        import sympy
+
+        f.ratio, f.ratio_to = sympy.simplify(sympy.expand(f.macs) / sympy.expand(b.totals.macs)), b.name
+    if ideal:
+        f.notes.append("ideal: channel rounding (floor, ceil, int, round, make_divisible, at_least) is ignored")
+    if any(str(n) in ("H", "W") for n in symbols) and a.network.spec.round == "exact":
+        f.notes.append("sizes assume every stride divides evenly (exact mode); a concrete input is checked")
+    return f
