@@ -1,14 +1,16 @@
 """Counting conventions: how other counters count, reproduced from the layer graph.
 
-`paper` (default): MACs are the multiply-accumulates of conv and fc weights only (K·K·C_in/g·C_out
-per output position; no bias, BN, activation or pooling); params are weights, biases and BN γ/β;
-BN running statistics are buffers, not params (as PyTorch counts them).
+Each convention is a pure function of a layer. Sources: fvcore `fvcore/nn/jit_handles.py` and
+`flop_count.py` (default handles), torchinfo `torchinfo/layer_info.py` (`calculate_macs`), Keras
+`keras/src/utils/summary_utils.py`; the rules and the totals they reproduce are recorded in
+tests/data/torch_reference.json and keras_reference.json.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from . import num
 from .errors import UsageError, did_you_mean
 from .graph import Layer
 
@@ -21,13 +23,41 @@ class Convention:
     buffers_are_params: bool = False   # Keras counts BN moving statistics as non-trainable params
 
 
-def _paper_macs(layer: Layer) -> Any:
+def paper_macs(layer: Layer) -> Any:
+    """Multiply-accumulates of conv and fc weights only (papers, slides, torchvision `_ops`)."""
     return layer.macs
 
 
-CONVENTIONS: dict[str, Convention] = {
-    "paper": Convention("paper", "MACs of conv and fc weights only; params exclude BN running statistics", _paper_macs),
-}
+def fvcore_macs(layer: Layer) -> Any:
+    """fvcore FlopCountAnalysis (one multiply-add = one flop): conv and linear weights without
+    bias; batch norm in eval counts its input elements ×2 (affine) or ×1; adaptive average pooling
+    counts its input elements; every other op (activations, add, mul, max/avg pooling, LRN) 0."""
+    if layer.op == "bn":
+        return num.norm(layer.counts["elements"] * (2 if layer.attrs.get("affine", True) else 1))
+    if layer.op in ("gap", "adaptive_avgpool"):
+        return layer.counts["input"]
+    return layer.macs
+
+
+def torchinfo_macs(layer: Layer) -> Any:
+    """torchinfo "Total mult-adds": a convolution counts (weights + bias) per output position;
+    any other layer with parameters counts its parameters once per sample; parameter-free
+    layers count 0."""
+    if layer.kind in ("conv", "conv_transpose"):
+        return num.norm((layer.counts["weights"] + layer.counts["bias"]) * layer.counts["positions"])
+    return layer.params
+
+
+CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
+    Convention("paper", "MACs of conv and fc weights only; params exclude BN running statistics", paper_macs),
+    Convention("torchvision", "torchvision's `_ops` and `num_params`: the paper counts (`_ops` is GMACs)", paper_macs),
+    Convention("fvcore", "fvcore FlopCountAnalysis: conv/linear weights, BN 2 per element, adaptive pooling 1 per input element",
+               fvcore_macs),
+    Convention("torchinfo", "torchinfo mult-adds: conv (weights + bias) per output position, other layers their params",
+               torchinfo_macs),
+    Convention("keras", "Keras summary: params include BN moving mean/variance as non-trainable; MACs as paper",
+               paper_macs, buffers_are_params=True),
+)}
 
 
 def get(name: str) -> Convention:
