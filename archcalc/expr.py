@@ -52,7 +52,7 @@ def _check_size(v: Any) -> Any:
 def _arith(op: Callable[[Any, Any], Any], sym: str) -> Callable[[Any, Any], Any]:
     def apply(a: Any, b: Any) -> Any:
         for v in (a, b):
-            if isinstance(v, (str, bool)) or v is None:
+            if isinstance(v, (str, bool, tuple, list)) or v is None:
                 raise ExprError(f"cannot apply `{sym}` to {v!r}")
         if sym == "/":
             if b == 0:
@@ -243,7 +243,10 @@ class _Compiler:
             a = left(env, ideal)
             for f, comp in ops:
                 b = comp(env, ideal)
-                result = f(a, b)
+                try:
+                    result = f(a, b)
+                except TypeError:
+                    raise ExprError(f"cannot compare {a!r} with {b!r}") from None
                 if not isinstance(result, bool):
                     raise ExprError("this comparison has no definite answer for symbolic sizes")
                 if not result:
@@ -281,11 +284,14 @@ class _Compiler:
         def call(env: Env, ideal: bool) -> Any:
             values = [a(env, ideal) for a in args]
             for v in values:
-                if isinstance(v, str) or v is None and fname != "make_divisible":
+                if isinstance(v, (str, tuple, list)) or v is None and fname != "make_divisible":
                     raise ExprError(f"{fname}() needs numbers, got {v!r}")
             if rounding and ideal:
                 return values[0]
-            return _check_size(f(*values))
+            try:
+                return _check_size(f(*values))
+            except ZeroDivisionError:
+                raise ExprError(f"division by zero in {fname}()") from None
 
         return call
 

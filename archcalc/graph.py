@@ -131,7 +131,7 @@ class Scope:
 
     def next(self, base: str) -> str:
         self.counters[base] = self.counters.get(base, 0) + 1
-        return f"{base}{self.counters[base]}"
+        return f"{base}_{self.counters[base]}" if base[-1].isdigit() else f"{base}{self.counters[base]}"
 
 
 class Builder:
@@ -250,7 +250,8 @@ class Builder:
     def repeat(self, n: RepeatNode, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
         count = self.value(n.n, TensorEnv(env, t), n.where)
         if not num.is_exact(count) or isinstance(count, bool) or num.is_integer(count) is not True or count < 0:
-            raise SpecError(f"repeat count must be a whole number ≥ 0, got {count!r}", n.where)
+            raise SpecError(f"repeat count must be a whole number ≥ 0, got "
+                            f"{num.fmt(count) if num.is_exact(count) else repr(count)}", n.where)
         if count > self.limits.max_layers:
             raise SpecError(f"repeat count {count} exceeds the layer limit {self.limits.max_layers} "
                             f"(raise it with --max-layers)", n.where)
@@ -289,6 +290,8 @@ def resolve_vars(spec: Spec, overrides: Mapping[str, Any], preset: str | None = 
                 raise SpecError(f"`{name}` must be one of {', '.join(decl.choices)}, got {v!r}", spec.where)
             if not decl.choices and isinstance(v, str):
                 raise SpecError(f"`{name}` takes a number, got {v!r}", spec.where)
+            if isinstance(v, bool) and not isinstance(decl.default, bool):
+                raise SpecError(f"`{name}` takes a number, got {str(v).lower()}", spec.where)
         else:
             v = chosen.get(name, decl.default)
             if isinstance(v, Expr):
@@ -311,8 +314,14 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
             shape = tuple(input_shape)
         else:
             raise SpecError(f"--input gives {len(input_shape)} sizes but `{spec.name}` takes {len(shape)}", spec.where)
+    axes = ("channels", "height", "width") if len(shape) == 3 else ("features",)
     for i, v in enumerate(shape):
-        ok = num.is_integer(v)
-        if ok is False or isinstance(v, (bool, str)) or (num.is_exact(v) and v < 1):
-            raise SpecError(f"input size {i} must be a positive whole number, got {num.fmt(v) if not isinstance(v, str) else v!r}", spec.where)
+        if isinstance(v, (bool, str)) or v is None:
+            raise SpecError(f"input {axes[i]} must be a positive whole number, got {v!r}", spec.where)
+        if num.is_integer(v) is False or (num.is_exact(v) and v < 1):
+            raw = spec.input[i]
+            text = f"`{raw.text}` = " if isinstance(raw, Expr) and input_shape is None else ""
+            raise SpecError(f"input {axes[i]} {text}{num.fmt(v)} ≈ {num.approx(v)} is not a positive whole number "
+                            f"(vars: {', '.join(f'{k}={num.fmt(x)}' for k, x in variables.items() if k != 'impl')})",
+                            spec.where)
     return Builder(spec, variables, limits or Limits(), ideal).run(tuple(num.norm(v) for v in shape))

@@ -55,7 +55,7 @@ def ceil(x: Number) -> Number:
         return math.ceil(x)
     import sympy
 
-    return norm(sympy.ceil(x))
+    return norm(sympy.ceiling(x))
 
 
 def trunc(x: Number) -> Number:

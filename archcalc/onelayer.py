@@ -69,7 +69,9 @@ def compute(n: int, f: int, s: int = 1, p: int | str = 0, d: int = 1, groups: in
         res = OneLayer(inputs, formula, numbers, exact, None, notes=res_notes)
         if q.denominator != 1:
             floor_v, ceil_v = int(q // 1) + 1, -int(-q // 1) + 1
-            if rounding == "floor":
+            if p == "same":  # padding clipped at 0 (kernel smaller than stride): the size floors to ⌈N/S⌉
+                res.output = floor_v
+            elif rounding == "floor":
                 res.output = floor_v
                 res.notes.append("floor mode (PyTorch, Keras 'valid'): the last partial window is dropped")
             elif rounding == "ceil":

@@ -57,11 +57,14 @@ def rf_str(row: Row) -> str:
 
 
 def branch_inputs(a: Analysis) -> list[str]:
-    """For each row, the inputs worth showing: any that are not simply the previous layer."""
+    """For each row, the inputs worth showing (any that are not simply the previous layer),
+    named relative to the layer's own block: `bn3, shortcut1.bn1`."""
     out, previous = [], "input"
     for row in a.rows:
         inputs = row.layer.inputs
-        out.append("" if inputs == (previous,) else ", ".join(inputs))
+        prefix = row.layer.name.rsplit(".", 1)[0] + "." if "." in row.layer.name else ""
+        out.append("" if inputs == (previous,) else
+                   ", ".join(i[len(prefix):] if prefix and i.startswith(prefix) else i for i in inputs))
         previous = row.layer.name
     return out
 
@@ -158,23 +161,27 @@ def summary_table(a: Analysis, console: Any) -> None:
     from rich.table import Table
 
     spec = a.network.spec
-    short = spec.description.split(";")[0].split(". ")[0]
+    short = spec.description.split(";")[0]
     title = f"{a.name} — {short}" if short else a.name
     table = Table(title=title, title_justify="left", caption=f"input {shape_str(a.network.input)} · "
                   f"convention {a.convention} · batch {a.batch} · {a.dtype}", caption_justify="left",
                   show_footer=True, header_style="bold", footer_style="bold")
     show_inputs = any(branch_inputs(a))
     t = a.totals
-    table.add_column("Layer", footer="Total")
-    table.add_column("Op")
+    records = summary_records(a, exact=False)
+
+    def widest(key: str, header: str, footer: str = "") -> int:
+        return max([len(header), len(footer)] + [len(r[key]) for r in records])
+
+    table.add_column("Layer", footer="Total", overflow="fold")
+    table.add_column("Op", no_wrap=True, min_width=widest("op", "Op"))
     if show_inputs:
-        table.add_column("From", style="dim")
-    table.add_column("Output", justify="right")
-    table.add_column("Params", justify="right", footer=human(t.params))
-    table.add_column("MACs", justify="right", footer=human(t.macs))
-    table.add_column("Activations", justify="right", footer=human(t.activations))
-    table.add_column("RF", justify="right")
-    for r in summary_records(a, exact=False):
+        table.add_column("From", style="dim", max_width=28, overflow="fold")
+    for key, header, footer in (("output", "Output", ""), ("params", "Params", human(t.params)),
+                                ("macs", "MACs", human(t.macs)), ("activations", "Activations", human(t.activations)),
+                                ("rf", "RF", "")):
+        table.add_column(header, justify="right", footer=footer, no_wrap=True, min_width=widest(key, header, footer))
+    for r in records:
         cells = [r["layer"], r["op"]] + ([r["inputs"]] if show_inputs else []) + \
                 [r["output"], r["params"], r["macs"], r["activations"], r["rf"]]
         table.add_row(*cells)
@@ -344,3 +351,117 @@ def formula_render(f: Any, fmt: str) -> str:
             lines.append(f"{key} = {text}")
     lines += [f"note: {n}" for n in f.notes]
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- claims (archcalc check)
+def claims_json(report: Any) -> list[dict[str, Any]]:
+    return [r.as_dict() for r in report.results]
+
+
+def claims_summary(report: Any) -> str:
+    c = report.counts()
+    text = (f"{len(report.results)} claims: {c['match']} match, {c['within rounding']} within rounding, "
+            f"{c['expected mismatch']} expected mismatches, {c['surprises']} surprises")
+    return text + (f", {c['pending (spec missing)']} pending (spec missing)" if c["pending (spec missing)"] else "")
+
+
+def claims_table(report: Any, console: Any) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    styles = {"match": "green", "within rounding": "green", "expected mismatch": "yellow",
+              "pending (spec missing)": "dim"}
+    for f in report.files:
+        rows = [r for r in report.results if r.file == f.path]
+        table = Table(title=f"{f.path} — {f.title or f.source}", title_justify="left", show_lines=False)
+        for name, kw in (("Claim", {}), ("Statement", {"ratio": 3}), ("Stated", {"justify": "right"}),
+                         ("Computed", {"justify": "right"}), ("Verdict", {})):
+            table.add_column(name, overflow="fold", **kw)
+        for r in rows:
+            verdict = r.verdict + (" — SURPRISE" if r.surprise else "")
+            style = "bold red" if r.surprise else styles.get(r.verdict, "")
+            note = ""
+            if r.verdict == "expected mismatch":
+                note = f"\ncorrect: {r.claim.correct}; {r.claim.why}"
+            if r.detail and (r.surprise or r.verdict.startswith("pending")):
+                note += f"\n{r.detail}"
+            cell = Text(verdict, style=style)
+            cell.append(note)
+            table.add_row(Text(r.claim.id), Text(r.claim.statement), Text(r.claim.stated), Text(r.computed_text), cell)
+        console.print(table)
+    console.print(claims_summary(report))
+
+
+# ---------------------------------------------------------------- verify (the NumPy forward pass)
+def verify_json(v: Any) -> dict[str, Any]:
+    """One network: per-layer expected/actual shapes and params vs weight-array sizes."""
+    return {
+        "name": v.name, "input": plain(list(v.network.input)), "batch": v.batch, "seed": v.seed, "ok": v.ok,
+        "forward_seconds": round(v.forward_seconds, 6),
+        "output": {"expected": list(v.output_expected), "actual": list(v.output_actual)},
+        "layers": [{"name": c.name, "op": c.op, "expected": list(c.expected), "actual": list(c.actual),
+                    "params": c.params, "weights": c.weights, "ok": c.ok} for c in v.layers],
+        "failures": len(v.failures),
+    }
+
+
+def verify_table(v: Any, console: Any) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"{v.name} — NumPy forward pass, input {shape_str(v.network.input)}, batch {v.batch}",
+                  title_justify="left", header_style="bold",
+                  caption=f"forward {v.forward_seconds:.3f} s · seed {v.seed} · "
+                          f"params = symbolic params + buffers, arrays = elements the forward pass created",
+                  caption_justify="left")
+    for name, justify in (("Layer", "left"), ("Op", "left"), ("Expected", "right"), ("Actual", "right"),
+                          ("Params", "right"), ("Arrays", "right"), ("OK", "center")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for c in v.layers:
+        mark = Text("✓", style="green") if c.ok else Text("✗", style="bold red")
+        table.add_row(c.name, c.op, shape_str(c.expected), Text(shape_str(c.actual), style="" if c.shape_ok else "bold red"),
+                      grouped(c.params) if c.params else "", Text(grouped(c.weights) if c.weights or c.params else "",
+                                                                  style="" if c.params_ok else "bold red"), mark)
+    console.print(table)
+    verdict = "all layers agree" if v.ok else f"{len(v.failures)} layer(s) disagree"
+    console.print(f"  {len(v.layers)} layers, {verdict}; forward {v.forward_seconds:.3f} s", highlight=False)
+
+
+def verify_all_json(rows: list[Any], seconds: float) -> dict[str, Any]:
+    return {
+        "ok": all(r.ok for r in rows), "seconds": round(seconds, 3),
+        "specs": [{"name": r.name, "ok": r.ok, "error": r.error,
+                   "input": plain(list(r.verification.network.input)) if r.verification else None,
+                   "layers": len(r.verification.layers) if r.verification else 0,
+                   "forward_seconds": round(r.verification.forward_seconds, 6) if r.verification else None,
+                   "failures": [{"name": c.name, "op": c.op, "expected": list(c.expected), "actual": list(c.actual),
+                                 "params": c.params, "weights": c.weights} for c in r.verification.failures]
+                   if r.verification else []} for r in rows],
+    }
+
+
+def verify_all_table(rows: list[Any], seconds: float, console: Any) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="archcalc verify --all — NumPy forward pass of every built-in spec", title_justify="left",
+                  header_style="bold")
+    for name, justify in (("Spec", "left"), ("Input", "right"), ("Layers", "right"), ("Forward s", "right"),
+                          ("OK", "center"), ("Problem", "left")):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for r in rows:
+        v = r.verification
+        mark = Text("✓", style="green") if r.ok else Text("✗", style="bold red")
+        if v is None:
+            table.add_row(r.name, "", "", "", mark, Text(r.error or "", style="red"))
+            continue
+        problems = "; ".join(f"{c.name}: {shape_str(c.expected)} vs {shape_str(c.actual)}"
+                             + ("" if c.params_ok else f", params {c.params} vs arrays {c.weights}")
+                             for c in v.failures[:3])
+        if len(v.failures) > 3:
+            problems += f"; … {len(v.failures) - 3} more"
+        table.add_row(r.name, shape_str(v.network.input), str(len(v.layers)), f"{v.forward_seconds:.2f}", mark,
+                      Text(problems, style="red"))
+    console.print(table)
+    bad = sum(1 for r in rows if not r.ok)
+    console.print(f"  {len(rows)} specs, {'all agree' if not bad else f'{bad} failed'}; {seconds:.1f} s", highlight=False)

@@ -193,8 +193,10 @@ class _Parser:
         name, when = self.meta(meta, path)
         where, hpath = self.at(path), path + (head,)
         if head in JOINS:
-            if not isinstance(args, list) or len(args) < 2 and head != "mul":
-                raise self.fail(hpath, f"`{head}` takes a list of at least two branches (each a list of items; [] is the identity)")
+            least = 1 if head == "mul" else 2
+            if not isinstance(args, list) or len(args) < least:
+                raise self.fail(hpath, f"`{head}` takes a list of at least {'one branch' if least == 1 else 'two branches'} "
+                                       f"(each a list of items; [] is the identity)")
             branches = tuple(self.body(b, hpath + (i,), depth + 1) for i, b in enumerate(args))
             return JoinNode(where, name, when, head, branches)
         if head == "seq":

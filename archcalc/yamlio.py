@@ -75,6 +75,7 @@ def load_text(text: str, file: str) -> Document:
     return Document(data, lines, file)
 
 
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _SCALARS = yaml.SafeLoader("")  # one constructor instance for YAML 1.1 ints and bools
 
 
@@ -83,6 +84,8 @@ def _convert(node: yaml.Node, path: Path, lines: dict[Path, int], file: str, bud
     if budget[0] < 0:
         raise SpecError(f"the document expands to over {MAX_VALUES} values (an alias bomb?)", Where(file))
     lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTION_TAGS:
+        raise SpecError(f"unsupported YAML tag `{node.tag}`", Where(file, node.start_mark.line + 1, path_str(path)))
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:

@@ -96,7 +96,7 @@ class Args:
         return self._check_int(name, v, minimum)
 
     def _check_int(self, name: str, v: Any, minimum: int) -> Any:
-        if isinstance(v, bool) or isinstance(v, str) or v is None:
+        if isinstance(v, (bool, str, list, tuple)) or v is None:
             raise self.error(name, f"expected a whole number, got {v!r}")
         ok = num.is_integer(v)
         if ok is False:

@@ -43,7 +43,9 @@ def add(inputs: list[Shape], a: Args) -> OpResult:
 @register("mul", arity="many")
 def mul(inputs: list[Shape], a: Args) -> OpResult:
     """Elementwise product with broadcasting of 1×1 maps (squeeze-excitation scaling)."""
-    out = list(max(inputs, key=lambda s: num.prod(s) if num.is_exact(num.prod(s)) else 0))
+    # each axis takes the size that is not 1 (symbolic sizes such as H count as not 1)
+    out = [next((s[i] for s in inputs if i < len(s) and not (num.is_exact(s[i]) and s[i] == 1)), 1)
+           for i in range(len(inputs[0]))]
     for shape in inputs:
         if len(shape) != len(out) or not all(_same(x, y) or x == 1 for x, y in zip(shape, out)):
             raise ShapeError(f"mul: {_show(shape)} does not broadcast to {_show(tuple(out))}")

@@ -1,0 +1,431 @@
+"""The NumPy reference forward pass over a built layer graph, and the shape/params cross-check.
+
+`forward` runs every layer of a `Network` with the vectorised kernels of `archcalc.kernels`
+(NCHW, float32) on seeded or caller-given weights; `verify` compares each layer's real output
+shape with the symbolic one and the size of the weight arrays with the counted params + buffers.
+
+Weight arrays per layer (PyTorch names and layouts):
+  conv, dwconv     weight (C_out, C_in/groups, K_h, K_w), bias (C_out,)
+  conv_transpose   weight (C_in, C_out/groups, K_h, K_w), bias (C_out,)
+  fc               weight (F_out, F_in), bias (F_out,)
+  bn               weight γ, bias β (C,) when affine; running_mean, running_var (C,)
+Seeded weights are He-normal (`kernels.init_weights`), biases N(0, 0.01²), BN γ = 1, β = 0,
+mean 0, variance 1 (PyTorch's initial values), each layer from its own generator
+`default_rng([seed, crc32(layer name)])`, so a layer's weights do not depend on the others.
+"""
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+import numpy as np
+
+from . import kernels as K
+from . import num
+from .errors import ArchcalcError, ShapeError, UsageError
+from .graph import Layer, Network, build
+from .spec import Spec
+
+Arrays = dict[str, np.ndarray]
+
+
+@dataclass
+class Result:
+    """The forward pass of one batch: the final output and, per layer, what it produced."""
+
+    network: Network
+    output: np.ndarray
+    outputs: dict[str, np.ndarray]         # every layer's output (empty when keep=False)
+    shapes: dict[str, tuple[int, ...]]     # every layer's actual output shape, without the batch
+    weight_sizes: dict[str, int]           # elements in the arrays the layer used
+    weights: dict[str, Arrays] = field(default_factory=dict)  # the arrays (only when keep=True)
+    seconds: float = 0.0                   # compute time of the layers (weight creation excluded)
+
+
+# ---------------------------------------------------------------- building and checking sizes
+def concrete(network: Network) -> None:
+    """Refuse symbolic sizes: a forward pass needs every size as a whole number."""
+    for label, shape in [("input", network.input)] + [(f"layer {la.name}", la.output) for la in network.layers]:
+        for v in shape:
+            if not (isinstance(v, int) and not isinstance(v, bool)):
+                raise UsageError(f"the forward pass needs concrete sizes, but the {label} has size "
+                                 f"{num.fmt(v)}; give numbers (--input 224, --set alpha=1)")
+
+
+def network_of(spec: str | Path | Spec | Network, vars: Mapping[str, Any] | None = None,
+               input: tuple[int, ...] | None = None, preset: str | None = None) -> Network:
+    """A Network from a built-in name, a YAML path, a parsed Spec, or a Network (returned as is)."""
+    if isinstance(spec, Network):
+        return spec
+    from .analysis import load_spec
+
+    parsed, named = load_spec(spec)
+    return build(parsed, vars, input, preset or named)
+
+
+# ---------------------------------------------------------------- weights
+def weight_shapes(layer: Layer) -> dict[str, tuple[int, ...]]:
+    """Names and shapes of the arrays a layer needs."""
+    a, op = layer.attrs, layer.op
+    if op in ("conv", "dwconv"):
+        c_in, c_out = layer.in_shapes[0][0], layer.output[0]
+        (kh, kw), g = a["k"], a["groups"]
+        out = {"weight": (c_out, c_in // g, kh, kw)}
+        return out | ({"bias": (c_out,)} if a["bias"] else {})
+    if op == "conv_transpose":
+        c_in, c_out = layer.in_shapes[0][0], layer.output[0]
+        (kh, kw), g = a["k"], a["groups"]
+        out = {"weight": (c_in, c_out // g, kh, kw)}
+        return out | ({"bias": (c_out,)} if a["bias"] else {})
+    if op == "fc":
+        out = {"weight": (layer.output[0], layer.in_shapes[0][0])}
+        return out | ({"bias": (layer.output[0],)} if a["bias"] else {})
+    if op == "bn":
+        c = layer.output[0]
+        stats = {"running_mean": (c,), "running_var": (c,)}
+        return ({"weight": (c,), "bias": (c,)} if a["affine"] else {}) | stats
+    return {}
+
+
+INITS = ("normal", "tiled")
+POOL_SIZE = 1_048_573          # a prime, so tiled weights do not repeat along power-of-two axes
+CHUNK_BYTES = 64 * 2**20       # a seeded fc weight larger than this is made and used row-block by row-block
+
+
+@lru_cache(maxsize=4)
+def _pool(seed: int) -> np.ndarray:
+    return np.random.default_rng([seed, POOL_SIZE]).standard_normal(POOL_SIZE, dtype=K.DTYPE)
+
+
+def _tiled(seed: int, name: str, key: str, shape: tuple[int, ...], start: int = 0, stop: int | None = None) -> np.ndarray:
+    """Elements [start, stop) of the flattened He-scaled array: a window of a seeded normal pool from a
+    per-array offset. Costs a copy instead of a normal draw per element (verify's whole zoo is ~1.5G weights)."""
+    size = int(np.prod(shape))
+    stop = size if stop is None else stop
+    pool = _pool(seed)
+    offset = zlib.crc32(f"{name}/{key}".encode()) % POOL_SIZE
+    out = np.empty(stop - start, dtype=K.DTYPE)
+    i, pos = 0, (offset + start) % POOL_SIZE
+    while i < out.size:
+        n = min(out.size - i, POOL_SIZE - pos)
+        out[i:i + n] = pool[pos:pos + n]
+        i, pos = i + n, 0
+    fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else shape[0]
+    out *= K.DTYPE(np.sqrt(2.0 / max(fan_in, 1)) if key == "weight" else 0.01)
+    return out
+
+
+def init_layer(layer: Layer, seed: int, init: str = "normal") -> Arrays:
+    """Deterministic arrays for one layer (see the module docstring)."""
+    shapes = weight_shapes(layer)
+    if not shapes:
+        return {}
+    rng = np.random.default_rng([seed, zlib.crc32(layer.name.encode())])
+    out: Arrays = {}
+    for key, shape in shapes.items():
+        if layer.op == "bn":
+            fill = 1.0 if key in ("weight", "running_var") else 0.0
+            out[key] = np.full(shape, fill, dtype=K.DTYPE)
+        elif init == "tiled":
+            out[key] = _tiled(seed, layer.name, key, shape).reshape(shape)
+        elif key == "weight":
+            out[key] = K.init_weights(shape, rng)
+        else:
+            out[key] = rng.standard_normal(shape, dtype=K.DTYPE) * K.DTYPE(0.01)
+    return out
+
+
+def make_weights(network: Network, seed: int = 0, init: str = "normal") -> dict[str, Arrays]:
+    """Every layer's seeded arrays, for reuse across calls of `forward`."""
+    concrete(network)
+    return {la.name: arrays for la in network.layers if (arrays := init_layer(la, seed, init))}
+
+
+def _layer_arrays(layer: Layer, seed: int, given: Mapping[str, Any] | None, init: str) -> Arrays:
+    """The caller's arrays for this layer where given (checked against the expected shapes), seeded ones otherwise."""
+    shapes = weight_shapes(layer)
+    if given is None:
+        return init_layer(layer, seed, init)
+    if isinstance(given, np.ndarray):
+        given = {"weight": given}
+    unknown = set(given) - set(shapes)
+    if unknown:
+        raise UsageError(f"weights for layer {layer.name} ({layer.op}): unknown array(s) {', '.join(sorted(unknown))}; "
+                         f"it takes {', '.join(shapes) or 'none'}")
+    out = init_layer(layer, seed, init) if set(given) != set(shapes) else {}
+    for key, value in given.items():
+        arr = np.asarray(value, dtype=K.DTYPE)
+        if arr.shape != shapes[key]:
+            raise UsageError(f"weights for layer {layer.name}: `{key}` has shape {arr.shape}, expected {shapes[key]}")
+        out[key] = arr
+    return out
+
+
+# ---------------------------------------------------------------- one layer
+def _f(v: Any) -> float:
+    return float(v)
+
+
+def _conv(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
+    a = layer.attrs
+    return K.conv2d(xs[0], w["weight"], w.get("bias"), stride=a["s"], padding=a["pad"], dilation=a["d"],
+                    groups=a["groups"])
+
+
+def _conv_transpose(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
+    a = layer.attrs
+    return K.conv_transpose2d(xs[0], w["weight"], w.get("bias"), stride=a["s"], padding=a["p"],
+                              output_padding=a["output_padding"], dilation=a["d"], groups=a["groups"])
+
+
+def _maxpool(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
+    a = layer.attrs
+    return K.max_pool2d(xs[0], a["k"], a["s"], a["pad"], a["d"], a["ceil_mode"])
+
+
+def _avgpool(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
+    a = layer.attrs
+    if tuple(a["d"]) != (1, 1):
+        raise ShapeError(f"layer {layer.name}: average pooling with dilation {a['d']} has no forward pass "
+                         f"(PyTorch has none either)")
+    return K.avg_pool2d(xs[0], a["k"], a["s"], a["pad"], a["ceil_mode"], a["count_include_pad"])
+
+
+def _bn(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
+    c = layer.output[0]
+    gamma = w.get("weight", np.ones(c, dtype=K.DTYPE))
+    beta = w.get("bias", np.zeros(c, dtype=K.DTYPE))
+    return K.batch_norm(xs[0], gamma, beta, w["running_mean"], w["running_var"], _f(layer.attrs["eps"]))
+
+
+def _lrn(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
+    a = layer.attrs
+    return K.local_response_norm(xs[0], a["size"], _f(a["alpha"]), _f(a["beta"]), _f(a["k"]))
+
+
+def _mul(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
+    out = xs[0]
+    for x in xs[1:]:
+        out = K.mul(out, x)
+    return out
+
+
+def _unary(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[Layer, list[np.ndarray], Arrays], np.ndarray]:
+    return lambda layer, xs, w: fn(xs[0])
+
+
+FORWARD: dict[str, Callable[[Layer, list[np.ndarray], Arrays], np.ndarray]] = {
+    "conv": _conv,
+    "dwconv": _conv,
+    "conv_transpose": _conv_transpose,
+    "fc": lambda layer, xs, w: K.linear(xs[0], w["weight"], w.get("bias")),
+    "maxpool": _maxpool,
+    "avgpool": _avgpool,
+    "gap": _unary(K.global_avg_pool),
+    "adaptive_avgpool": lambda layer, xs, w: K.adaptive_avg_pool2d(xs[0], layer.attrs["out"]),
+    "flatten": _unary(K.flatten),
+    "bn": _bn,
+    "lrn": _lrn,
+    "relu": _unary(K.relu),
+    "relu6": _unary(K.relu6),
+    "sigmoid": _unary(K.sigmoid),
+    "tanh": _unary(K.tanh),
+    "swish": _unary(K.swish),
+    "hardswish": _unary(K.hardswish),
+    "softmax": _unary(K.softmax),
+    "identity": _unary(lambda x: x),
+    "dropout": _unary(K.dropout),
+    "select": lambda layer, xs, w: np.ascontiguousarray(xs[0][:, list(layer.attrs["channels"])]),
+    "channel_shuffle": lambda layer, xs, w: K.channel_shuffle(xs[0], layer.attrs["groups"]),
+    "concat": lambda layer, xs, w: K.concat(xs),
+    "add": lambda layer, xs, w: K.add(xs),
+    "mul": _mul,
+}
+
+
+# ---------------------------------------------------------------- the pass
+def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None = None, batch: int = 1, seed: int = 0,
+            weights: Mapping[str, Any] | None = None, keep: bool = True, vars: Mapping[str, Any] | None = None,
+            input: tuple[int, ...] | None = None, init: str = "normal") -> Result:
+    """Run a network on `x` (N×C×H×W, or N×F for a flat input) or on a seeded normal batch.
+
+    `spec_or_network`: a built-in name, a YAML path, a parsed Spec (built with `vars`, and with
+    `input` or x's shape) or a built Network. `weights`: layer name → {array name → array}
+    (a bare array means `weight`); missing layers or arrays are seeded. `keep=False` keeps only
+    shapes and frees each output once its last consumer has run, bounding memory. `init`: seeded
+    weights are `normal` (He-normal draws) or `tiled` (He-scaled windows of one seeded normal pool:
+    as fast as a copy, and with keep=False a big fc weight is made block by block, never whole).
+
+    >>> r = forward("vgg16")
+    >>> r.output.shape, r.shapes["fc3"]
+    ((1, 1000), (1000,))
+    """
+    if x is not None and input is None and not isinstance(spec_or_network, Network):
+        input = tuple(int(v) for v in np.shape(x)[1:])
+    net = network_of(spec_or_network, vars, input)
+    concrete(net)
+    if x is None:
+        x = np.random.default_rng(seed).standard_normal((batch,) + tuple(net.input), dtype=K.DTYPE)
+    x = np.asarray(x, dtype=K.DTYPE)
+    if tuple(x.shape[1:]) != tuple(net.input):
+        raise UsageError(f"the input has shape {tuple(x.shape[1:])} (without the batch), "
+                         f"but the network takes {tuple(net.input)}")
+    if init not in INITS:
+        raise UsageError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+    weights = weights or {}
+    unknown = set(weights) - {la.name for la in net.layers}
+    if unknown:
+        raise UsageError(f"weights given for unknown layer(s): {', '.join(sorted(unknown))}")
+
+    consumers: dict[str, int] = {}
+    for la in net.layers:
+        for name in la.inputs:
+            consumers[name] = consumers.get(name, 0) + 1
+    consumers[net.output_source] = consumers.get(net.output_source, 0) + 1
+
+    live: dict[str, np.ndarray] = {"input": x}
+    outputs: dict[str, np.ndarray] = {}
+    shapes: dict[str, tuple[int, ...]] = {}
+    sizes: dict[str, int] = {}
+    kept: dict[str, Arrays] = {}
+    seconds = 0.0
+    for la in net.layers:
+        fn = FORWARD.get(la.op)
+        if fn is None:
+            raise UsageError(f"layer {la.name}: op `{la.op}` has no forward pass yet")
+        xs = [live[name] for name in la.inputs]
+        if la.op == "fc" and init == "tiled" and not keep and la.name not in weights:
+            arrays = {}
+            sizes[la.name] = sum(int(np.prod(v)) for v in weight_shapes(la).values())
+            y, spent = _fc_tiled(la, xs[0], seed)
+        else:
+            arrays = _layer_arrays(la, seed, weights.get(la.name), init)
+            sizes[la.name] = sum(int(a.size) for a in arrays.values())
+            start = time.perf_counter()
+            y = fn(la, xs, arrays)
+            spent = time.perf_counter() - start
+        seconds += spent
+        shapes[la.name] = tuple(int(v) for v in y.shape[1:])
+        live[la.name] = y
+        if keep:
+            outputs[la.name] = y
+            if arrays:
+                kept[la.name] = arrays
+        else:
+            for name in la.inputs:
+                consumers[name] -= 1
+                if consumers[name] == 0:
+                    live.pop(name, None)
+            if consumers.get(la.name, 0) == 0:
+                live.pop(la.name, None)
+        del xs, y, arrays
+    final = live[net.output_source] if net.output_source in live else x
+    return Result(net, final, outputs, shapes, sizes, kept, seconds)
+
+
+def _fc_tiled(layer: Layer, x: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
+    """A seeded `tiled` fc, its weight made and applied a block of output rows at a time; returns the compute time."""
+    f_out, f_in = weight_shapes(layer)["weight"]
+    rows = max(1, CHUNK_BYTES // (4 * f_in))
+    y = np.empty((x.shape[0], f_out), dtype=K.DTYPE)
+    spent = 0.0
+    for r0 in range(0, f_out, rows):
+        r1 = min(r0 + rows, f_out)
+        w = _tiled(seed, layer.name, "weight", (f_out, f_in), r0 * f_in, r1 * f_in).reshape(r1 - r0, f_in)
+        start = time.perf_counter()
+        y[:, r0:r1] = x @ w.T
+        spent += time.perf_counter() - start
+    if layer.attrs["bias"]:
+        y += _tiled(seed, layer.name, "bias", (f_out,))
+    return y, spent
+
+
+# ---------------------------------------------------------------- verify
+@dataclass(frozen=True)
+class LayerCheck:
+    name: str
+    op: str
+    expected: tuple[int, ...]
+    actual: tuple[int, ...]
+    params: int               # params + buffers counted symbolically
+    weights: int              # elements of the arrays the forward pass created
+
+    @property
+    def shape_ok(self) -> bool:
+        return self.expected == self.actual
+
+    @property
+    def params_ok(self) -> bool:
+        return self.params == self.weights
+
+    @property
+    def ok(self) -> bool:
+        return self.shape_ok and self.params_ok
+
+
+@dataclass(frozen=True)
+class Verification:
+    name: str
+    network: Network
+    batch: int
+    seed: int
+    layers: tuple[LayerCheck, ...]
+    output_expected: tuple[int, ...]
+    output_actual: tuple[int, ...]
+    forward_seconds: float
+
+    @property
+    def failures(self) -> tuple[LayerCheck, ...]:
+        return tuple(c for c in self.layers if not c.ok)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.output_expected == self.output_actual
+
+
+def verify(network: Network, batch: int = 1, seed: int = 0, keep: bool = False, name: str | None = None,
+           init: str = "tiled") -> Verification:
+    """Run the forward pass and compare every layer's real shape and weight count with the symbolic ones."""
+    result = forward(network, batch=batch, seed=seed, keep=keep, init=init)
+    checks = tuple(LayerCheck(la.name, la.kind, tuple(la.output), result.shapes[la.name],
+                              int(num.norm(la.params + la.buffers)), result.weight_sizes[la.name])
+                   for la in network.layers)
+    return Verification(name or network.spec.name, network, batch, seed, checks, tuple(network.output),
+                        tuple(int(v) for v in result.output.shape[1:]), result.seconds)
+
+
+@dataclass(frozen=True)
+class SpecCheck:
+    """One row of `verify --all`: a verification, or the error that stopped the spec from building or running."""
+
+    name: str
+    verification: Verification | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.verification is not None and self.verification.ok
+
+
+def verify_name(name: str, vars: Mapping[str, Any] | None = None, input: tuple[Any, ...] | None = None,
+                batch: int = 1, seed: int = 0, keep: bool = False) -> Verification:
+    """Build a built-in name or YAML path (with `vars` and `input`) and verify it."""
+    from .analysis import load_spec
+
+    spec, preset = load_spec(name)
+    net = build(spec, vars, input, preset)
+    return verify(net, batch, seed, keep, name=preset or spec.name)
+
+
+def verify_many(names: list[str], batch: int = 1, seed: int = 0) -> Iterator[SpecCheck]:
+    """Verify each name in turn with bounded memory (keep=False). A spec that fails to build or run is a failed
+    row carrying its error message (specs may be mid-edit), never an exception."""
+    for name in names:
+        try:
+            yield SpecCheck(name, verify_name(name, batch=batch, seed=seed))
+        except Exception as e:  # noqa: BLE001 - any failure of one spec is that spec's row
+            yield SpecCheck(name, None, f"{type(e).__name__}: {e}" if not isinstance(e, ArchcalcError) else str(e))
