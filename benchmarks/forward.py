@@ -1,0 +1,180 @@
+"""Benchmark of archcalc's NumPy forward pass: `python benchmarks/forward.py [--repeat N] [--no-zoo] [NAMES...]`.
+
+Per network (batch 1, float32, keep=False, weights made once before timing):
+  * forward time, best of N;
+  * effective GFLOP/s = 2·MACs / time (MACs: the paper convention, conv + fc weights);
+  * the share of `numpy.matmul` throughput measured in the same run on one square GEMM of the
+    same MACs (what the BLAS would give if the whole network were one matrix product);
+  * when `import torch, torchvision` works: torchvision's forward of the same network in eval mode
+    under `torch.inference_mode()`, with `torch.set_num_threads` = NumPy's BLAS threads, and the
+    ratio NumPy time / torch time. Where the two networks have the same weight shapes in the same
+    order, torch's weights are copied into the NumPy pass and the outputs compared.
+Then `archcalc verify --all` (the whole zoo) in a child process: wall time and peak RSS.
+Targets (issue 4): VGG-16 within 1.5× of torch, ResNet-50 within 2×, verify --all < 60 s, < 3 GB.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from archcalc import catalog, numeric  # noqa: E402
+from archcalc.analysis import analyze, load_spec  # noqa: E402
+from archcalc.graph import build  # noqa: E402
+
+# archcalc name, its vars, the torchvision constructor and its kwargs (None: no torchvision twin)
+NETWORKS: list[tuple[str, dict[str, Any], str | None, dict[str, Any]]] = [
+    ("vgg16", {}, "vgg16", {}),
+    ("resnet50", {"impl": "torchvision"}, "resnet50", {}),
+    ("resnet18", {"impl": "torchvision"}, "resnet18", {}),
+    ("resnext50_32x4d", {"impl": "torchvision"}, "resnext50_32x4d", {}),
+    ("mobilenet_v2", {}, "mobilenet_v2", {}),
+    ("efficientnet_b0", {"impl": "torchvision"}, "efficientnet_b0", {}),
+    ("googlenet", {"impl": "torchvision"}, "googlenet", {"aux_logits": False, "init_weights": False}),
+    ("alexnet", {"impl": "torchvision"}, "alexnet", {}),
+    ("densenet121", {}, "densenet121", {}),
+    ("squeezenet1_0", {}, "squeezenet1_0", {}),
+    ("mobilenet_v1", {}, None, {}),
+]
+
+
+def best_of(n: int, fn: Callable[[], Any]) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def blas_threads() -> int:
+    try:
+        from threadpoolctl import threadpool_info
+
+        return max(int(i["num_threads"]) for i in threadpool_info() if i.get("user_api") == "blas")
+    except Exception:  # noqa: BLE001 - threadpoolctl is optional
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            if os.environ.get(var, "").isdigit():
+                return int(os.environ[var])
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def matmul_seconds(macs: int, repeat: int) -> float:
+    n = max(64, round(macs ** (1 / 3)))
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((n, n), dtype=np.float32), rng.standard_normal((n, n), dtype=np.float32)
+    out = np.empty((n, n), dtype=np.float32)
+    return best_of(repeat, lambda: np.matmul(a, b, out=out)) * macs / n**3
+
+
+def torch_twin(ctor: str, kwargs: dict[str, Any]) -> Any:
+    import torch
+    import torchvision
+
+    torch.manual_seed(0)
+    return getattr(torchvision.models, ctor)(weights=None, **kwargs).eval()
+
+
+def copy_torch_weights(net: Any, model: Any) -> dict[str, dict[str, np.ndarray]] | None:
+    """Torch's parameters mapped onto archcalc's layers when both list the same shapes in the same order."""
+    import torch
+
+    ours = [(la.name, numeric.weight_shapes(la)) for la in net.layers if numeric.weight_shapes(la)]
+    theirs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear, torch.nn.BatchNorm2d))]
+    if len(ours) != len(theirs):
+        return None
+    out = {}
+    for (name, shapes), module in zip(ours, theirs):
+        arrays = {k: getattr(module, k).detach().numpy() for k in shapes if getattr(module, k, None) is not None}
+        if set(arrays) != set(shapes) or any(arrays[k].shape != shapes[k] for k in shapes):
+            return None
+        out[name] = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}
+    return out
+
+
+def zoo(cmd: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS (MB) and exit status of one child process."""
+    start = time.perf_counter()
+    code = subprocess.run(cmd, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode
+    seconds = time.perf_counter() - start
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, code
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("names", nargs="*", help="archcalc names from the built-in list (default: a standard set)")
+    ap.add_argument("--repeat", type=int, default=5, help="timed runs per network (best is reported)")
+    ap.add_argument("--no-zoo", action="store_true", help="skip timing `archcalc verify --all`")
+    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
+    args = ap.parse_args()
+
+    threads = blas_threads()
+    has_torch = not args.no_torch and all(importlib.util.find_spec(m) for m in ("torch", "torchvision"))
+    if has_torch:
+        import torch
+
+        torch.set_num_threads(threads)
+    print(f"numpy {np.__version__}, BLAS threads {threads}; torch: "
+          f"{__import__('torch').__version__ if has_torch else 'not installed (ratios skipped)'}; best of {args.repeat}")
+
+    table = [k for k in NETWORKS if not args.names or k[0] in args.names]
+    table += [(n, {}, None, {}) for n in args.names if n not in {k[0] for k in table}]
+    header = (f"{'network':<17} {'GMACs':>7} {'numpy s':>8} {'GFLOP/s':>8} {'matmul GFLOP/s':>15} {'of matmul':>9} "
+              f"{'torch s':>8} {'numpy/torch':>11} {'max |Δ|/max|y|':>15}")
+    print(header)
+    print("-" * len(header))
+    for name, vars, ctor, kwargs in table:
+        spec, preset = load_spec(name)
+        net = build(spec, vars, None, preset)
+        macs = analyze(name, vars=vars).totals.macs
+        weights = numeric.make_weights(net)
+        x = np.random.default_rng(0).standard_normal((1,) + tuple(net.input), dtype=np.float32)
+        t_np = best_of(args.repeat, lambda: numeric.forward(net, x, weights=weights, keep=False))
+        t_mm = matmul_seconds(macs, args.repeat)
+        gflops, mm_gflops = 2 * macs / t_np / 1e9, 2 * macs / t_mm / 1e9
+        torch_s, ratio, diff = "", "", ""
+        if has_torch and ctor is not None:
+            import torch
+
+            model = torch_twin(ctor, kwargs)
+            xt = torch.from_numpy(x)
+            with torch.inference_mode():
+                t_torch = best_of(args.repeat, lambda: model(xt))
+                mapped = copy_torch_weights(net, model)
+                if mapped is not None:
+                    y_torch = model(xt).numpy()
+                    y_np = numeric.forward(net, x, weights=mapped, keep=False).output
+                    diff = f"{float(np.abs(y_np - y_torch).max() / np.abs(y_torch).max()):.1e}"
+                else:
+                    diff = "layouts differ"
+            torch_s, ratio = f"{t_torch:.4f}", f"{t_np / t_torch:.2f}×"
+        print(f"{name:<17} {macs / 1e9:>7.2f} {t_np:>8.4f} {gflops:>8.1f} {mm_gflops:>15.1f} {gflops / mm_gflops:>8.0%} "
+              f"{torch_s:>8} {ratio:>11} {diff:>15}", flush=True)
+
+    if not args.no_zoo:
+        if all(importlib.util.find_spec(m) for m in ("click", "rich")):
+            cmd, what = [sys.executable, "-m", "archcalc", "verify", "--all"], "archcalc verify --all"
+        else:  # this interpreter lacks the CLI's dependencies: the same core loop
+            cmd = [sys.executable, "-c", "import sys; from archcalc import catalog, numeric; "
+                   "sys.exit(0 if all(r.ok for r in numeric.verify_many(sorted(catalog.entries()))) else 1)"]
+            what = "numeric.verify_many (the core of verify --all; click/rich missing here)"
+        seconds, rss, code = zoo(cmd)
+        print(f"\n{what}: {len(catalog.entries())} specs, {seconds:.1f} s wall, peak RSS {rss:.0f} MB, "
+              f"exit {code} (targets < 60 s, < 3072 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
