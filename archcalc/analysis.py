@@ -84,12 +84,13 @@ def analyze(spec: str | Path | Spec, input: tuple[Any, ...] | None = None, vars:
 def summarize(net: Network, conv: conventions.Convention, batch: Any, dtype: str, label: str | None = None) -> Analysis:
     rows = []
     for layer in net.layers:
-        non_trainable = num.norm((layer.buffers if conv.buffers_are_params else 0) + (layer.params if layer.frozen else 0))
-        rows.append(Row(layer, num.norm(layer.params + (layer.buffers if conv.buffers_are_params else 0)), non_trainable,
-                        num.norm(conv.macs(layer) * batch), num.norm(layer.activations * batch)))
-    trainable = num.norm(sum((r.layer.params for r in rows if not r.layer.frozen), 0))
+        k = layer.times
+        non_trainable = num.norm(k * ((layer.buffers if conv.buffers_are_params else 0) + (layer.params if layer.frozen else 0)))
+        rows.append(Row(layer, num.norm(k * (layer.params + (layer.buffers if conv.buffers_are_params else 0))), non_trainable,
+                        num.norm(k * conv.macs(layer) * batch), num.norm(k * layer.activations * batch)))
+    trainable = num.norm(sum((r.layer.times * r.layer.params for r in rows if not r.layer.frozen), 0))
     non_trainable = num.norm(sum((r.non_trainable for r in rows), 0))
-    buffers = num.norm(sum((r.layer.buffers for r in rows), 0))
+    buffers = num.norm(sum((r.layer.times * r.layer.buffers for r in rows), 0))
     macs = num.norm(sum((r.macs for r in rows), 0))
     activations = num.norm(sum((r.activations for r in rows), 0))
     width = DTYPE_BYTES[dtype]

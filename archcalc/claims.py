@@ -22,10 +22,10 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from . import num
-from .errors import ArchcalcError, SpecError, UsageError, Where
+from .errors import ArchcalcError, SpecError, UsageError, Where, did_you_mean
 from .yamlio import Document, load_text
 
 MATCH, ROUNDING, MISMATCH, EXPECTED_MISMATCH, PENDING = (
@@ -522,8 +522,6 @@ def _exact(v: float) -> Any:
 
 
 def _near(word: str, names: list[str]) -> str:
-    from .errors import did_you_mean
-
     return did_you_mean(word, names)
 
 
@@ -627,7 +625,7 @@ class Report:
         return not any(r.surprise for r in self.results)
 
 
-def check(paths: list[str] | None = None, progress: Callable[[str], None] | None = None) -> Report:
+def check(paths: list[str] | None = None) -> Report:
     """Load and evaluate claim files (default: the built-in ones)."""
     from .catalog import specs_dir
 
@@ -639,7 +637,5 @@ def check(paths: list[str] | None = None, progress: Callable[[str], None] | None
     ev = Evaluator()
     results = []
     for f in files:
-        if progress:
-            progress(f.path)
         results += [evaluate(c, f.path, f"{f.source}: {c.where}", ev) for c in f.claims]
     return Report(tuple(files), tuple(results))

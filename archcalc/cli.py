@@ -117,6 +117,7 @@ def analysis_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True),
         click.option("--max-layers", type=click.IntRange(1), default=100_000, show_default=True,
                      help="Refuse networks that expand to more layers than this."),
+        click.option("--plain", is_flag=True, help="Tab-separated columns, no box drawing or colour (for pipes)."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -148,25 +149,69 @@ def cli() -> None:
 
 
 @cli.command("list")
-def list_cmd() -> None:
-    """List the built-in specs."""
-    from . import catalog
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
+              show_default=True)
+def list_cmd(fmt: str) -> None:
+    """List the built-in specs; a preset shows its own variable values.
+
+    \b
+    Examples:
+      archcalc list
+      archcalc list --format json
+    """
+    from . import catalog, report
 
     rows = []
     for name, entry in sorted(catalog.entries().items()):
         spec = catalog.load_entry(entry)
         desc = spec.description.splitlines()[0] if spec.description else ""
-        rows.append((name, f"preset of {entry.file.stem}: {desc}" if entry.preset else desc))
-    width = max(len(n) for n, _ in rows)
-    for name, desc in rows:
-        click.echo(f"{name.ljust(width)}  {desc}")
+        if entry.preset:
+            values = ", ".join(f"{k}={_raw_text(v)}" for k, v in spec.presets.get(entry.preset, {}).items())
+            doc = spec.preset_docs.get(entry.preset)
+            desc = f"preset of {entry.file.stem} ({values})" + (f": {doc}" if doc else "")
+        rows.append({"name": name, "file": entry.file.name, "preset": entry.preset, "description": desc})
+    if fmt == "json":
+        emit(report.dumps(rows))
+    elif fmt == "csv":
+        emit(_csv(rows))
+    elif fmt == "markdown":
+        lines = [f"| {r['name']} | {_md(r['description'])} |" for r in rows]
+        emit("\n".join(["| spec | description |", "|---|---|", *lines]) + "\n")
+    else:
+        width = max(len(r["name"]) for r in rows)
+        for r in rows:
+            click.echo(f"{r['name'].ljust(width)}  {r['description']}")
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=["name", "file", "preset", "description"], lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return out.getvalue()
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _raw_text(v: Any) -> str:
+    return v.text if hasattr(v, "text") else num.fmt(v) if num.is_exact(v) else str(v)
 
 
 @cli.command()
 @click.argument("spec")
 @analysis_options
+@click.option("--depth", "depth_limit", type=click.IntRange(1), default=None, metavar="N",
+              help="Collapse every block nested N deep into one row (summed params, MACs, activations).")
+@click.option("--top", type=click.IntRange(1), default=None, metavar="K", help="Only the K costliest rows by MACs.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to FILE; the format follows its extension (.json .csv .md .txt).")
 def summary(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtype: str, convention: str,
-            fmt: str, max_layers: int) -> None:
+            fmt: str, max_layers: int, plain: bool, depth_limit: int | None, top: int | None, output: str | None) -> None:
     """Per-layer shapes, params, MACs, activations and receptive field of SPEC.
 
     \b
@@ -175,18 +220,61 @@ def summary(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dt
       archcalc summary vgg16
       archcalc summary alexnet --set impl=torchvision --format json
       archcalc summary vgg16 --input H          # sizes as formulas in H
+      archcalc summary resnet50 --depth 1       # one row per stage
+      archcalc summary efficientnet_b0 --top 5  # the five costliest layers
+      archcalc summary resnet50 -o resnet50.csv
+      archcalc summary vgg16 --convention keras --plain | cut -f1,5
     """
     from . import report
 
     a = run_analysis(spec, input_, sets, batch, dtype, convention, max_layers)
+    if output is not None:
+        fmt = _format_for(output, fmt)
     if fmt == "json":
-        emit(report.dumps(report.summary_json(a)))
+        text = report.dumps(report.summary_json(a, depth_limit, top))
     elif fmt == "csv":
-        emit(report.summary_csv(a))
+        text = report.summary_csv(a, depth_limit, top)
     elif fmt == "markdown":
-        emit(report.summary_markdown(a))
+        text = report.summary_markdown(a, depth_limit, top)
+    elif plain:
+        text = report.summary_plain(a, depth_limit, top)
+    elif output is not None:
+        text = _capture(lambda c: report.summary_table(a, c, depth_limit, top))
     else:
-        report.summary_table(a, console())
+        report.summary_table(a, console(), depth_limit, top)
+        return
+    if output is None:
+        emit(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise UsageError(f"-o {output}: {e.strerror}") from None
+    click.echo(f"wrote {output} ({fmt})", err=True)
+
+
+EXTENSIONS = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".txt": "table"}
+
+
+def _format_for(path: str, fmt: str) -> str:
+    """-o FILE picks the format by extension; an explicit --format must agree with it."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in EXTENSIONS:
+        raise UsageError(f"-o {path}: unknown extension {ext or '(none)'}; use one of {', '.join(EXTENSIONS)}")
+    chosen = EXTENSIONS[ext]
+    if fmt not in ("table", chosen):
+        raise UsageError(f"-o {path} writes {chosen}, but --format {fmt} was given")
+    return chosen
+
+
+def _capture(render: Callable[[Any], None]) -> str:
+    """A rich table rendered to text (no colour, no terminal codes), for -o FILE.txt."""
+    from rich.console import Console
+
+    c = Console(width=160, record=True, file=open(os.devnull, "w"), color_system=None, highlight=False)
+    render(c)
+    return c.export_text()
 
 
 @cli.command()
@@ -195,13 +283,16 @@ def summary(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dt
 @click.option("--sort", type=click.Choice(["params", "macs", "activations", "depth", "rf"]), default=None,
               help="Sort rows (the first spec stays the ratio baseline).")
 def compare(specs: tuple[str, ...], input_: str | None, sets: tuple[str, ...], batch: str, dtype: str,
-            convention: str, fmt: str, max_layers: int, sort: str | None) -> None:
+            convention: str, fmt: str, max_layers: int, plain: bool, sort: str | None) -> None:
     """One table, a row per network, with ratios against the first.
 
     \b
-    A spec followed by its own --set values counts as its own row:
+    A spec followed by its own --set values counts as its own row; options given
+    outside quotes apply to every row.
+    Examples:
+      archcalc compare vgg16 alexnet googlenet
       archcalc compare mobilenet_v1 "mobilenet_v1 --set alpha=0.5" googlenet vgg16
-    Options given outside quotes apply to every row.
+      archcalc compare resnet18 resnet50 --convention fvcore --sort macs --format csv
     """
     from . import report
 
@@ -215,7 +306,7 @@ def compare(specs: tuple[str, ...], input_: str | None, sets: tuple[str, ...], b
     if sort:
         key = {"depth": "weight_layers"}.get(sort, sort)
         records = [records[0]] + sorted(records[1:], key=lambda r: (float(r[key]) if num.is_exact(r[key]) else 0))
-    emit(report.compare_render(records, fmt, convention, console()))
+    emit(report.compare_render(records, "plain" if plain and fmt == "table" else fmt, convention, console()))
 
 
 def _own_sets(words: list[str], item: str) -> tuple[str, ...]:
@@ -236,11 +327,12 @@ def _own_sets(words: list[str], item: str) -> tuple[str, ...]:
 @click.argument("spec")
 @analysis_options
 def scale(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtype: str, convention: str, fmt: str,
-          max_layers: int) -> None:
+          max_layers: int, plain: bool) -> None:
     """Sweep spec variables: params and MACs per point beside the paper's rule.
 
     \b
-    Comma-separated --set values are swept (their product):
+    Comma-separated --set values are swept (their product).
+    Examples:
       archcalc scale mobilenet_v1 --set alpha=1,0.75,0.5,0.25
       archcalc scale mobilenet_v1 --set alpha=1,0.5 --set rho=1,6/7,5/7,4/7
       archcalc scale efficientnet --set phi=0,1,2,3,4,5,6,7
@@ -255,7 +347,78 @@ def scale(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtyp
         raise UsageError("scale needs a --set with several comma-separated values, e.g. --set alpha=1,0.75,0.5")
     points = sweep.sweep(spec, grid, fixed=fixed, input=parse_input(input_), convention=convention,
                          batch=parse_batch(batch), dtype=dtype, limits=Limits(max_layers=max_layers))
-    emit(report.scale_render(points, fmt, console()))
+    emit(report.scale_render(points, "plain" if plain and fmt == "table" else fmt, console()))
+
+
+@cli.command("memory")
+@click.argument("spec")
+@analysis_options
+@click.option("--inplace/--no-inplace", default=True, show_default=True,
+              help="ReLU/ReLU6/SiLU/Hardswish and residual adds overwrite their input when nothing else reads it "
+                   "(as torchvision builds its models).")
+@click.option("--fuse-bn", is_flag=True, help="Batch norm folded into the previous conv (inference).")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="adam", show_default=True,
+              help="Optimizer state for the training estimate: 0, 1 or 2 copies of the trainable params.")
+def memory_cmd(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtype: str, convention: str,
+               fmt: str, max_layers: int, plain: bool, inplace: bool, fuse_bn: bool, optimizer: str) -> None:
+    """Activation memory per layer, peak inference memory from tensor lifetimes, and a training estimate.
+
+    \b
+    Examples:
+      archcalc memory resnet50
+      archcalc memory resnet50 --batch 32 --dtype float16 --optimizer momentum
+      archcalc memory googlenet --no-inplace --format json
+    """
+    from . import report
+    from .memory import memory
+
+    a = run_analysis(spec, input_, sets, batch, dtype, convention, max_layers)
+    m = memory(a, inplace=inplace, fuse_bn=fuse_bn, optimizer=optimizer)
+    emit(report.memory_render(m, "plain" if plain and fmt == "table" else fmt, console()))
+
+
+@cli.command("plot")
+@click.argument("specs", nargs=-1, required=True)
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="Image file: .png, .svg or .pdf.")
+@click.option("--compare", "compare_", is_flag=True, help="One point per SPEC: MACs against params (and top-1 where cited).")
+@click.option("--input", "input_", metavar="N|HxW|CxHxW", help="Input size.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec variable (repeatable).")
+@click.option("--batch", default="1", show_default=True, help="Batch size.")
+@click.option("--dtype", default="float32", show_default=True, help="Element type for activation memory.")
+@click.option("--convention", default="paper", show_default=True, help="Counting convention.")
+def plot_cmd(specs: tuple[str, ...], output: str, compare_: bool, input_: str | None, sets: tuple[str, ...],
+             batch: str, dtype: str, convention: str) -> None:
+    """Draw a per-layer profile of SPEC, or compare several networks (needs archcalc[plot]).
+
+    \b
+    The profile shows MACs, params and activation memory per layer along the depth,
+    with the memory alive at once during inference. --compare draws MACs against params
+    and, for specs whose `metadata` cites an ImageNet top-1, accuracy against MACs.
+    Examples:
+      archcalc plot resnet50 -o profile.png
+      archcalc plot efficientnet_b0 -o profile.svg
+      archcalc plot --compare mobilenet_v1 mobilenet_v2 efficientnet_b0 resnet50 vgg16 -o pareto.png
+      archcalc plot --compare mobilenet_v1 "mobilenet_v1 --set alpha=0.5" -o widths.png
+    """
+    from . import plot
+    from .memory import memory
+
+    if not compare_:
+        if len(specs) != 1:
+            raise UsageError("plot takes one SPEC, or --compare with several")
+        a = run_analysis(specs[0], input_, sets, batch, dtype, convention, 100_000)
+        plot.profile(a, output, [x.live_bytes for x in memory(a).layers])
+    else:
+        analyses, labels, cited = [], [], []
+        for item in specs:
+            words = item.split()
+            own = _own_sets(words[1:], item)
+            analyses.append(run_analysis(words[0], input_, tuple(sets) + own, batch, dtype, convention, 100_000))
+            labels.append(item)
+            cited.append(not own and not sets and input_ is None)   # a cited accuracy holds for the spec as published
+        plot.pareto(plot.points(analyses, labels, cited), output, convention)
+    click.echo(f"wrote {output}", err=True)
 
 
 @cli.command()
@@ -265,8 +428,11 @@ def scale(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtyp
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Fix other variables.")
 @click.option("--ideal", is_flag=True, help="Ignore channel rounding, as papers do (polynomials in α).")
 @click.option("--ratio-to", metavar="SPEC", help="Also print MACs divided by another spec's MACs.")
+@click.option("--round", "rounding", type=click.Choice(["exact", "floor", "ceil"]), default=None,
+              help="Size rounding for every layer (default: the spec's). floor shows the floors strides introduce.")
 @click.option("--format", "fmt", type=click.Choice(["text", "latex", "json"]), default="text", show_default=True)
-def formula(spec: str, symbols: str, sets: tuple[str, ...], ideal: bool, ratio_to: str | None, fmt: str) -> None:
+def formula(spec: str, symbols: str, sets: tuple[str, ...], ideal: bool, ratio_to: str | None, rounding: str | None,
+            fmt: str) -> None:
     """Closed forms of output size, params, MACs and activations.
 
     \b
@@ -281,7 +447,7 @@ def formula(spec: str, symbols: str, sets: tuple[str, ...], ideal: bool, ratio_t
     for n in names:
         if not SYMBOL.match(n):
             raise UsageError(f"--symbols: {n!r} is not a symbol name")
-    result = formula_mod.closed_forms(spec, names, ideal, parse_sets(sets), ratio_to)
+    result = formula_mod.closed_forms(spec, names, ideal, parse_sets(sets), ratio_to, rounding)
     emit(report.formula_render(result, fmt))
 
 

@@ -212,6 +212,9 @@ class _Compiler:
         if op is None:
             raise self.reject(node, f"the operator {type(node.op).__name__}")
         left, right = self(node.left), self(node.right)
+        if isinstance(node.op, ast.FloorDiv):  # ideal mode (formula --ideal) drops the rounding of //
+            exact_div = _BINOPS[ast.Div]
+            return lambda env, ideal: (exact_div if ideal else op)(left(env, ideal), right(env, ideal))
         return lambda env, ideal: op(left(env, ideal), right(env, ideal))
 
     def c_UnaryOp(self, node: ast.UnaryOp) -> Compiled:
@@ -244,7 +247,7 @@ class _Compiler:
             for f, comp in ops:
                 b = comp(env, ideal)
                 try:
-                    result = f(a, b)
+                    result = _definite(f(a, b))
                 except TypeError:
                     raise ExprError(f"cannot compare {a!r} with {b!r}") from None
                 if not isinstance(result, bool):
@@ -296,7 +299,13 @@ class _Compiler:
         return call
 
 
+def _definite(v: Any) -> Any:
+    """sympy's true/false (a comparison it could decide, e.g. phi >= 0 for a positive phi) → bool."""
+    return bool(v) if type(v).__name__ in ("BooleanTrue", "BooleanFalse") else v
+
+
 def _truth(v: Any) -> bool:
+    v = _definite(v)
     if isinstance(v, (bool, int, Fraction, str)) or v is None:
         return bool(v)
     raise ExprError("a condition on a symbolic size has no definite answer")

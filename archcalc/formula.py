@@ -6,6 +6,7 @@ polynomials, as the papers write them; exact mode keeps the floors that strides 
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,8 +55,10 @@ def tidy(expr: Any) -> Any:
     return sympy.factor_terms(sympy.expand(expr))
 
 
-def _analysis(spec: str, symbols: list[str], ideal: bool, sets: dict[str, Any]) -> Analysis:
+def _analysis(spec: str, symbols: list[str], ideal: bool, sets: dict[str, Any], rounding: str | None = None) -> Analysis:
     parsed, preset = load_spec(spec)
+    if rounding:
+        parsed = dataclasses.replace(parsed, round=rounding)
     input_override: tuple[Any, ...] | None = None
     vars_ = dict(sets)
     batch: Any = 1
@@ -81,20 +84,32 @@ def _analysis(spec: str, symbols: list[str], ideal: bool, sets: dict[str, Any]) 
 
 
 def closed_forms(spec: str, symbols: list[str], ideal: bool = False, sets: dict[str, Any] | None = None,
-                 ratio_to: str | None = None) -> Formulas:
+                 ratio_to: str | None = None, rounding: str | None = None) -> Formulas:
     if not symbols:
         raise UsageError("formula needs --symbols, e.g. --symbols H or --symbols alpha,rho")
-    a = _analysis(spec, symbols, ideal, sets or {})
+    a = _analysis(spec, symbols, ideal, sets or {}, rounding)
     t = a.totals
     f = Formulas(a.name, symbols, ideal, [tidy(x) if not num.is_exact(x) else x for x in a.network.output],
                  tidy(t.params), tidy(t.macs), tidy(t.activations))
     if ratio_to:
-        b = _analysis(ratio_to, symbols, ideal, sets or {})
+        words = ratio_to.split()
+        other_sets = dict(sets or {})
+        for item in words[1:]:
+            if item == "--set":
+                continue
+            key, _, value = item.partition("=")
+            if not value:
+                raise UsageError(f"--ratio-to: expected `SPEC --set name=value ...`, got {ratio_to!r}")
+            other_sets[key] = value
+        b = _analysis(words[0], symbols, ideal, other_sets, rounding)
         import sympy
 
-        f.ratio, f.ratio_to = sympy.simplify(sympy.expand(f.macs) / sympy.expand(b.totals.macs)), b.name
+        f.ratio = sympy.expand(sympy.simplify(sympy.expand(f.macs) / sympy.expand(b.totals.macs)))
+        f.ratio_to = ratio_to
     if ideal:
         f.notes.append("ideal: channel rounding (floor, ceil, int, round, make_divisible, at_least) is ignored")
-    if any(str(n) in ("H", "W") for n in symbols) and a.network.spec.round == "exact":
+    if rounding == "floor":
+        f.notes.append("sizes floor as frameworks do (floor((N + 2P − F)/S) + 1 at every layer)")
+    elif any(str(n) in ("H", "W") for n in symbols) and a.network.spec.round == "exact":
         f.notes.append("sizes assume every stride divides evenly (exact mode); a concrete input is checked")
     return f

@@ -7,6 +7,7 @@ largest field over their branches.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
@@ -30,11 +31,13 @@ class RF:
     start: tuple[Any, Any] = (0, 0)  # centre of the first output's field, in input pixels
 
     def step(self, steps: Any, shape: Shape) -> "RF":
-        if steps is None:
+        if steps is None or self.size[0] == GLOBAL:
             return self
         if steps == "global":
             if len(shape) != 3:
                 return self
+            if not all(num.is_exact(x) for x in (*shape[1:], *self.size, *self.jump, *self.start)):
+                return RF((GLOBAL, GLOBAL), self.jump, (GLOBAL, GLOBAL))  # the whole (symbolic) input
             sizes = tuple(num.norm(self.size[a] + (shape[1 + a] - 1) * self.jump[a]) for a in range(2))
             starts = tuple(num.norm(self.start[a] + num.div((shape[1 + a] - 1) * self.jump[a], 2)) for a in range(2))
             return RF(sizes, self.jump, starts)  # type: ignore[arg-type]
@@ -47,9 +50,14 @@ class RF:
 
     @staticmethod
     def merge(fields: list["RF"]) -> "RF":
+        if any(f.size[0] == GLOBAL for f in fields):
+            return next(f for f in fields if f.size[0] == GLOBAL)
         return RF(tuple(_fold(num.vmax, [f.size[a] for f in fields]) for a in range(2)),  # type: ignore[arg-type]
                   tuple(_fold(num.vmax, [f.jump[a] for f in fields]) for a in range(2)),
                   tuple(_fold(num.vmin, [f.start[a] for f in fields]) for a in range(2)))
+
+
+GLOBAL = "global"  # a receptive field that covers the whole input of symbolic size
 
 
 def _fold(f: Any, values: list[Any]) -> Any:
@@ -77,6 +85,7 @@ class Layer:
     counts: Mapping[str, Any]
     where: Where
     frozen: bool = False       # params exist but are not trained
+    times: Any = 1             # ideal mode: a fractional repeat's later passes stand for (n − 1) copies
 
 
 @dataclass(frozen=True)
@@ -249,6 +258,8 @@ class Builder:
 
     def repeat(self, n: RepeatNode, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
         count = self.value(n.n, TensorEnv(env, t), n.where)
+        if self.ideal and not isinstance(count, bool) and not (num.is_exact(count) and num.is_integer(count)):
+            return self.fractional_repeat(n, t, env, scope, count)
         if not num.is_exact(count) or isinstance(count, bool) or num.is_integer(count) is not True or count < 0:
             raise SpecError(f"repeat count must be a whole number ≥ 0, got "
                             f"{num.fmt(count) if num.is_exact(count) else repr(count)}", n.where)
@@ -256,15 +267,30 @@ class Builder:
             raise SpecError(f"repeat count {count} exceeds the layer limit {self.limits.max_layers} "
                             f"(raise it with --max-layers)", n.where)
         for j in range(int(count)):
-            local = dict(env)
-            local[n.index] = j
-            tenv = TensorEnv(local, t)
-            for key, raw in n.vars.items():
-                local[key] = self.value(raw, tenv, n.where)
-            for key, raw in (n.first if j == 0 else n.rest).items():
-                local[key] = self.value(raw, tenv, n.where)
-            t = self.seq(n.body, t, local, scope)
+            t = self.one_pass(n, t, env, scope, j)
         return t
+
+    def one_pass(self, n: RepeatNode, t: Tensor, env: Mapping[str, Any], scope: Scope, j: int) -> Tensor:
+        local = dict(env)
+        local[n.index] = j
+        tenv = TensorEnv(local, t)
+        for key, raw in n.vars.items():
+            local[key] = self.value(raw, tenv, n.where)
+        for key, raw in (n.first if j == 0 else n.rest).items():
+            local[key] = self.value(raw, tenv, n.where)
+        return self.seq(n.body, t, local, scope)
+
+    def fractional_repeat(self, n: RepeatNode, t: Tensor, env: Mapping[str, Any], scope: Scope, count: Any) -> Tensor:
+        """Ideal mode (the papers' depth d·L without the ceil): the first pass once, then one
+        shape-preserving later pass whose layers count (count − 1) times."""
+        t = self.one_pass(n, t, env, scope, 0)
+        mark = len(self.layers)
+        after = self.one_pass(n, t, env, scope, 1)
+        if len(after.shape) != len(t.shape) or any(str(a) != str(b) for a, b in zip(after.shape, t.shape)):
+            raise SpecError("a fractional repeat (ideal mode) needs later passes that keep the shape", n.where)
+        extra = num.norm(count - 1)
+        self.layers[mark:] = [dataclasses.replace(layer, times=extra) for layer in self.layers[mark:]]
+        return after
 
     def join(self, n: JoinNode, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
         outs = [self.seq(branch, t, env, scope) for branch in n.branches]
@@ -275,7 +301,8 @@ class Builder:
         return self.add_layer(name, n.kind, outs, result, scope, n.where, RF.merge([o.rf for o in outs]))
 
 
-def resolve_vars(spec: Spec, overrides: Mapping[str, Any], preset: str | None = None) -> dict[str, Any]:
+def resolve_vars(spec: Spec, overrides: Mapping[str, Any], preset: str | None = None,
+                 ideal: bool = False) -> dict[str, Any]:
     """Var values in declaration order: default, then the preset, then --set overrides."""
     for key in overrides:
         if key not in spec.vars:
@@ -295,7 +322,7 @@ def resolve_vars(spec: Spec, overrides: Mapping[str, Any], preset: str | None = 
         else:
             v = chosen.get(name, decl.default)
             if isinstance(v, Expr):
-                v = v.eval(values, spec.where)
+                v = v.eval(values, spec.where, ideal)
         values[name] = v
     return values
 
@@ -303,7 +330,7 @@ def resolve_vars(spec: Spec, overrides: Mapping[str, Any], preset: str | None = 
 def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: tuple[Any, ...] | None = None,
           preset: str | None = None, limits: Limits | None = None, ideal: bool = False) -> Network:
     """Expand the spec for these var values and input into a Network of leaf layers."""
-    variables = resolve_vars(spec, overrides or {}, preset)
+    variables = resolve_vars(spec, overrides or {}, preset, ideal)
     shape = tuple(v.eval(variables, spec.where, ideal) if isinstance(v, Expr) else v for v in spec.input)
     if input_shape is not None:
         if len(input_shape) == 1 and len(shape) == 3:

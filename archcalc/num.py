@@ -47,7 +47,22 @@ def floor(x: Number) -> Number:
         return math.floor(x)
     import sympy
 
-    return norm(sympy.floor(x))
+    return norm(sympy.floor(_unnest_floor(sympy.sympify(x))))
+
+
+def _unnest_floor(x: Any) -> Any:
+    """⌊(⌊y⌋ + c)/n⌋ = ⌊(y + c)/n⌋ for integer c and positive integer n: strides compose."""
+    import sympy
+
+    numer, denom = sympy.fraction(sympy.together(x))
+    if not (denom.is_Integer and denom > 0):
+        return x
+    terms = sympy.Add.make_args(sympy.expand(numer))
+    floors = [t for t in terms if isinstance(t, sympy.floor)]
+    rest = [t for t in terms if not isinstance(t, sympy.floor)]
+    if len(floors) == 1 and all(t.is_Integer for t in rest):
+        return (floors[0].args[0] + sum(rest)) / denom
+    return x
 
 
 def ceil(x: Number) -> Number:

@@ -112,6 +112,7 @@ class Spec:
     round: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
     where: Where = field(default_factory=Where)
+    preset_docs: Mapping[str, str] = field(default_factory=dict)   # presets' optional `doc` lines
 
 
 class _Parser:
@@ -342,8 +343,14 @@ def parse(doc: Document) -> Spec:
         vars_[vname] = _var(p, vname, v)
     if "impl" not in vars_:
         vars_["impl"] = VarDecl("impl", "paper", IMPL_CHOICES, "reference implementation")
-    presets = {}
+    presets, preset_docs = {}, {}
     for pname, pv in p.mapping(data.get("presets"), ("presets",), "`presets`").items():
+        if isinstance(pv, dict) and "doc" in pv:   # optional one-line description of the preset
+            pv = dict(pv)
+            line = pv.pop("doc")
+            if not isinstance(line, str):
+                raise p.fail(("presets", pname, "doc"), f"expected a one-line text, got {_kind(line)}")
+            preset_docs[str(pname)] = line
         values = p.var_map(pv, ("presets", pname), f"preset `{pname}`")
         for k in values:
             if k not in vars_:
@@ -359,7 +366,8 @@ def parse(doc: Document) -> Spec:
     metadata = p.mapping(data.get("metadata"), ("metadata",), "`metadata`")
     return Spec(name=name, description=data.get("description", ""), source=data.get("source", ""), file=doc.file,
                 vars=vars_, presets=presets, input=shape, blocks=blocks,
-                body=p.body(data["body"], ("body",), 0), round=rnd, metadata=metadata, where=p.at(()))
+                body=p.body(data["body"], ("body",), 0), round=rnd, metadata=metadata, where=p.at(()),
+                preset_docs=preset_docs)
 
 
 def _var(p: _Parser, name: Any, v: Any) -> VarDecl:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -49,14 +48,18 @@ NETWORKS: list[tuple[str, dict[str, Any], str | None, dict[str, Any]]] = [
 ]
 
 
-def best_of(n: int, fn: Callable[[], Any]) -> float:
-    fn()  # warm-up
-    times = []
+def best_of(n: int, *fns: Callable[[], Any]) -> list[float]:
+    """Best time of each function over n rounds, the functions interleaved within a round so that a
+    load change on a shared machine hits them alike."""
+    for fn in fns:
+        fn()  # warm-up
+    best = [float("inf")] * len(fns)
     for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def blas_threads() -> int:
@@ -71,12 +74,13 @@ def blas_threads() -> int:
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def matmul_seconds(macs: int, repeat: int) -> float:
+def matmul_job(macs: int) -> tuple[Callable[[], Any], float]:
+    """One square GEMM of about `macs` multiply-adds, and the factor that scales its time to exactly `macs`."""
     n = max(64, round(macs ** (1 / 3)))
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((n, n), dtype=np.float32), rng.standard_normal((n, n), dtype=np.float32)
     out = np.empty((n, n), dtype=np.float32)
-    return best_of(repeat, lambda: np.matmul(a, b, out=out)) * macs / n**3
+    return (lambda: np.matmul(a, b, out=out)), macs / n**3
 
 
 def torch_twin(ctor: str, kwargs: dict[str, Any]) -> Any:
@@ -105,11 +109,14 @@ def copy_torch_weights(net: Any, model: Any) -> dict[str, dict[str, np.ndarray]]
 
 
 def zoo(cmd: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (MB) and exit status of one child process."""
-    start = time.perf_counter()
-    code = subprocess.run(cmd, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode
-    seconds = time.perf_counter() - start
-    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, code
+    """Wall seconds, peak RSS (MB) and exit status of one child process. A small wrapper process starts it
+    and reads its RUSAGE_CHILDREN: a child's ru_maxrss counts the pages of whoever forked it."""
+    wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+               "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+               "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, code)")
+    out = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.split()
+    return float(out[0]), float(out[1]), int(out[2])
 
 
 def main() -> int:
@@ -141,9 +148,8 @@ def main() -> int:
         macs = analyze(name, vars=vars).totals.macs
         weights = numeric.make_weights(net)
         x = np.random.default_rng(0).standard_normal((1,) + tuple(net.input), dtype=np.float32)
-        t_np = best_of(args.repeat, lambda: numeric.forward(net, x, weights=weights, keep=False))
-        t_mm = matmul_seconds(macs, args.repeat)
-        gflops, mm_gflops = 2 * macs / t_np / 1e9, 2 * macs / t_mm / 1e9
+        run_np = lambda: numeric.forward(net, x, weights=weights, keep=False)  # noqa: E731
+        run_mm, scale = matmul_job(macs)
         torch_s, ratio, diff = "", "", ""
         if has_torch and ctor is not None:
             import torch
@@ -151,7 +157,7 @@ def main() -> int:
             model = torch_twin(ctor, kwargs)
             xt = torch.from_numpy(x)
             with torch.inference_mode():
-                t_torch = best_of(args.repeat, lambda: model(xt))
+                t_np, t_mm, t_torch = best_of(args.repeat, run_np, run_mm, lambda: model(xt))
                 mapped = copy_torch_weights(net, model)
                 if mapped is not None:
                     y_torch = model(xt).numpy()
@@ -160,6 +166,10 @@ def main() -> int:
                 else:
                     diff = "layouts differ"
             torch_s, ratio = f"{t_torch:.4f}", f"{t_np / t_torch:.2f}×"
+        else:
+            t_np, t_mm = best_of(args.repeat, run_np, run_mm)
+        t_mm *= scale
+        gflops, mm_gflops = 2 * macs / t_np / 1e9, 2 * macs / t_mm / 1e9
         print(f"{name:<17} {macs / 1e9:>7.2f} {t_np:>8.4f} {gflops:>8.1f} {mm_gflops:>15.1f} {gflops / mm_gflops:>8.0%} "
               f"{torch_s:>8} {ratio:>11} {diff:>15}", flush=True)
 

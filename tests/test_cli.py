@@ -52,10 +52,11 @@ def test_summary_golden(spec: str, fmt: str, ext: str, cli_run: Run, golden: Cal
         import io
 
         rows = list(csv.DictReader(io.StringIO(out)))
-        assert list(rows[0]) == ["layer", "op", "inputs", "output", "params", "macs", "activations", "rf"]
-        # numbers are written with thousands separators ("34,944"), quoted
-        assert sum(int(r["params"].replace(",", "")) for r in rows) == params
-        assert sum(int(r["macs"].replace(",", "")) for r in rows) == macs
+        assert list(rows[0]) == ["layer", "op", "inputs", "output", "params", "macs", "activations", "rf",
+                                 "params_pct", "macs_pct", "activations_pct"]
+        # numbers are plain integers (no thousands separators)
+        assert sum(int(r["params"]) for r in rows) == params
+        assert sum(int(r["macs"]) for r in rows) == macs
     else:
         assert f"{params:,}" in out and f"{macs:,}" in out
 

@@ -46,7 +46,9 @@ def window(shape: Shape, a: Args, k: tuple[Any, Any], s: tuple[Any, Any], d: tup
     pad = padding(a, (h, w), k_eff, s)
     # 'same' gives ceil(N/S) by definition; when the kernel is smaller than the stride its padding
     # clips at 0 and (N − K)/S need not divide, so the size floors (TensorFlow, Keras)
-    mode = "floor" if a.value("p") == "same" else a.rounding()
+    mode = a.rounding()
+    if a.value("p") == "same" and mode != "ideal":
+        mode = "floor"
     oh = conv_out(h, k_eff[0], s[0], pad[0], pad[1], mode, "height", ceil_mode)
     ow = conv_out(w, k_eff[1], s[1], pad[2], pad[3], mode, "width", ceil_mode)
     return (oh, ow), pad, k_eff
