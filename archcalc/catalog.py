@@ -80,10 +80,9 @@ def _load(path: str, display: str) -> Spec:
 
 
 def load_entry(entry: Entry) -> Spec:
-    try:
-        display = str(entry.file.relative_to(specs_dir().parent))
-    except ValueError:
-        display = str(entry.file)
+    display = str(entry.file)   # a user's file is shown as given; a built-in one from the project root
+    if entry.file.resolve().parent == specs_dir().resolve():
+        display = str(entry.file.resolve().relative_to(specs_dir().resolve().parent))
     return _load(str(entry.file), display)
 
 

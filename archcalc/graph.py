@@ -16,12 +16,13 @@ from .errors import ShapeError, SpecError, Where, did_you_mean
 from .expr import Expr
 from .ops import REGISTRY, Args, OpResult, Shape
 from .spec import REQUIRED, CallNode, IfNode, JoinNode, Node, OpNode, RepeatNode, SeqNode, Spec
+from .yamlio import gc_paused
 
 
 @dataclass(frozen=True)
 class Limits:
-    max_layers: int = 100_000
-    max_block_depth: int = 64
+    max_layers: int = 100_000      # leaf layers after expansion (--max-layers)
+    max_block_depth: int = 64      # block calls inside block calls
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ class Builder:
         self.layers: list[Layer] = []
         self.used: set[str] = {"input"}
         self.stack: list[str] = []
+        self.least: dict[int, int] = {}   # id(node) -> fewest layers it can add (see least_layers)
 
     def run(self, shape: Shape) -> Network:
         t = self.seq(self.spec.body, Tensor(shape, "input", RF()), self.vars, Scope("", ()))
@@ -266,9 +268,45 @@ class Builder:
         if count > self.limits.max_layers:
             raise SpecError(f"repeat count {count} exceeds the layer limit {self.limits.max_layers} "
                             f"(raise it with --max-layers)", n.where)
+        least = count * self.least_body(n.body, set())
+        if len(self.layers) + least > self.limits.max_layers:
+            raise SpecError(f"the network expands to more than {self.limits.max_layers} layers (this repeat alone "
+                            f"adds at least {least}; raise the limit with --max-layers for an honest giant)", n.where)
         for j in range(int(count)):
             t = self.one_pass(n, t, env, scope, j)
         return t
+
+    def least_body(self, nodes: tuple[Node, ...], calling: set[str]) -> int:
+        return sum(self.least_layers(n, calling) for n in nodes)
+
+    def least_layers(self, n: Node, calling: set[str]) -> int:
+        """A lower bound on the layers a node adds, without evaluating anything, so nested repeats
+        whose product is in the billions fail before they expand: conditional items count 0, a
+        repeat counts only when its `n` is a literal."""
+        key = id(n)
+        if key in self.least:
+            return self.least[key]
+        out = 0
+        if n.when is not None:
+            out = 0
+        elif isinstance(n, OpNode):
+            out = 1
+        elif isinstance(n, SeqNode):
+            out = self.least_body(n.body, calling)
+        elif isinstance(n, IfNode):
+            out = min(self.least_body(n.then, calling), self.least_body(n.orelse, calling))
+        elif isinstance(n, JoinNode):
+            out = 1 + sum(self.least_body(b, calling) for b in n.branches)
+        elif isinstance(n, RepeatNode):
+            literal = isinstance(n.n, int) and not isinstance(n.n, bool) and n.n > 0
+            out = n.n * self.least_body(n.body, calling) if literal else 0
+        elif isinstance(n, CallNode):
+            if n.block in calling or n.block not in self.spec.blocks:
+                return 0                      # recursion is reported when the call runs
+            out = self.least_body(self.spec.blocks[n.block].body, calling | {n.block})
+        out = min(out, 10**18)   # keep the numbers small
+        self.least[key] = out
+        return out
 
     def one_pass(self, n: RepeatNode, t: Tensor, env: Mapping[str, Any], scope: Scope, j: int) -> Tensor:
         local = dict(env)
@@ -301,28 +339,33 @@ class Builder:
         return self.add_layer(name, n.kind, outs, result, scope, n.where, RF.merge([o.rf for o in outs]))
 
 
+def _approx(v: Any) -> str:
+    return f" ≈ {num.approx(v)}" if num.is_exact(v) and num.is_integer(v) is False else ""
+
+
 def resolve_vars(spec: Spec, overrides: Mapping[str, Any], preset: str | None = None,
                  ideal: bool = False) -> dict[str, Any]:
     """Var values in declaration order: default, then the preset, then --set overrides."""
     for key in overrides:
         if key not in spec.vars:
-            raise SpecError(f"`{spec.name}` has no variable `{key}`{did_you_mean(key, set(spec.vars))}; "
-                            f"it has: {', '.join(spec.vars)}", spec.where)
+            raise SpecError(f"--set {key}: `{spec.name}` has no variable `{key}`{did_you_mean(key, set(spec.vars))}; "
+                            f"its variables: {', '.join(spec.vars)}", spec.places.get("vars", spec.where))
     chosen = dict(spec.presets.get(preset, {})) if preset else {}
     values: dict[str, Any] = {}
     for name, decl in spec.vars.items():
+        where = decl.where if decl.where.file else spec.where
         if name in overrides:
             v = overrides[name]
+            shown = str(v).lower() if isinstance(v, bool) else num.fmt(v) if num.is_exact(v) else v
             if decl.choices and v not in decl.choices:
-                raise SpecError(f"`{name}` must be one of {', '.join(decl.choices)}, got {v!r}", spec.where)
-            if not decl.choices and isinstance(v, str):
-                raise SpecError(f"`{name}` takes a number, got {v!r}", spec.where)
-            if isinstance(v, bool) and not isinstance(decl.default, bool):
-                raise SpecError(f"`{name}` takes a number, got {str(v).lower()}", spec.where)
+                raise SpecError(f"--set {name}={shown}: `{name}` must be one of {', '.join(decl.choices)}", where)
+            if not decl.choices and (isinstance(v, str) or isinstance(v, bool) and not isinstance(decl.default, bool)):
+                raise SpecError(f"--set {name}={shown}: `{name}` takes a number", where)
         else:
             v = chosen.get(name, decl.default)
             if isinstance(v, Expr):
-                v = v.eval(values, spec.where, ideal)
+                at = spec.places.get(f"presets.{preset}", where) if name in chosen else where
+                v = v.eval(values, at, ideal)
         values[name] = v
     return values
 
@@ -331,7 +374,8 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
           preset: str | None = None, limits: Limits | None = None, ideal: bool = False) -> Network:
     """Expand the spec for these var values and input into a Network of leaf layers."""
     variables = resolve_vars(spec, overrides or {}, preset, ideal)
-    shape = tuple(v.eval(variables, spec.where, ideal) if isinstance(v, Expr) else v for v in spec.input)
+    shape = tuple(v.eval(variables, spec.places.get(f"input[{i}]", spec.where), ideal) if isinstance(v, Expr) else v
+                  for i, v in enumerate(spec.input))
     if input_shape is not None:
         if len(input_shape) == 1 and len(shape) == 3:
             shape = (shape[0], input_shape[0], input_shape[0])
@@ -340,15 +384,18 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
         elif len(input_shape) == len(shape):
             shape = tuple(input_shape)
         else:
-            raise SpecError(f"--input gives {len(input_shape)} sizes but `{spec.name}` takes {len(shape)}", spec.where)
+            raise SpecError(f"--input gives {len(input_shape)} sizes but `{spec.name}` takes {len(shape)}",
+                            spec.places.get("input", spec.where))
     axes = ("channels", "height", "width") if len(shape) == 3 else ("features",)
     for i, v in enumerate(shape):
+        where = spec.places.get(f"input[{i}]", spec.where) if input_shape is None else spec.places.get("input", spec.where)
         if isinstance(v, (bool, str)) or v is None:
-            raise SpecError(f"input {axes[i]} must be a positive whole number, got {v!r}", spec.where)
+            raise SpecError(f"input {axes[i]} must be a positive whole number, got {v!r}", where)
         if num.is_integer(v) is False or (num.is_exact(v) and v < 1):
             raw = spec.input[i]
             text = f"`{raw.text}` = " if isinstance(raw, Expr) and input_shape is None else ""
-            raise SpecError(f"input {axes[i]} {text}{num.fmt(v)} ≈ {num.approx(v)} is not a positive whole number "
-                            f"(vars: {', '.join(f'{k}={num.fmt(x)}' for k, x in variables.items() if k != 'impl')})",
-                            spec.where)
-    return Builder(spec, variables, limits or Limits(), ideal).run(tuple(num.norm(v) for v in shape))
+            shown = [f"{k}={num.fmt(x)}" for k, x in variables.items() if k != "impl" and num.is_exact(x)]
+            raise SpecError(f"input {axes[i]} {text}{num.fmt(v)}{_approx(v)} is not a positive whole number"
+                            + (f" (vars: {', '.join(shown)})" if shown and isinstance(raw, Expr) else ""), where)
+    with gc_paused():
+        return Builder(spec, variables, limits or Limits(), ideal).run(tuple(num.norm(v) for v in shape))

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from .errors import SpecError, Where, did_you_mean
 from .expr import Expr, compile_expr
 from .ops import REGISTRY
-from .yamlio import Document, load_text
+from .yamlio import MAX_FILE_BYTES, Document, load_text
 
 FORMAT_VERSION = 1
 JOINS = ("concat", "add", "mul")
@@ -85,6 +85,7 @@ class VarDecl:
     doc: str = ""
     macs_rule: Expr | None = None    # the paper's predicted cost factor, e.g. alpha**2 (MobileNet)
     params_rule: Expr | None = None
+    where: Where = field(default_factory=Where)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class Spec:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     where: Where = field(default_factory=Where)
     preset_docs: Mapping[str, str] = field(default_factory=dict)   # presets' optional `doc` lines
+    places: Mapping[str, Where] = field(default_factory=dict)      # `vars`, `input`, `input[1]`, `presets.b3`
 
 
 class _Parser:
@@ -342,7 +344,7 @@ def parse(doc: Document) -> Spec:
     for vname, v in p.mapping(data.get("vars"), ("vars",), "`vars`").items():
         vars_[vname] = _var(p, vname, v)
     if "impl" not in vars_:
-        vars_["impl"] = VarDecl("impl", "paper", IMPL_CHOICES, "reference implementation")
+        vars_["impl"] = VarDecl("impl", "paper", IMPL_CHOICES, "reference implementation", where=p.at(()))
     presets, preset_docs = {}, {}
     for pname, pv in p.mapping(data.get("presets"), ("presets",), "`presets`").items():
         if isinstance(pv, dict) and "doc" in pv:   # optional one-line description of the preset
@@ -363,11 +365,14 @@ def parse(doc: Document) -> Spec:
     if not isinstance(raw_input, list) or len(raw_input) not in (1, 3):
         raise p.fail(("input",), f"expected [C, H, W] or [F], got {_kind(raw_input)}")
     shape = tuple(p.raw(v, ("input", i)) for i, v in enumerate(raw_input))
+    places = {"vars": p.at(("vars",)) if "vars" in data else p.at(()), "input": p.at(("input",)),
+              **{f"input[{i}]": p.at(("input", i)) for i in range(len(shape))},
+              **{f"presets.{k}": p.at(("presets", k)) for k in presets}}
     metadata = p.mapping(data.get("metadata"), ("metadata",), "`metadata`")
     return Spec(name=name, description=data.get("description", ""), source=data.get("source", ""), file=doc.file,
                 vars=vars_, presets=presets, input=shape, blocks=blocks,
                 body=p.body(data["body"], ("body",), 0), round=rnd, metadata=metadata, where=p.at(()),
-                preset_docs=preset_docs)
+                preset_docs=preset_docs, places=places)
 
 
 def _var(p: _Parser, name: Any, v: Any) -> VarDecl:
@@ -390,8 +395,8 @@ def _var(p: _Parser, name: Any, v: Any) -> VarDecl:
                 rules[key] = compile_expr(str(rule), p.at(path + (key,)))
                 if not rules[key].names <= {name}:
                     raise p.fail(path + (key,), f"a rule may use only `{name}`, not {', '.join(sorted(rules[key].names - {name}))}")
-        return VarDecl(name, default, tuple(choices), str(v.get("doc", "")), **rules)
-    return VarDecl(name, p.raw(v, path))
+        return VarDecl(name, default, tuple(choices), str(v.get("doc", "")), **rules, where=p.at(path))
+    return VarDecl(name, p.raw(v, path), where=p.at(path))
 
 
 def _block(p: _Parser, name: str, v: Any) -> BlockDef:
@@ -421,9 +426,12 @@ def load(path: str | Path, display: str | None = None) -> Spec:
     if path.is_dir():
         raise SpecError("this is a directory; expected a YAML spec file", Where(shown))
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)   # a device or a huge file is not read whole
     except OSError as e:
         raise SpecError(f"cannot read the file: {e.strerror}", Where(shown)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(f"file is too large (over {MAX_FILE_BYTES} bytes)", Where(shown))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:

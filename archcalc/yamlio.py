@@ -1,19 +1,24 @@
 """YAML → plain Python values with exact decimals and a line for every path.
 
 Floats are read exactly from their text (1.15 → Fraction(23, 20)). Duplicate keys are errors.
-Aliases are followed but the number of values produced is capped, so alias bombs fail fast.
+Aliases are followed but the number of values they produce is capped, so alias bombs fail fast;
+the file size bounds everything else.
 """
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from fractions import Fraction
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
 from .errors import SpecError, Where
 
-MAX_FILE_BYTES = 2_000_000
-MAX_VALUES = 50_000
+MAX_FILE_BYTES = 2_000_000   # a spec file's size
+MAX_ALIAS_VALUES = 50_000    # values produced by following aliases (`*name`) again
+MAX_INT_DIGITS = 1300        # an integer's digits in YAML (≈ 2**4096, num.MAX_INT_BITS)
+MAX_NUMBER_CHARS = 400       # a decimal's characters in YAML
 
 Path = tuple[Any, ...]
 
@@ -45,9 +50,28 @@ class Document:
         return Where(self.file, self.lines.get(probe), path_str(path))
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cycle collector while a large acyclic structure is built (a YAML tree: a cyclic
+    alias is an error; a layer graph): left on, its passes over the growing heap make loading and
+    expansion superlinear in the number of layers."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def load_text(text: str, file: str) -> Document:
+    with gc_paused():
+        return _load_text(text, file)
+
+
+def _load_text(text: str, file: str) -> Document:
     if len(text) > MAX_FILE_BYTES:
-        raise SpecError(f"file is too large ({len(text)} bytes, limit {MAX_FILE_BYTES})", Where(file))
+        raise SpecError(f"file is too large (over {MAX_FILE_BYTES} bytes)", Where(file))
     if "\x00" in text:
         raise SpecError("this is not a text file (it contains NUL bytes)", Where(file))
     try:
@@ -67,7 +91,7 @@ def load_text(text: str, file: str) -> Document:
     if not nodes or nodes[0] is None:
         raise SpecError("the file is empty; expected a mapping with `name`, `input` and `body`", Where(file))
     lines: dict[Path, int] = {}
-    budget = [MAX_VALUES]
+    budget = _Budget(MAX_ALIAS_VALUES)
     try:
         data = _convert(nodes[0], (), lines, file, budget)
     except RecursionError:
@@ -75,14 +99,43 @@ def load_text(text: str, file: str) -> Document:
     return Document(data, lines, file)
 
 
+class _Budget:
+    """Counts the values produced by revisiting a node (an alias) beyond its first visit."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.seen: set[int] = set()
+        self.open: set[int] = set()    # collections being converted: an alias to one is a cycle
+        self.aliased = 0   # > 0 while converting a node reached again through an alias
+
+
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _SCALARS = yaml.SafeLoader("")  # one constructor instance for YAML 1.1 ints and bools
 
 
-def _convert(node: yaml.Node, path: Path, lines: dict[Path, int], file: str, budget: list[int]) -> Any:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise SpecError(f"the document expands to over {MAX_VALUES} values (an alias bomb?)", Where(file))
+def _convert(node: yaml.Node, path: Path, lines: dict[Path, int], file: str, budget: _Budget) -> Any:
+    if id(node) in budget.open:
+        raise SpecError("a YAML alias refers to a collection that contains it (an endless structure)",
+                        Where(file, node.start_mark.line + 1, path_str(path)))
+    again = id(node) in budget.seen
+    budget.seen.add(id(node))
+    if again or budget.aliased:
+        budget.left -= 1
+        if budget.left < 0:
+            raise SpecError(f"aliases expand to over {MAX_ALIAS_VALUES} values (an alias bomb?)",
+                            Where(file, node.start_mark.line + 1))
+    if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        return _convert_node(node, path, lines, file, budget)
+    budget.open.add(id(node))
+    budget.aliased += again
+    try:
+        return _convert_node(node, path, lines, file, budget)
+    finally:
+        budget.open.discard(id(node))
+        budget.aliased -= again
+
+
+def _convert_node(node: yaml.Node, path: Path, lines: dict[Path, int], file: str, budget: _Budget) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTION_TAGS:
         raise SpecError(f"unsupported YAML tag `{node.tag}`", Where(file, node.start_mark.line + 1, path_str(path)))
@@ -107,15 +160,15 @@ def _convert(node: yaml.Node, path: Path, lines: dict[Path, int], file: str, bud
     if tag == "tag:yaml.org,2002:bool":
         return _SCALARS.construct_yaml_bool(node)
     if tag == "tag:yaml.org,2002:int":
-        if len(value) > 1300:
-            raise SpecError("integer is too large", where)
+        if len(value) > MAX_INT_DIGITS:
+            raise SpecError(f"integer is too large (over {MAX_INT_DIGITS} digits)", where)
         return _SCALARS.construct_yaml_int(node)
     if tag == "tag:yaml.org,2002:float":
         text = value.replace("_", "")
         if text.lower().lstrip("+-") in (".inf", ".nan"):
             raise SpecError(f"`{value}` is not a finite number", where)
-        if len(text) > 400:
-            raise SpecError("number is too long", where)
+        if len(text) > MAX_NUMBER_CHARS:
+            raise SpecError(f"number is too long (over {MAX_NUMBER_CHARS} characters)", where)
         try:
             f = Fraction(text)
         except ValueError:

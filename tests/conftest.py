@@ -46,3 +46,17 @@ def cli_run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
         return code, out, err
 
     return run
+
+
+# Hypothesis profiles for tests/test_properties.py: `ci` (the default) is derandomized, so every run
+# checks the same examples; `thorough` is the bigger run documented in the README.
+try:
+    import os
+
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, max_examples=60, deadline=None, print_blob=True)
+    settings.register_profile("thorough", max_examples=2000, deadline=None, print_blob=True)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+except ImportError:  # pragma: no cover - hypothesis is in the `test` extra
+    pass

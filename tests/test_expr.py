@@ -95,7 +95,8 @@ def test_strings_cannot_do_arithmetic() -> None:
         ev("floor('3')")
 
 
-# ---------------------------------------------------------------- hostile input
+# ---------------------------------------------------------------- hostile input (the whitelist itself; the CLI-level
+# bad-input corpus, with canaries, subprocesses and memory limits, is tests/test_bad_input.py)
 HOSTILE = [
     "__import__('os')",
     "__import__('os').system('touch /tmp/archcalc_pwned')",

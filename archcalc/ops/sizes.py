@@ -26,6 +26,10 @@ def _formula(n: Any, before: Any, after: Any, k_eff: Any, s: Any) -> str:
     return f"({num.fmt(n)} + {pad} − {num.fmt(k_eff)})/{num.fmt(s)} + 1"
 
 
+def _approx(v: Any) -> str:
+    return f" ≈ {num.approx(v)}" if num.is_exact(v) and num.is_integer(v) is False else ""
+
+
 def conv_out(n: Any, k_eff: Any, s: Any, before: Any, after: Any, mode: str, axis: str,
              ceil_mode: bool = False) -> Any:
     """floor((N + 2P − F)/S) + 1, with `mode` exact (non-integer is an error), floor or ceil.
@@ -38,6 +42,10 @@ def conv_out(n: Any, k_eff: Any, s: Any, before: Any, after: Any, mode: str, axi
         if str(num.norm(before + after)) in (str(num.norm(k_eff - 1)), str(num.norm(k_eff - s))):
             return num.div(n, s)
         return num.norm(q + 1)
+    if mode == "exact" and not ceil_mode and num.is_exact(q) and q < 0:   # the real problem, before divisibility
+        padded = num.norm(n + before + after)
+        raise ShapeError(f"output {axis} {_formula(n, before, after, k_eff, s)} = {num.fmt(num.norm(q + 1))}{_approx(q + 1)}: "
+                         f"the kernel ({num.fmt(k_eff)}) is larger than the padded input ({num.fmt(padded)})")
     if ceil_mode:
         out = num.ceil(q) + 1
         if num.is_exact(out) and (out - 1) * s >= n + before:
