@@ -77,7 +77,6 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
     width = DTYPE_BYTES[a.dtype]
     batch = _int(a.batch, "the batch")
     rows = a.rows
-    index = {r.layer.name: i for i, r in enumerate(rows)}
     last_use = {"input": -1}
     for i, r in enumerate(rows):
         for name in r.layer.inputs:
