@@ -42,9 +42,9 @@ def parse_input(text: str | None) -> tuple[Any, ...] | None:
 
 
 def symbol(name: str) -> Any:
-    import sympy
+    from .formula import symbol as make_symbol
 
-    return sympy.Symbol(name, positive=True, integer=name not in ("alpha", "rho", "phi", "beta", "gamma"))
+    return make_symbol(name)
 
 
 def parse_sets(items: Sequence[str], allow_lists: bool = False) -> dict[str, Any]:
@@ -447,7 +447,11 @@ def formula(spec: str, symbols: str, sets: tuple[str, ...], ideal: bool, ratio_t
     for n in names:
         if not SYMBOL.match(n):
             raise UsageError(f"--symbols: {n!r} is not a symbol name")
-    result = formula_mod.closed_forms(spec, names, ideal, parse_sets(sets), ratio_to, rounding)
+    other, other_sets = None, {}
+    if ratio_to:
+        words = ratio_to.split()
+        other, other_sets = words[0], parse_sets(_own_sets(words[1:], ratio_to))
+    result = formula_mod.closed_forms(spec, names, ideal, parse_sets(sets), other, rounding, other_sets)
     emit(report.formula_render(result, fmt))
 
 

@@ -84,7 +84,10 @@ def _analysis(spec: str, symbols: list[str], ideal: bool, sets: dict[str, Any], 
 
 
 def closed_forms(spec: str, symbols: list[str], ideal: bool = False, sets: dict[str, Any] | None = None,
-                 ratio_to: str | None = None, rounding: str | None = None) -> Formulas:
+                 ratio_to: str | None = None, rounding: str | None = None,
+                 ratio_sets: dict[str, Any] | None = None) -> Formulas:
+    """Closed forms of `spec` in `symbols`; with `ratio_to`, also MACs divided by that spec's MACs
+    (its vars: `sets` overridden by `ratio_sets`)."""
     if not symbols:
         raise UsageError("formula needs --symbols, e.g. --symbols H or --symbols alpha,rho")
     a = _analysis(spec, symbols, ideal, sets or {}, rounding)
@@ -92,20 +95,12 @@ def closed_forms(spec: str, symbols: list[str], ideal: bool = False, sets: dict[
     f = Formulas(a.name, symbols, ideal, [tidy(x) if not num.is_exact(x) else x for x in a.network.output],
                  tidy(t.params), tidy(t.macs), tidy(t.activations))
     if ratio_to:
-        words = ratio_to.split()
-        other_sets = dict(sets or {})
-        for item in words[1:]:
-            if item == "--set":
-                continue
-            key, _, value = item.partition("=")
-            if not value:
-                raise UsageError(f"--ratio-to: expected `SPEC --set name=value ...`, got {ratio_to!r}")
-            other_sets[key] = value
-        b = _analysis(words[0], symbols, ideal, other_sets, rounding)
+        b = _analysis(ratio_to, symbols, ideal, {**(sets or {}), **(ratio_sets or {})}, rounding)
         import sympy
 
         f.ratio = sympy.expand(sympy.simplify(sympy.expand(f.macs) / sympy.expand(b.totals.macs)))
-        f.ratio_to = ratio_to
+        f.ratio_to = " ".join([ratio_to] + [f"--set {k}={num.fmt(v) if not isinstance(v, str) else v}"
+                                            for k, v in (ratio_sets or {}).items()])
     if ideal:
         f.notes.append("ideal: channel rounding (floor, ceil, int, round, make_divisible, at_least) is ignored")
     if rounding == "floor":

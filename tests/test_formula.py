@@ -40,7 +40,7 @@ def test_vgg16_macs_in_h_with_the_floors_pooling_introduces() -> None:
 def test_depthwise_separable_cost_and_ratio() -> None:
     M, N, DK, DF = sympy.symbols("M N DK DF", positive=True, integer=True)
     f = closed_forms("depthwise_separable", ["M", "N", "DK", "DF"], ideal=True,
-                     ratio_to="depthwise_separable --set kind=standard")
+                     ratio_to="depthwise_separable", ratio_sets={"kind": "standard"})
     assert same(f.macs, DK**2 * M * DF**2 + M * N * DF**2)          # MobileNet Eq. 5
     assert same(f.ratio, 1 / N + 1 / DK**2)                         # MobileNet Sec. 3.1
     standard = closed_forms("depthwise_separable", ["M", "N", "DK", "DF"], ideal=True, sets={"kind": "standard"})
@@ -80,3 +80,15 @@ def test_efficientnet_grows_as_alpha_beta2_gamma2_to_the_phi() -> None:
     for k in range(1, 8):                                        # "FLOPS grow by about 2^φ"
         ratio = float(macs.subs(phi, k) / macs.subs(phi, 0))
         assert 0.95 * 1.92027**k < ratio < 1.92027**k
+
+
+def test_ratio_to_takes_numeric_overrides(cli_run) -> None:
+    # standard conv with N = 64 output channels vs the separable one with N = 128 (M·D_F² cancels):
+    # (D_K²·M + M·128)·D_F² / (D_K²·M·64·D_F²) = (9 + 128)/(9·64) at D_K = 3
+    code, out, err = cli_run("formula", "depthwise_separable", "--symbols", "M", "--ideal", "--format", "json",
+                             "--ratio-to", "depthwise_separable --set kind=standard --set N=64")
+    assert code == 0, err
+    import json
+    (key, value), = [(k, v) for k, v in json.loads(out)["formulas"].items() if k.startswith("macs / macs(")]
+    assert key == "macs / macs(depthwise_separable --set kind=standard --set N=64)"
+    assert sympy.sympify(value) == sympy.Rational(9 + 128, 9 * 64)
