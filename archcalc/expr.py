@@ -7,6 +7,8 @@ FUNCTIONS. Limits keep hostile input cheap: text length, node count, integer siz
 """
 from __future__ import annotations
 
+import functools
+
 import ast
 import math
 import operator
@@ -139,17 +141,11 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int, bool]] = {
     "round": (_round, 1, 2, True),
     "make_divisible": (make_divisible, 1, 4, True),
     "at_least": (lambda x, m: num.vmax(x, m), 2, 2, True),   # a floor clamp (TF-slim min_depth); ideal mode drops it
-    "min": (lambda *a: _fold(num.vmin, a), 1, 64, False),
-    "max": (lambda *a: _fold(num.vmax, a), 1, 64, False),
+    "min": (lambda *a: functools.reduce(num.vmin, a), 1, 64, False),
+    "max": (lambda *a: functools.reduce(num.vmax, a), 1, 64, False),
     "abs": (lambda x: abs(x) if num.is_exact(x) else num.norm(abs(x)), 1, 1, False),
 }
 
-
-def _fold(f: Callable[[Any, Any], Any], args: tuple[Any, ...]) -> Any:
-    out = args[0]
-    for a in args[1:]:
-        out = f(out, a)
-    return out
 
 
 class _Compiler:

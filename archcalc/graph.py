@@ -7,6 +7,8 @@ largest field over their branches.
 """
 from __future__ import annotations
 
+import functools
+
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
@@ -53,19 +55,13 @@ class RF:
     def merge(fields: list["RF"]) -> "RF":
         if any(f.size[0] == GLOBAL for f in fields):
             return next(f for f in fields if f.size[0] == GLOBAL)
-        return RF(tuple(_fold(num.vmax, [f.size[a] for f in fields]) for a in range(2)),  # type: ignore[arg-type]
-                  tuple(_fold(num.vmax, [f.jump[a] for f in fields]) for a in range(2)),
-                  tuple(_fold(num.vmin, [f.start[a] for f in fields]) for a in range(2)))
+        return RF(tuple(functools.reduce(num.vmax, [f.size[a] for f in fields]) for a in range(2)),  # type: ignore[arg-type]
+                  tuple(functools.reduce(num.vmax, [f.jump[a] for f in fields]) for a in range(2)),
+                  tuple(functools.reduce(num.vmin, [f.start[a] for f in fields]) for a in range(2)))
 
 
 GLOBAL = "global"  # a receptive field that covers the whole input of symbolic size
 
-
-def _fold(f: Any, values: list[Any]) -> Any:
-    out = values[0]
-    for v in values[1:]:
-        out = f(out, v)
-    return out
 
 
 @dataclass(frozen=True)

@@ -303,6 +303,13 @@ def summary_plain(a: Analysis, depth: int | None = None, top: int | None = None)
     return "\n".join(lines) + "\n"
 
 
+def print_pairs(console: Any, lines: list[tuple[str, str]]) -> None:
+    """`  key   value` lines under a table, keys aligned."""
+    width = max(len(k) for k, _ in lines)
+    for key, value in lines:
+        console.print(f"  {key.ljust(width)}  {value}", highlight=False)
+
+
 def summary_table(a: Analysis, console: Any, depth: int | None = None, top: int | None = None) -> None:
     from rich import box
     from rich.table import Table
@@ -343,9 +350,7 @@ def summary_table(a: Analysis, console: Any, depth: int | None = None, top: int 
                  r["activations"], Text(r["activations_bar"], style="green"), r["rf"]]
         table.add_row(*cells)
     console.print(table)
-    width = max(len(k) for k, _ in totals_lines(a))
-    for key, value in totals_lines(a):
-        console.print(f"  {key.ljust(width)}  {value}", highlight=False)
+    print_pairs(console, totals_lines(a))
 
 
 # ---------------------------------------------------------------- compare
@@ -706,9 +711,7 @@ def memory_render(m: Any, fmt: str, console: Any) -> str | None:
         table.add_row(x.name, x.op, human(x.activation_bytes, "B"), human(x.live_bytes, "B"),
                       bar(x.live_bytes, m.peak_activation_bytes, 12), x.reuse)
     console.print(table)
-    width = max(len(k) for k, _ in memory_lines(m))
-    for k, v in memory_lines(m):
-        console.print(f"  {k.ljust(width)}  {v}", highlight=False)
+    print_pairs(console, memory_lines(m))
     for n in MEMORY_NOTES:
         console.print(f"  · {n}", highlight=False, style="dim")
     return None
