@@ -1,0 +1,200 @@
+"""Option parsing, shared options, console and output helpers used by every command."""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import Any, Callable, Sequence
+
+import click
+
+from .. import num
+from ..errors import ArchcalcError, UsageError
+from ..expr import parse_constant
+
+EXIT_OK, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 70
+SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+# ---------------------------------------------------------------- option parsing
+def parse_input(text: str | None) -> tuple[Any, ...] | None:
+    """`224`, `224x224`, `3x224x224`, or symbols: `H`, `HxW`, `3xHxW`."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in re.split(r"[x×,]", text.strip()) if p.strip()] if not SYMBOL.match(text.strip()) else [text.strip()]
+    if not 1 <= len(parts) <= 3:
+        raise UsageError(f"--input takes N, HxW or CxHxW, got {text!r}")
+    values = []
+    for p in parts:
+        if SYMBOL.match(p):
+            values.append(symbol(p))
+            continue
+        try:
+            v = parse_constant(p)
+        except ArchcalcError:
+            raise UsageError(f"--input: {p!r} is not a size (expected a whole number or a symbol like H)") from None
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise UsageError(f"--input: sizes must be whole numbers ≥ 1, got {num.fmt(v) if not isinstance(v, bool) else v}")
+        if v > 10**7:
+            raise UsageError(f"--input: {v} is larger than any image archcalc will size (limit 10,000,000)")
+        values.append(v)
+    return tuple(values)
+
+
+def symbol(name: str) -> Any:
+    from ..formula import symbol as make_symbol
+
+    return make_symbol(name)
+
+
+def parse_sets(items: Sequence[str], allow_lists: bool = False) -> dict[str, Any]:
+    """`--set name=value`: a number or arithmetic of numbers (`6/7`), or a word for choice vars."""
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise UsageError(f"--set takes name=value, got {item!r}")
+        key, text = (s.strip() for s in item.split("=", 1))
+        if not key.isidentifier():
+            raise UsageError(f"--set: {key!r} is not a variable name")
+        values = [v.strip() for v in text.split(",")] if allow_lists else [text]
+        if not allow_lists and "," in text:
+            raise UsageError(f"--set {key}: one value per run; use `archcalc scale` to sweep {text}")
+        parsed = [_set_value(key, v) for v in values]
+        out[key] = parsed if allow_lists else parsed[0]
+    return out
+
+
+def _set_value(key: str, text: str) -> Any:
+    if not text:
+        raise UsageError(f"--set {key}: missing value")
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if SYMBOL.match(text):
+        return text  # a choice such as impl=torchvision; the spec checks it
+    try:
+        return parse_constant(text)
+    except ArchcalcError as e:
+        raise UsageError(f"--set {key}={text}: {getattr(e, 'message', e)}") from None
+
+
+def parse_batch(value: str) -> Any:
+    if SYMBOL.match(value):
+        return symbol(value)
+    try:
+        b = parse_constant(value)
+    except ArchcalcError:
+        raise UsageError(f"--batch takes a whole number ≥ 1, got {value!r}") from None
+    if not isinstance(b, int) or isinstance(b, bool) or b < 1:
+        raise UsageError(f"--batch takes a whole number ≥ 1, got {value!r}")
+    return b
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
+    if width is None and not sys.stdout.isatty():
+        width = 160
+    return Console(width=width, highlight=False)
+
+
+def emit(text: str | None) -> None:
+    if text is not None:
+        click.echo(text, nl=False)
+
+
+# ---------------------------------------------------------------- shared options
+def analysis_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    from ..analysis import DTYPE_BYTES
+
+    options = [
+        click.option("--input", "input_", metavar="N|HxW|CxHxW", help="Input size (a symbol such as H works too)."),
+        click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec variable (repeatable)."),
+        click.option("--batch", default="1", show_default=True, help="Batch size."),
+        click.option("--dtype", type=click.Choice(sorted(DTYPE_BYTES)), default="float32", show_default=True),
+        click.option("--convention", default="paper", show_default=True, help="Counting convention."),
+        click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
+                     show_default=True),
+        click.option("--max-layers", type=click.IntRange(1), default=100_000, show_default=True,
+                     help="Refuse networks that expand to more layers than this."),
+        click.option("--plain", is_flag=True, help="Tab-separated columns, no box drawing or colour (for pipes)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def run_analysis(spec: str, input_: str | None, sets: Sequence[str], batch: str, dtype: str, convention: str,
+                 max_layers: int, preset: str | None = None) -> Any:
+    from ..analysis import analyze
+    from ..graph import Limits
+
+    return analyze(spec, input=parse_input(input_), vars=parse_sets(sets), convention=convention,
+                   batch=parse_batch(batch), dtype=dtype, preset=preset, limits=Limits(max_layers=max_layers))
+
+
+# ---------------------------------------------------------------- output helpers
+def list_csv(rows: list[dict[str, Any]]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=["name", "file", "preset", "description"], lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return out.getvalue()
+
+
+def md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def raw_text(v: Any) -> str:
+    return v.text if hasattr(v, "text") else num.fmt(v) if num.is_exact(v) else str(v)
+
+
+EXTENSIONS = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".txt": "table"}
+
+
+def format_for(path: str, fmt: str) -> str:
+    """-o FILE picks the format by extension; an explicit --format must agree with it."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in EXTENSIONS:
+        raise UsageError(f"-o {path}: unknown extension {ext or '(none)'}; use one of {', '.join(EXTENSIONS)}")
+    chosen = EXTENSIONS[ext]
+    if fmt not in ("table", chosen):
+        raise UsageError(f"-o {path} writes {chosen}, but --format {fmt} was given")
+    return chosen
+
+
+def capture(render: Callable[[Any], None]) -> str:
+    """A rich table rendered to text (no colour, no terminal codes), for -o FILE.txt."""
+    from rich.console import Console
+
+    c = Console(width=160, record=True, file=open(os.devnull, "w"), color_system=None, highlight=False)
+    render(c)
+    return c.export_text()
+
+
+def own_sets(words: list[str], item: str) -> tuple[str, ...]:
+    out, i = [], 0
+    while i < len(words):
+        if words[i] == "--set" and i + 1 < len(words):
+            out.append(words[i + 1])
+            i += 2
+        elif words[i].startswith("--set="):
+            out.append(words[i][6:])
+            i += 1
+        else:
+            raise UsageError(f"in {item!r}: only `--set name=value` may follow a spec name")
+    return tuple(out)
+
+
+def whole(name: str, text: str, minimum: int) -> int:
+    try:
+        v = parse_constant(text)
+    except ArchcalcError:
+        raise UsageError(f"--{name.replace('_', '-')} takes a whole number, got {text!r}") from None
+    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
+        raise UsageError(f"--{name.replace('_', '-')} takes a whole number ≥ {minimum}, got {text!r}")
+    return v
