@@ -1,0 +1,112 @@
+"""Number formatting shared by every output form: human units, shares, bars, JSON and TSV."""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from typing import Any, Iterable
+
+from .. import num
+from ..analysis import Analysis, Row
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+def plain(x: Any) -> Any:
+    """A JSON-safe value: ints stay ints, fractions and symbolic sizes become strings."""
+    if isinstance(x, bool) or x is None or isinstance(x, (int, str)):
+        return x
+    if isinstance(x, Fraction):
+        return num.fmt(x)
+    if isinstance(x, (list, tuple)):
+        return [plain(v) for v in x]
+    if isinstance(x, dict):
+        return {str(k): plain(v) for k, v in x.items()}
+    return str(x)
+
+
+def human(x: Any, unit: str = "") -> str:
+    """138357544 → '138.36M'; symbolic values print as expressions."""
+    if isinstance(x, Fraction):
+        x = float(x)
+    if not isinstance(x, (int, float)):
+        return str(x)
+    for factor, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(x) >= factor:
+            return f"{x / factor:.2f}{suffix}{unit}"
+    return f"{x:g}{unit}" if isinstance(x, float) else f"{x}{unit}"
+
+
+def grouped(x: Any) -> str:
+    return f"{x:,}" if isinstance(x, int) and not isinstance(x, bool) else num.fmt(x)
+
+
+def shape_str(shape: Iterable[Any]) -> str:
+    return "×".join(num.fmt(v) for v in shape)
+
+
+def rf_value(row: Row) -> Any:
+    size = row.layer.rf.size
+    return size[0] if str(size[0]) == str(size[1]) else list(size)
+
+
+def rf_str(row: Row) -> str:
+    v = rf_value(row)
+    return "×".join(num.fmt(x) for x in v) if isinstance(v, list) else num.fmt(v)
+
+
+def branch_inputs(a: Analysis) -> list[str]:
+    """For each row, the inputs worth showing (any that are not simply the previous layer),
+    named relative to the layer's own block: `bn3, shortcut1.bn1`."""
+    out, previous = [], "input"
+    for row in a.rows:
+        inputs = row.layer.inputs
+        prefix = row.layer.name.rsplit(".", 1)[0] + "." if "." in row.layer.name else ""
+        out.append("" if inputs == (previous,) else
+                   ", ".join(i[len(prefix):] if prefix and i.startswith(prefix) else i for i in inputs))
+        previous = row.layer.name
+    return out
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def share(part: Any, total: Any) -> Fraction | None:
+    """part / total as an exact fraction (None when either is symbolic or the total is 0)."""
+    if not num.is_exact(part) or not num.is_exact(total) or total == 0:
+        return None
+    return Fraction(part) / Fraction(total)
+
+
+def pct(part: Any, total: Any) -> str:
+    f = share(part, total)
+    return "" if f is None else f"{float(f) * 100:.1f}%"
+
+
+BAR_WIDTH = 5
+EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def bar(part: Any, total: Any, width: int = BAR_WIDTH) -> str:
+    """A share as a bar of `width` cells in eighths: 0.5 → '████' at width 8."""
+    f = share(part, total)
+    if f is None or f <= 0:
+        return ""
+    eighths = max(1, round(f * width * 8))
+    return ("█" * (eighths // 8) + (EIGHTHS[eighths % 8] if eighths % 8 else "")).ljust(width)
+
+
+def print_pairs(console: Any, lines: list[tuple[str, str]]) -> None:
+    """`  key   value` lines under a table, keys aligned."""
+    width = max(len(k) for k, _ in lines)
+    for key, value in lines:
+        console.print(f"  {key.ljust(width)}  {value}", highlight=False)
+
+
+def tsv(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    """Plain mode: a header line and tab-separated rows, no box drawing."""
+    return "\n".join("\t".join(r) for r in [list(header), *[list(r) for r in rows]]) + "\n"
+
+
+def csv_ratio(r: Any) -> str:
+    return "" if r is None else (f"{float(r):.6g}" if num.is_exact(r) else str(r))

@@ -1,0 +1,84 @@
+"""compare: one row per network, ratios against the first."""
+from __future__ import annotations
+
+import csv
+import io
+from fractions import Fraction
+from typing import Any
+
+from .. import num
+from ..analysis import Analysis
+from .common import csv_ratio, dumps, grouped, human, plain, shape_str, tsv
+
+
+def compare_records(analyses: list[Analysis], labels: list[str]) -> list[dict[str, Any]]:
+    base = analyses[0].totals
+    out = []
+    for label, a in zip(labels, analyses):
+        t = a.totals
+        out.append({"name": label, "params": t.params, "macs": t.macs, "activations": t.activations,
+                    "activation_bytes": t.activation_bytes, "weight_layers": t.weight_layers, "depth": t.depth, "rf": t.rf,
+                    "params_ratio": _ratio(t.params, base.params), "macs_ratio": _ratio(t.macs, base.macs)})
+    return out
+
+
+def _ratio(a: Any, b: Any) -> Any:
+    if b == 0:
+        return None
+    return num.div(a, b)
+
+
+def ratio_str(r: Any) -> str:
+    if r is None:
+        return "–"
+    if isinstance(r, (int, Fraction)):
+        return f"{float(r):.2f}×"
+    return str(r)
+
+
+def compare_json(records: list[dict[str, Any]], convention: str) -> dict[str, Any]:
+    rows = []
+    for r in records:
+        rows.append({k: (plain(v) if not k.endswith("ratio") else (None if v is None else float(v) if num.is_exact(v) else str(v)))
+                     for k, v in r.items()})
+    return {"convention": convention, "networks": rows}
+
+
+def compare_text_rows(records: list[dict[str, Any]], exact: bool, raw: bool = False) -> list[list[str]]:
+    fmt = (lambda x: str(plain(x))) if raw else grouped if exact else human
+    return [[r["name"], fmt(r["params"]), ratio_str(r["params_ratio"]), fmt(r["macs"]), ratio_str(r["macs_ratio"]),
+             fmt(r["activations"]), str(r["depth"]),
+             num.fmt(r["rf"]) if not isinstance(r["rf"], list) else shape_str(r["rf"])] for r in records]
+
+
+COMPARE_COLUMNS = ("network", "params", "params ×", "MACs", "MACs ×", "activations", "depth", "RF")
+
+
+def compare_render(records: list[dict[str, Any]], fmt: str, convention: str, console: Any) -> str | None:
+    if fmt == "json":
+        return dumps(compare_json(records, convention))
+    if fmt == "csv":
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["network", "params", "params_ratio", "macs", "macs_ratio", "activations", "depth", "rf"])
+        for r in records:
+            w.writerow([r["name"], plain(r["params"]), csv_ratio(r["params_ratio"]), plain(r["macs"]),
+                        csv_ratio(r["macs_ratio"]), plain(r["activations"]), r["depth"], plain(r["rf"])])
+        return out.getvalue()
+    rows = compare_text_rows(records, exact=fmt in ("markdown", "plain"), raw=fmt == "plain")
+    if fmt == "plain":
+        return tsv(COMPARE_COLUMNS, rows)
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(COMPARE_COLUMNS) + " |", "|---|" + "---:|" * (len(COMPARE_COLUMNS) - 1)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines) + "\n"
+    from rich.table import Table
+
+    table = Table(title=f"comparison · convention {convention} · ratios against {records[0]['name']}",
+                  title_justify="left", header_style="bold")
+    for i, col in enumerate(COMPARE_COLUMNS):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    return None

@@ -1,0 +1,269 @@
+"""summary: per-layer rows and totals as JSON, CSV, Markdown, plain text and a rich table."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from .. import num
+from ..analysis import Analysis
+from .common import (
+    bar,
+    branch_inputs,
+    grouped,
+    human,
+    pct,
+    plain,
+    print_pairs,
+    rf_str,
+    rf_value,
+    shape_str,
+    share,
+)
+
+
+def summary_json(a: Analysis, depth: int | None = None, top: int | None = None) -> dict[str, Any]:
+    t = a.totals
+    data = {
+        "name": a.name,
+        "description": a.network.spec.description,
+        "input": plain(list(a.network.input)),
+        "output": plain(list(a.network.output)),
+        "batch": plain(a.batch),
+        "dtype": a.dtype,
+        "convention": a.convention,
+        "vars": plain(dict(a.network.vars)),
+        "layers": [
+            {"name": r.layer.name, "op": r.layer.kind, "inputs": list(r.layer.inputs),
+             "output": plain(list(r.layer.output)), "params": plain(r.params),
+             "non_trainable_params": plain(r.non_trainable), "buffers": plain(r.layer.buffers),
+             "macs": plain(r.macs), "activations": plain(r.activations), "rf": plain(rf_value(r)),
+             "params_share": _share_json(r.params, t.params), "macs_share": _share_json(r.macs, t.macs),
+             "activations_share": _share_json(r.activations, t.activations)}
+            for r in a.rows],
+        "totals": {
+            "params": plain(t.params), "trainable_params": plain(t.trainable_params),
+            "non_trainable_params": plain(t.non_trainable_params), "buffers": plain(t.buffers),
+            "macs": plain(t.macs), "flops": plain(t.flops), "activations": plain(t.activations),
+            "param_bytes": plain(t.param_bytes), "activation_bytes": plain(t.activation_bytes),
+            "weight_layers": t.weight_layers, "depth": t.depth, "rf": plain(t.rf)},
+    }
+    peak = _peak(a)
+    if peak is not None:
+        data["totals"].update(peak_activation_bytes=peak.peak_activation_bytes, peak_layer=peak.peak_layer)
+    if depth is not None or top is not None:
+        data["view"] = {"depth": depth, "top": top, "rows": [
+            {"name": v.name, "op": v.op, "layers": v.layers, "inputs": list(v.inputs), "output": plain(list(v.output)),
+             "params": plain(v.params), "macs": plain(v.macs), "activations": plain(v.activations),
+             "params_share": _share_json(v.params, t.params), "macs_share": _share_json(v.macs, t.macs),
+             "activations_share": _share_json(v.activations, t.activations)} for v in view_rows(a, depth, top)]}
+    return data
+
+
+def _share_json(part: Any, total: Any) -> float | None:
+    """A share of the total as a float rounded to 6 digits (not a count; counts stay exact ints)."""
+    f = share(part, total)
+    return None if f is None else round(float(f), 6)
+
+
+def _peak(a: Analysis) -> Any:
+    """Peak inference activation memory (archcalc.memory, default in-place rules), or None when symbolic."""
+    from ..errors import UsageError
+    from ..memory import memory
+
+    try:
+        return memory(a)
+    except UsageError:
+        return None
+
+
+# ---------------------------------------------------------------- rows for text formats
+COLUMNS = ("layer", "op", "inputs", "output", "params", "macs", "activations", "rf")
+SHARE_COLUMNS = ("params_pct", "macs_pct", "activations_pct")
+
+
+@dataclass(frozen=True)
+class View:
+    """What the tables show: every leaf layer, or blocks collapsed below `depth`, or the `top` K by MACs."""
+    name: str
+    op: str
+    inputs: tuple[str, ...]
+    output: Any
+    params: Any
+    macs: Any
+    activations: Any
+    rf: str
+    layers: int            # leaf layers in this row (1 unless collapsed)
+    shown_inputs: str      # inputs worth showing in the From column (relative names)
+    last: str              # the last leaf layer in this row
+
+
+def view_rows(a: Analysis, depth: int | None = None, top: int | None = None) -> list[View]:
+    """Leaf rows; with `depth` every block instance nested `depth` deep (layer.scope[:depth]) becomes one
+    row with summed params/MACs/activations, the last layer's output and field, and the inputs it takes
+    from outside the block; with `top` the K rows with the most MACs, costliest first."""
+    shown = branch_inputs(a)
+    rows: list[View] = []
+    group: list[int] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        members = [a.rows[i] for i in group]
+        prefix = ".".join(members[0].layer.scope[:depth])
+        names = {r.layer.name for r in members}
+        outside = tuple(dict.fromkeys(i for r in members for i in r.layer.inputs if i not in names))
+        rows.append(View(prefix, "block", outside, members[-1].layer.output,
+                         num.norm(sum((r.params for r in members), 0)), num.norm(sum((r.macs for r in members), 0)),
+                         num.norm(sum((r.activations for r in members), 0)), rf_str(members[-1]), len(members),
+                         ", ".join(outside) if outside != ((rows[-1].last,) if rows else ("input",)) else "",
+                         members[-1].layer.name))
+        group.clear()
+
+    for i, (row, inputs) in enumerate(zip(a.rows, shown)):
+        scope = row.layer.scope
+        if depth is not None and len(scope) >= depth:
+            if group and a.rows[group[0]].layer.scope[:depth] != scope[:depth]:
+                flush()
+            group.append(i)
+            continue
+        flush()
+        previous = rows[-1].last if rows else "input"
+        rows.append(View(row.layer.name, row.layer.op, row.layer.inputs, row.layer.output, row.params, row.macs,
+                         row.activations, rf_str(row), 1,
+                         inputs if depth is None else ("" if row.layer.inputs == (previous,) else ", ".join(row.layer.inputs)),
+                         row.layer.name))
+    flush()
+    if top is not None:
+        order = sorted(range(len(rows)), key=lambda i: (-float(rows[i].macs) if num.is_exact(rows[i].macs) else 0, i))
+        rows = [rows[i] for i in order[:top]]
+    return rows
+
+
+def summary_records(a: Analysis, exact: bool, depth: int | None = None, top: int | None = None,
+                    raw: bool = False) -> list[dict[str, str]]:
+    """Text cells per shown row; `exact` writes every number in full (grouped, or plain ints with `raw`)."""
+    fmt = (lambda x: str(plain(x))) if raw else grouped if exact else human
+    t = a.totals
+    records = []
+    for v in view_rows(a, depth, top):
+        records.append({
+            "layer": v.name, "op": v.op if v.layers == 1 else f"{v.layers} layers",
+            "inputs": v.shown_inputs if not exact else ";".join(v.inputs),
+            "output": shape_str(v.output),
+            "params": fmt(v.params) if v.params != 0 or exact else "",
+            "macs": fmt(v.macs) if v.macs != 0 or exact else "",
+            "activations": fmt(v.activations), "rf": v.rf,
+            "params_pct": pct(v.params, t.params) if v.params != 0 or exact else "",
+            "macs_pct": pct(v.macs, t.macs) if v.macs != 0 or exact else "",
+            "activations_pct": pct(v.activations, t.activations),
+            "macs_bar": bar(v.macs, t.macs), "activations_bar": bar(v.activations, t.activations)})
+    return records
+
+
+def summary_csv(a: Analysis, depth: int | None = None, top: int | None = None) -> str:
+    """Plain integers (no thousands separators); percentages of the network's totals, one decimal."""
+    out = io.StringIO()
+    fields = COLUMNS + SHARE_COLUMNS
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for r in summary_records(a, exact=True, depth=depth, top=top, raw=True):
+        writer.writerow({k: r[k].rstrip("%") if k in SHARE_COLUMNS else r[k] for k in fields})
+    return out.getvalue()
+
+
+def totals_lines(a: Analysis) -> list[tuple[str, str]]:
+    t = a.totals
+    batch = f" (batch {a.batch})" if a.batch != 1 else ""
+    lines = [
+        ("Params", f"{grouped(t.params)} ({human(t.params)})"),
+        ("Trainable / non-trainable", f"{grouped(t.trainable_params)} / {grouped(t.non_trainable_params)}"),
+    ]
+    if t.buffers:
+        lines.append(("Buffers (BN running stats)", grouped(t.buffers)))
+    lines += [
+        (f"MACs{batch}", f"{grouped(t.macs)} ({human(t.macs)})"),
+        (f"FLOPs = 2·MACs{batch}", human(t.flops)),
+        (f"Activations{batch}", f"{grouped(t.activations)} elements, {human(t.activation_bytes, 'B')} as {a.dtype}"),
+        ("Parameter memory", f"{human(t.param_bytes, 'B')} as {a.dtype}"),
+    ]
+    peak = _peak(a)
+    if peak is not None:
+        lines.append(("Peak activations (inference)", f"{human(peak.peak_activation_bytes, 'B')} at {peak.peak_layer} "
+                      f"(tensors alive at once; see `archcalc memory`)"))
+    lines += [
+        ("Depth / weight layers", f"{t.depth} / {t.weight_layers}"),
+        ("Receptive field", num.fmt(t.rf) if not isinstance(t.rf, list) else shape_str(t.rf)),
+    ]
+    return lines
+
+
+def summary_markdown(a: Analysis, depth: int | None = None, top: int | None = None) -> str:
+    records = summary_records(a, exact=True, depth=depth, top=top)
+    show_inputs = any(r["inputs"] for r in summary_records(a, exact=False, depth=depth, top=top))
+    cols = [c for c in COLUMNS if c != "inputs" or show_inputs]
+    cols = cols[:cols.index("params") + 1] + ["params_pct", "macs", "macs_pct", "activations", "activations_pct", "rf"]
+    heads = {"params_pct": "params %", "macs_pct": "MACs %", "activations_pct": "act. %"}
+    note = (f", blocks collapsed below depth {depth}" if depth is not None else "") + \
+           (f", the {top} costliest rows by MACs" if top is not None else "")
+    out = [f"## {a.name}", "", f"Input {shape_str(a.network.input)}, convention {a.convention}{note}.", "",
+           "| " + " | ".join(heads.get(c, c) for c in cols) + " |",
+           "|" + "|".join("---" if c in ("layer", "op", "inputs", "output") else "---:" for c in cols) + "|"]
+    for r in records:
+        out.append("| " + " | ".join(r[c].replace("|", "\\|") for c in cols) + " |")
+    out += ["", "| total | |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in totals_lines(a)]
+    return "\n".join(out) + "\n"
+
+
+def summary_plain(a: Analysis, depth: int | None = None, top: int | None = None) -> str:
+    """Tab-separated, no box drawing: for pipes (`cut -f`, `awk -F'\\t'`). Numbers in full."""
+    cols = ("layer", "op", "inputs", "output", "params", "params_pct", "macs", "macs_pct", "activations",
+            "activations_pct", "rf")
+    lines = ["\t".join(cols)]
+    lines += ["\t".join(r[c] for c in cols) for r in summary_records(a, exact=True, depth=depth, top=top, raw=True)]
+    lines += [""] + [f"{k}\t{v}" for k, v in totals_lines(a)]
+    return "\n".join(lines) + "\n"
+
+
+def summary_table(a: Analysis, console: Any, depth: int | None = None, top: int | None = None) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    spec = a.network.spec
+    short = spec.description.split(";")[0]
+    title = f"{a.name} — {short}" if short else a.name
+    view = (f" · blocks collapsed below depth {depth}" if depth is not None else "") + \
+           (f" · top {top} by MACs" if top is not None else "")
+    table = Table(title=title, title_justify="left", caption=f"input {shape_str(a.network.input)} · "
+                  f"convention {a.convention} · batch {a.batch} · {a.dtype}{view} · "
+                  f"%: share of the network's total; bars: share of MACs and of activation memory",
+                  caption_justify="left", show_footer=True, header_style="bold", footer_style="bold",
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    t = a.totals
+    records = summary_records(a, exact=False, depth=depth, top=top)
+    for r in records:
+        r["macs_share"] = f"{r['macs_pct']:>5} {r['macs_bar']}" if r["macs_pct"] else ""
+    show_inputs = any(r["inputs"] for r in records)
+
+    def widest(key: str, header: str, footer: str = "") -> int:
+        return max([len(header), len(footer)] + [len(r[key]) for r in records])
+
+    table.add_column("Layer", footer="Total", overflow="fold", min_width=min(widest("layer", "Layer"), 16))
+    table.add_column("Op", no_wrap=True, min_width=widest("op", "Op"))
+    if show_inputs:
+        table.add_column("From", style="dim", max_width=16, overflow="fold")
+    for key, header, footer in (("output", "Output", ""), ("params", "Params", human(t.params)),
+                                ("params_pct", "%", ""), ("macs", "MACs", human(t.macs)),
+                                ("macs_share", "MACs %", ""), ("activations", "Activations", human(t.activations)),
+                                ("activations_bar", "Memory", ""), ("rf", "RF", "")):
+        table.add_column(header, justify="left" if key in ("macs_share", "activations_bar") else "right", footer=footer,
+                         no_wrap=True, min_width=widest(key, header, footer))
+    for r in records:
+        cells = [r["layer"], r["op"]] + ([r["inputs"]] if show_inputs else []) + \
+                [r["output"], r["params"], r["params_pct"], r["macs"], Text(r["macs_share"], style="cyan"),
+                 r["activations"], Text(r["activations_bar"], style="green"), r["rf"]]
+        table.add_row(*cells)
+    console.print(table)
+    print_pairs(console, totals_lines(a))
