@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import UsageError, did_you_mean
+from .errors import UsageError, did_you_mean, excerpt, printable
 from .spec import Spec, load
 
 
@@ -61,16 +61,32 @@ def _declared_presets(path: Path) -> list[str]:
     return names
 
 
+def is_path(name: str) -> bool:
+    """The rule for a SPEC argument: a path when it contains `/` or ends in .yaml/.yml, otherwise a
+    built-in name. A file in the working directory never shadows a built-in (write ./vgg16 for it)."""
+    return "/" in name or name.lower().endswith((".yaml", ".yml"))
+
+
 def resolve(name: str) -> Entry:
-    path = Path(name)
-    if name.endswith((".yaml", ".yml")) or path.is_file() or "/" in name:
+    shown = printable(name, one_line=True)
+    if not name.strip():
+        raise UsageError("empty spec name; give a built-in name (see `archcalc list`) or a path to a YAML file")
+    if is_path(name):
+        path = Path(name)
         if not path.exists():
-            raise UsageError(f"no such file: {name}")
+            raise UsageError(f"no such file: {excerpt(name, 200)}")
         return Entry(path.stem, path)
     found = entries().get(_key(name))
     if found is None:
-        raise UsageError(f"unknown spec `{name}`{did_you_mean(_key(name), set(entries()))}; "
-                         f"`archcalc list` shows the built-in ones, or give a path to a YAML file")
+        local = ""
+        try:
+            if Path(name).exists():
+                local = f"; a file `{excerpt(name)}` is here: to use it, write ./{excerpt(name)}"
+        except (OSError, ValueError):
+            pass
+        raise UsageError(f"unknown spec `{excerpt(shown)}`{did_you_mean(_key(name), set(entries()))}{local}; "
+                         f"`archcalc list` shows the built-in ones, or give a path to a YAML file "
+                         f"(a name with `/` or ending in .yaml)")
     return found
 
 

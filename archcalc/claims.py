@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import num
-from .errors import ArchcalcError, SpecError, UsageError, Where, did_you_mean
-from .yamlio import Document, load_text
+from .errors import ArchcalcError, SpecError, UsageError, Where, did_you_mean, printable
+from .yamlio import Document, load_text, read_file
 
 MATCH, ROUNDING, MISMATCH, EXPECTED_MISMATCH, PENDING = (
     "match", "within rounding", "mismatch", "expected mismatch", "pending (spec missing)")
@@ -127,7 +127,7 @@ def parse_number(text: str, rounding: str | None = None, binary: bool = False, u
         s = m.group("suffix")
         scale = Fraction(BINARY[s] if binary and s in BINARY else SUFFIX[s])
     elif m.group("exp"):
-        scale = Fraction(10) ** int(m.group("exp").replace("−", "-"))
+        scale = Fraction(num.pow10(int(m.group("exp").replace("−", "-")[:12])))
     if unit is not None:
         if unit not in UNITS:
             raise ValueError(f"unknown unit {unit!r} (known: {', '.join(UNITS)})")
@@ -138,11 +138,11 @@ def parse_number(text: str, rounding: str | None = None, binary: bool = False, u
         return Quantity(mantissa * scale, None)
     digits = whole.lstrip("0")
     if sig is not None:
-        place = Fraction(10) ** (len(digits) - sig) if digits else Fraction(1, 10 ** len(frac))
+        place = Fraction(num.pow10(len(digits) - sig)) if digits else Fraction(1, 10 ** len(frac))
     elif frac:
         place = Fraction(1, 10 ** len(frac))
     else:
-        place = Fraction(10) ** (len(digits) - len(digits.rstrip("0"))) if digits.rstrip("0") else Fraction(1)
+        place = Fraction(num.pow10(len(digits) - len(digits.rstrip("0")))) if digits.rstrip("0") else Fraction(1)
     return Quantity(mantissa * scale, place * scale)
 
 
@@ -252,11 +252,9 @@ def load(path: str | Path, display: str | None = None) -> ClaimFile:
     p = Path(path)
     shown = display or str(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_file(p, shown, "a YAML claim file")
     except FileNotFoundError:
-        raise UsageError(f"no such claim file: {path}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(f"cannot read the claim file: {e}", Where(shown)) from None
+        raise UsageError(f"no such claim file: {printable(str(path), one_line=True)}") from None
     return parse(load_text(text, shown), shown)
 
 

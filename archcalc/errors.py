@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .text import excerpt, printable  # noqa: F401  (re-exported: every message quotes user text through these)
+
 
 class ArchcalcError(Exception):
     """Base class: bad input of any kind (exit status 2)."""
@@ -47,6 +49,10 @@ class ExprError(SpecError):
 
 class UsageError(ValueError, ArchcalcError):
     """A command-line value is wrong (unknown spec name, bad --set, bad --input)."""
+
+
+class BudgetError(SpecError):
+    """A resource budget was exceeded: evaluation steps of spec expansion, time or memory of symbolic work."""
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:

@@ -7,17 +7,17 @@ FUNCTIONS. Limits keep hostile input cheap: text length, node count, integer siz
 """
 from __future__ import annotations
 
-import functools
-
 import ast
+import functools
 import math
 import operator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from . import num
-from .errors import ExprError, Where, did_you_mean
+from .errors import BudgetError, ExprError, Where, did_you_mean, excerpt
 
 MAX_TEXT = 2000
 MAX_NODES = 400
@@ -26,13 +26,49 @@ Env = Mapping[str, Any]
 Compiled = Callable[[Env, bool], Any]  # (env, ideal) -> value; ideal: rounding functions are identity
 
 
+MAX_EVALUATIONS = 1_000_000   # expression parts evaluated (plus items visited) while one network expands
+
+
+class _Steps:
+    def __init__(self, limit: int) -> None:
+        self.limit, self.left = limit, limit
+
+
+_BUDGETS: list[_Steps] = []
+
+
+@contextmanager
+def evaluation_budget(limit: int = MAX_EVALUATIONS) -> Iterator[None]:
+    """Bound the work of expanding one network: every expression evaluation costs its number of parts,
+    every item or repeat pass visited costs 1. Loops that add no layers (`repeat` of a false `when`,
+    nested empty repeats) and passes over long aliased vars fail here, not only by the layer limit."""
+    _BUDGETS.append(_Steps(limit))
+    try:
+        yield
+    finally:
+        _BUDGETS.pop()
+
+
+def charge(steps: int, where: Where | None = None) -> None:
+    if _BUDGETS:
+        b = _BUDGETS[-1]
+        b.left -= steps
+        if b.left < 0:
+            b.left = 0
+            raise BudgetError(f"expanding the spec takes more than {b.limit:,} evaluation steps (repeats that add "
+                              f"no layers, or long chains of vars evaluated on every pass?)", where)
+
+
 @dataclass(frozen=True)
 class Expr:
     text: str
     names: frozenset[str]
     run: Compiled = field(repr=False, compare=False)
+    size: int = field(default=1, compare=False)   # parts (AST nodes): the cost of one evaluation
 
     def eval(self, env: Env, where: Where | None = None, ideal: bool = False) -> Any:
+        if _BUDGETS:
+            charge(self.size, where)
         try:
             return self.run(env, ideal)
         except ExprError as e:
@@ -178,9 +214,11 @@ class _Compiler:
         elif isinstance(v, float):
             segment = ast.get_source_segment(self.text, node) or repr(v)
             try:
-                v = num.norm(Fraction(segment.replace("_", "")))
+                v = num.exact_decimal(segment.replace("_", ""))
+            except num.NumberTooLarge as e:
+                raise ExprError(str(e)) from None
             except (ValueError, ZeroDivisionError):
-                raise ExprError(f"not an exact number: `{segment}`") from None
+                raise ExprError(f"not an exact number: `{excerpt(segment)}`") from None
             v = _check_size(v)
         else:
             raise self.reject(node, f"the constant {v!r}")
@@ -342,7 +380,7 @@ def compile_expr(text: str, where: Where | None = None) -> Expr:
         raise ExprError(e.message, where) from None
     except RecursionError:
         raise ExprError(f"expression nests too deeply: `{text[:60]}`", where) from None
-    expr = Expr(text, frozenset(compiler.names), run)
+    expr = Expr(text, frozenset(compiler.names), run, compiler.count)
     if len(_CACHE) < 10_000:
         _CACHE[text] = expr
     return expr

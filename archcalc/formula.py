@@ -68,6 +68,9 @@ def _analysis(spec: str, symbols: list[str], ideal: bool, sets: dict[str, Any], 
         if name in ("B", "batch"):
             batch = symbol("B")
         elif name in parsed.vars:
+            if parsed.vars[name].choices:
+                raise UsageError(f"--symbols {name}: `{name}` is a choice ({', '.join(parsed.vars[name].choices)}), "
+                                 f"not a number, so it cannot be a symbol; pick one with --set {name}=...")
             vars_[name] = symbol(name)
         elif name != "C":
             known = set(parsed.vars) | {"H", "W", "C", "B"}

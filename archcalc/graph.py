@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
 from . import num
-from .errors import ShapeError, SpecError, Where, did_you_mean
-from .expr import Expr
+from .errors import ShapeError, SpecError, Where, did_you_mean, excerpt
+from .expr import MAX_EVALUATIONS, Expr, charge, evaluation_budget
 from .ops import REGISTRY, Args, OpResult, Shape
 from .spec import REQUIRED, CallNode, IfNode, JoinNode, Node, OpNode, RepeatNode, SeqNode, Spec
 from .yamlio import gc_paused
@@ -25,6 +25,10 @@ from .yamlio import gc_paused
 class Limits:
     max_layers: int = 100_000      # leaf layers after expansion (--max-layers)
     max_block_depth: int = 64      # block calls inside block calls
+    max_evaluations: int = 0       # expansion steps (expr.evaluation_budget); 0: 10 per allowed layer, at least 1,000,000
+
+    def evaluations(self) -> int:
+        return self.max_evaluations or max(MAX_EVALUATIONS, 10 * self.max_layers)
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,7 @@ class Builder:
         return t
 
     def node(self, n: Node, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
+        charge(1, n.where)
         tenv = TensorEnv(env, t)
         if n.when is not None and not self.condition(n.when, tenv, n.where):
             return t
@@ -305,6 +310,7 @@ class Builder:
         return out
 
     def one_pass(self, n: RepeatNode, t: Tensor, env: Mapping[str, Any], scope: Scope, j: int) -> Tensor:
+        charge(1, n.where)
         local = dict(env)
         local[n.index] = j
         tenv = TensorEnv(local, t)
@@ -352,11 +358,13 @@ def resolve_vars(spec: Spec, overrides: Mapping[str, Any], preset: str | None = 
         where = decl.where if decl.where.file else spec.where
         if name in overrides:
             v = overrides[name]
-            shown = str(v).lower() if isinstance(v, bool) else num.fmt(v) if num.is_exact(v) else v
+            shown = str(v).lower() if isinstance(v, bool) else num.fmt(v) if num.is_exact(v) else excerpt(v)
             if decl.choices and v not in decl.choices:
                 raise SpecError(f"--set {name}={shown}: `{name}` must be one of {', '.join(decl.choices)}", where)
             if not decl.choices and (isinstance(v, str) or isinstance(v, bool) and not isinstance(decl.default, bool)):
                 raise SpecError(f"--set {name}={shown}: `{name}` takes a number", where)
+            if (why := decl.refuses(v)) is not None:
+                raise SpecError(f"--set {name}={shown}: {why} (its default is {num.fmt(decl.default)})", where)
         else:
             v = chosen.get(name, decl.default)
             if isinstance(v, Expr):
@@ -393,5 +401,6 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
             shown = [f"{k}={num.fmt(x)}" for k, x in variables.items() if k != "impl" and num.is_exact(x)]
             raise SpecError(f"input {axes[i]} {text}{num.fmt(v)}{_approx(v)} is not a positive whole number"
                             + (f" (vars: {', '.join(shown)})" if shown and isinstance(raw, Expr) else ""), where)
-    with gc_paused():
-        return Builder(spec, variables, limits or Limits(), ideal).run(tuple(num.norm(v) for v in shape))
+    limits = limits or Limits()
+    with gc_paused(), evaluation_budget(limits.evaluations()):
+        return Builder(spec, variables, limits, ideal).run(tuple(num.norm(v) for v in shape))

@@ -6,12 +6,54 @@ already symbolic, so concrete analyses never pay for it.
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 from typing import Any, Union
 
 Number = Union[int, Fraction, Any]  # Any: a sympy expression
 
 MAX_INT_BITS = 4096  # integers above 2**4096 are rejected as hostile
+MAX_EXPONENT = 1300  # |e| in a written 1.5e<e> or 10**<e> (10**1300 ≈ 2**4318): checked before any power is taken
+
+_DECIMAL = re.compile(r"^\s*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$")
+
+
+class NumberTooLarge(ValueError):
+    """A written number whose exact value would be astronomically large (or small): refused before it is built."""
+
+
+def pow10(e: int) -> "int | Fraction":
+    """10**e exactly, for |e| ≤ MAX_EXPONENT; larger exponents are refused before the power is computed."""
+    if abs(e) > MAX_EXPONENT:
+        raise NumberTooLarge(f"number out of range: exponent {_short_int(e)} (limit ±{MAX_EXPONENT})")
+    return 10**e if e >= 0 else Fraction(1, 10**-e)
+
+
+def exact_decimal(text: str) -> "int | Fraction":
+    """`1.15` → 23/20, `2e3` → 2000, exactly, with the exponent bounded first (`1e99999999` is refused
+    at once, where Fraction(text) would compute a 100-million-digit power). ValueError if not a decimal."""
+    m = _DECIMAL.match(text)
+    if not m or not (m.group(2) or m.group(3)):
+        raise ValueError(f"not a decimal number: {text[:40]!r}")
+    sign, whole, frac, exp = m.group(1), m.group(2) or "", m.group(3) or "", m.group(4)
+    e = 0
+    if exp is not None:
+        if len(exp.lstrip("+-").lstrip("0")) > 6:
+            raise NumberTooLarge(f"number out of range: exponent {exp[:12]}{'…' if len(exp) > 12 else ''} "
+                                 f"(limit ±{MAX_EXPONENT})")
+        e = int(exp)
+    digits = (whole + frac).lstrip("0")
+    # the value's order of magnitude is len(digits) - len(frac) + e; bound it before building 10**e
+    if digits and abs(len(whole.lstrip("0")) + e) > MAX_EXPONENT:
+        raise NumberTooLarge(f"number out of range: about 10**{len(whole.lstrip('0')) + e} (limit ±{MAX_EXPONENT})")
+    value = Fraction(int(whole + frac or "0")) * pow10(e - len(frac)) if digits else Fraction(0)
+    value = -value if sign == "-" else value
+    return norm(value)
+
+
+def _short_int(v: int) -> str:
+    s = str(v) if v.bit_length() < 200 else f"{'-' if v < 0 else ''}2**{v.bit_length() - 1}…"
+    return s if len(s) <= 24 else s[:20] + "…"
 
 
 def is_exact(x: object) -> bool:

@@ -12,16 +12,16 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import SpecError, Where, did_you_mean
+from .errors import SpecError, Where, did_you_mean, excerpt
 from .expr import Expr, compile_expr
 from .ops import REGISTRY
-from .yamlio import MAX_FILE_BYTES, Document, load_text
+from .yamlio import Document, load_text, read_file
 
 FORMAT_VERSION = 1
 JOINS = ("concat", "add", "mul")
 CONSTRUCTS = ("repeat", "table", "seq", "if") + JOINS
 TOP_KEYS = ("archcalc", "name", "description", "source", "vars", "presets", "input", "blocks", "body",
-            "round", "include", "metadata")
+            "round", "metadata")
 IMPL_CHOICES = ("paper", "torchvision")
 MAX_NESTING = 64
 RESERVED = {"C", "H", "W", "in_c", "in_h", "in_w", "i", "True", "False", "None"}
@@ -86,6 +86,22 @@ class VarDecl:
     macs_rule: Expr | None = None    # the paper's predicted cost factor, e.g. alpha**2 (MobileNet)
     params_rule: Expr | None = None
     where: Where = field(default_factory=Where)
+    domain: str = ""                 # positive | nonnegative | any; "" infers it from the default (see refuses)
+
+    def refuses(self, value: Any) -> str | None:
+        """Why an override is outside the var's domain, or None. Declared with `domain:`; otherwise a
+        var whose default is a positive number takes only positive values (α = −1 or 0 would build a
+        network silently clamped by its width rules), one whose default is 0 only values ≥ 0."""
+        if isinstance(value, (bool, str)) or not isinstance(value, (int, Fraction)):
+            return None
+        domain = self.domain
+        if not domain and isinstance(self.default, (int, Fraction)) and not isinstance(self.default, bool):
+            domain = "positive" if self.default > 0 else "nonnegative" if self.default == 0 else "any"
+        if domain == "positive" and value <= 0:
+            return f"`{self.name}` must be > 0"
+        if domain == "nonnegative" and value < 0:
+            return f"`{self.name}` must be ≥ 0"
+        return None
 
 
 @dataclass(frozen=True)
@@ -239,7 +255,7 @@ class _Parser:
         if "n" not in a or "body" not in a:
             raise self.fail(path, "`repeat` needs `n` (how many times) and `body` (a list of items)")
         index = a.get("index", "i")
-        _check_identifier(index, self.at(path + ("index",)), allow_reserved=True)
+        _check_identifier(index, self.at(path + ("index",)), allow_reserved=index == "i")
         return RepeatNode(where, name, when, self.raw(a["n"], path + ("n",)), self.body(a["body"], path + ("body",), depth + 1),
                           self.var_map(a.get("vars"), path + ("vars",), "`vars`"),
                           self.var_map(a.get("first"), path + ("first",), "`first`"),
@@ -316,8 +332,8 @@ def parse(doc: Document) -> Spec:
         raise p.fail((), f"expected a mapping with `name`, `input` and `body` at the top, got {_kind(data)}")
     _only(data, TOP_KEYS, (), p)
     version = data.get("archcalc", FORMAT_VERSION)
-    if version != FORMAT_VERSION:
-        raise p.fail(("archcalc",), f"this file is format {version!r}; archcalc reads format {FORMAT_VERSION}")
+    if isinstance(version, bool) or version != FORMAT_VERSION:
+        raise p.fail(("archcalc",), f"this file is format `{excerpt(version)}`; archcalc reads format {FORMAT_VERSION}")
     name = data.get("name") or Path(doc.file).stem
     if not isinstance(name, str):
         raise p.fail(("name",), "expected a name")
@@ -379,7 +395,10 @@ def _var(p: _Parser, name: Any, v: Any) -> VarDecl:
     path = ("vars", name)
     _check_identifier(name, p.at(path))
     if isinstance(v, dict):
-        _only(v, ("default", "choices", "doc", "macs_rule", "params_rule"), path, p)
+        _only(v, ("default", "choices", "doc", "macs_rule", "params_rule", "domain"), path, p)
+        domain = v.get("domain", "")
+        if domain not in ("", "positive", "nonnegative", "any"):
+            raise p.fail(path + ("domain",), f"expected positive, nonnegative or any, got `{excerpt(domain)}`")
         choices = v.get("choices") or []
         if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
             raise p.fail(path + ("choices",), "expected a list of names")
@@ -395,7 +414,7 @@ def _var(p: _Parser, name: Any, v: Any) -> VarDecl:
                 rules[key] = compile_expr(str(rule), p.at(path + (key,)))
                 if not rules[key].names <= {name}:
                     raise p.fail(path + (key,), f"a rule may use only `{name}`, not {', '.join(sorted(rules[key].names - {name}))}")
-        return VarDecl(name, default, tuple(choices), str(v.get("doc", "")), **rules, where=p.at(path))
+        return VarDecl(name, default, tuple(choices), str(v.get("doc", "")), **rules, where=p.at(path), domain=domain)
     return VarDecl(name, p.raw(v, path), where=p.at(path))
 
 
@@ -421,21 +440,11 @@ def _block(p: _Parser, name: str, v: Any) -> BlockDef:
 
 
 def load(path: str | Path, display: str | None = None) -> Spec:
-    path = Path(path)
     shown = display or str(path)
-    if path.is_dir():
-        raise SpecError("this is a directory; expected a YAML spec file", Where(shown))
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)   # a device or a huge file is not read whole
-    except OSError as e:
-        raise SpecError(f"cannot read the file: {e.strerror}", Where(shown)) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise SpecError(f"file is too large (over {MAX_FILE_BYTES} bytes)", Where(shown))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise SpecError(f"this is not UTF-8 text (byte {e.start})", Where(shown)) from None
+        text = read_file(path, shown)
+    except FileNotFoundError:
+        raise SpecError("no such file", Where(shown)) from None
     return parse(load_text(text, shown))
 
 

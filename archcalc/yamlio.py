@@ -1,19 +1,25 @@
 """YAML → plain Python values with exact decimals and a line for every path.
 
-Floats are read exactly from their text (1.15 → Fraction(23, 20)). Duplicate keys are errors.
+Floats are read exactly from their text (1.15 → Fraction(23, 20)), their exponent bounded before
+any power is built. Strings come back with control and bidi characters escaped (text.printable):
+nothing from a file can reach a terminal as a control sequence. Duplicate keys are errors.
 Aliases are followed but the number of values they produce is capped, so alias bombs fail fast;
 the file size bounds everything else.
 """
 from __future__ import annotations
 
+import errno
 import gc
+import os
+import stat
 from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any, Iterator
 
 import yaml
 
-from .errors import SpecError, Where
+from . import num
+from .errors import SpecError, Where, excerpt, printable
 
 MAX_FILE_BYTES = 2_000_000   # a spec file's size
 MAX_ALIAS_VALUES = 50_000    # values produced by following aliases (`*name`) again
@@ -62,6 +68,50 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def read_file(path: str | os.PathLike[str], shown: str, what: str = "a YAML spec file") -> str:
+    """The one place archcalc reads a file (specs, claim files, a claim's `spec:`): a regular file
+    of at most MAX_FILE_BYTES of UTF-8 text. A FIFO, a device, a socket or a directory is refused
+    before anything is read (opened non-blocking, so a FIFO with no writer cannot hang), and at most
+    MAX_FILE_BYTES + 1 bytes are ever read, whatever the file claims its size is."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, "no such file", str(path)) from None
+    except IsADirectoryError:
+        raise SpecError(f"this is a directory; expected {what}", Where(shown)) from None
+    except OSError as e:
+        raise SpecError(f"cannot read the file: {e.strerror}", Where(shown)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            raise SpecError(f"this is {kind}; expected {what}", Where(shown))
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as e:
+        raise SpecError(f"cannot read the file: {e.strerror}", Where(shown)) from None
+    finally:
+        os.close(fd)
+    if size > MAX_FILE_BYTES:
+        raise SpecError(f"file is too large (over {MAX_FILE_BYTES} bytes)", Where(shown))
+    data = b"".join(chunks)
+    if b"\x00" in data:
+        raise SpecError("this is not a text file (it contains NUL bytes)", Where(shown))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"this is not UTF-8 text (byte {e.start})", Where(shown)) from None
 
 
 def load_text(text: str, file: str) -> Document:
@@ -170,10 +220,11 @@ def _convert_node(node: yaml.Node, path: Path, lines: dict[Path, int], file: str
         if len(text) > MAX_NUMBER_CHARS:
             raise SpecError(f"number is too long (over {MAX_NUMBER_CHARS} characters)", where)
         try:
-            f = Fraction(text)
+            return num.exact_decimal(text)
+        except num.NumberTooLarge as e:
+            raise SpecError(str(e), where) from None
         except ValueError:
-            raise SpecError(f"`{value}` is not a number archcalc can read exactly", where) from None
-        return f.numerator if f.denominator == 1 else f
+            raise SpecError(f"`{excerpt(value)}` is not a number archcalc can read exactly", where) from None
     if tag == "tag:yaml.org,2002:str":
-        return value
+        return printable(value)   # a name or a description is text: escapes instead of control sequences
     raise SpecError(f"unsupported YAML tag `{tag}`", where)

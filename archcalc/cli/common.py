@@ -9,11 +9,15 @@ from typing import Any, Callable, Sequence
 import click
 
 from .. import num
-from ..errors import ArchcalcError, UsageError
+from ..errors import ArchcalcError, UsageError, excerpt, printable
 from ..expr import parse_constant
 
 EXIT_OK, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 70
+EXIT_INTERRUPTED, EXIT_PIPE = 130, 141   # 128 + SIGINT, 128 + SIGPIPE, as a shell reports them
 SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+MAX_BATCH = 10**9          # --batch
+MIN_WIDTH, MAX_WIDTH = 40, 1000   # COLUMNS outside this range is ignored
 
 
 # ---------------------------------------------------------------- option parsing
@@ -23,7 +27,7 @@ def parse_input(text: str | None) -> tuple[Any, ...] | None:
         return None
     parts = [p.strip() for p in re.split(r"[x×,]", text.strip()) if p.strip()] if not SYMBOL.match(text.strip()) else [text.strip()]
     if not 1 <= len(parts) <= 3:
-        raise UsageError(f"--input takes N, HxW or CxHxW, got {text!r}")
+        raise UsageError(f"--input takes N, HxW or CxHxW, got `{excerpt(text)}`")
     values = []
     for p in parts:
         if SYMBOL.match(p):
@@ -31,8 +35,9 @@ def parse_input(text: str | None) -> tuple[Any, ...] | None:
             continue
         try:
             v = parse_constant(p)
-        except ArchcalcError:
-            raise UsageError(f"--input: {p!r} is not a size (expected a whole number or a symbol like H)") from None
+        except ArchcalcError as e:
+            raise UsageError(f"--input: `{excerpt(p)}` is not a size ({getattr(e, 'message', e)}; expected a whole "
+                             f"number or a symbol like H)") from None
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
             raise UsageError(f"--input: sizes must be whole numbers ≥ 1, got {num.fmt(v) if not isinstance(v, bool) else v}")
         if v > 10**7:
@@ -52,13 +57,13 @@ def parse_sets(items: Sequence[str], allow_lists: bool = False) -> dict[str, Any
     out: dict[str, Any] = {}
     for item in items:
         if "=" not in item:
-            raise UsageError(f"--set takes name=value, got {item!r}")
+            raise UsageError(f"--set takes name=value, got `{excerpt(item)}`")
         key, text = (s.strip() for s in item.split("=", 1))
         if not key.isidentifier():
-            raise UsageError(f"--set: {key!r} is not a variable name")
+            raise UsageError(f"--set: `{excerpt(key)}` is not a variable name")
         values = [v.strip() for v in text.split(",")] if allow_lists else [text]
         if not allow_lists and "," in text:
-            raise UsageError(f"--set {key}: one value per run; use `archcalc scale` to sweep {text}")
+            raise UsageError(f"--set {key}: one value per run; use `archcalc scale` to sweep {excerpt(text)}")
         parsed = [_set_value(key, v) for v in values]
         out[key] = parsed if allow_lists else parsed[0]
     return out
@@ -74,7 +79,9 @@ def _set_value(key: str, text: str) -> Any:
     try:
         return parse_constant(text)
     except ArchcalcError as e:
-        raise UsageError(f"--set {key}={text}: {getattr(e, 'message', e)}") from None
+        if WORD.match(text):
+            return text  # a word that is no number (impl=torch-vision): the spec lists its choices
+        raise UsageError(f"--set {key}={excerpt(text)}: {getattr(e, 'message', e)}") from None
 
 
 def parse_batch(value: str) -> Any:
@@ -82,25 +89,39 @@ def parse_batch(value: str) -> Any:
         return symbol(value)
     try:
         b = parse_constant(value)
-    except ArchcalcError:
-        raise UsageError(f"--batch takes a whole number ≥ 1, got {value!r}") from None
+    except ArchcalcError as e:
+        raise UsageError(f"--batch takes a whole number ≥ 1, got `{excerpt(value)}` ({getattr(e, 'message', e)})") from None
     if not isinstance(b, int) or isinstance(b, bool) or b < 1:
-        raise UsageError(f"--batch takes a whole number ≥ 1, got {value!r}")
+        raise UsageError(f"--batch takes a whole number ≥ 1, got `{excerpt(value)}`")
+    if b > MAX_BATCH:
+        raise UsageError(f"--batch {excerpt(value)}: larger than any batch archcalc will size (limit {MAX_BATCH:,})")
     return b
 
 
 def console() -> Any:
     from rich.console import Console
 
-    width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
+    columns = os.environ.get("COLUMNS", "").strip()
+    width = int(columns) if columns.isdigit() and MIN_WIDTH <= int(columns[:6]) <= MAX_WIDTH else None
     if width is None and not sys.stdout.isatty():
         width = 160
-    return Console(width=width, highlight=False)
+    # markup and emoji off: spec text such as `[/x]` or `[link=...]` prints as written
+    return Console(width=width, highlight=False, markup=False, emoji=False)
 
 
 def emit(text: str | None) -> None:
+    """Everything a command prints as text (JSON, CSV, Markdown, --plain, formulas) leaves through here,
+    with control and text-reordering characters escaped (tabs and newlines are the format's own)."""
     if text is not None:
-        click.echo(text, nl=False)
+        click.echo(printable(text), nl=False)
+
+
+def split_item(item: str) -> tuple[str, tuple[str, ...]]:
+    """A quoted `"SPEC --set k=v ..."` argument (compare, plot --compare, formula --ratio-to) → name, sets."""
+    words = item.split()
+    if not words:
+        raise UsageError(f"empty spec name `{excerpt(item)}`; give a built-in name (see `archcalc list`) or a path")
+    return words[0], own_sets(words[1:], item)
 
 
 # ---------------------------------------------------------------- shared options
@@ -146,7 +167,7 @@ def list_csv(rows: list[dict[str, Any]]) -> str:
 
 
 def md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+    return printable(text, one_line=True).replace("|", "\\|")
 
 
 def raw_text(v: Any) -> str:
@@ -171,7 +192,8 @@ def capture(render: Callable[[Any], None]) -> str:
     """A rich table rendered to text (no colour, no terminal codes), for -o FILE.txt."""
     from rich.console import Console
 
-    c = Console(width=160, record=True, file=open(os.devnull, "w"), color_system=None, highlight=False)
+    c = Console(width=160, record=True, file=open(os.devnull, "w"), color_system=None, highlight=False, markup=False,
+                emoji=False)
     render(c)
     return c.export_text()
 
@@ -186,15 +208,18 @@ def own_sets(words: list[str], item: str) -> tuple[str, ...]:
             out.append(words[i][6:])
             i += 1
         else:
-            raise UsageError(f"in {item!r}: only `--set name=value` may follow a spec name")
+            raise UsageError(f"in `{excerpt(item)}`: only `--set name=value` may follow a spec name")
     return tuple(out)
 
 
-def whole(name: str, text: str, minimum: int) -> int:
+def whole(name: str, text: str, minimum: int, maximum: int = 10**7) -> int:
+    option = f"--{name.replace('_', '-')}"
     try:
         v = parse_constant(text)
-    except ArchcalcError:
-        raise UsageError(f"--{name.replace('_', '-')} takes a whole number, got {text!r}") from None
+    except ArchcalcError as e:
+        raise UsageError(f"{option} takes a whole number, got `{excerpt(text)}` ({getattr(e, 'message', e)})") from None
     if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
-        raise UsageError(f"--{name.replace('_', '-')} takes a whole number ≥ {minimum}, got {text!r}")
+        raise UsageError(f"{option} takes a whole number ≥ {minimum}, got `{excerpt(text)}`")
+    if v > maximum:
+        raise UsageError(f"{option} {excerpt(text)}: larger than archcalc will size (limit {maximum:,})")
     return v

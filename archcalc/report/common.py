@@ -6,6 +6,7 @@ from fractions import Fraction
 from typing import Any, Iterable
 
 from .. import num
+from ..text import printable
 from ..analysis import Analysis, Row
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -105,7 +106,7 @@ def print_pairs(console: Any, lines: list[tuple[str, str]]) -> None:
 
 def tsv(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     """Plain mode: a header line and tab-separated rows, no box drawing."""
-    return "\n".join("\t".join(r) for r in [list(header), *[list(r) for r in rows]]) + "\n"
+    return "\n".join("\t".join(printable(c, one_line=True) for c in r) for r in [list(header), *[list(r) for r in rows]]) + "\n"
 
 
 def csv_ratio(r: Any) -> str:
