@@ -1,7 +1,9 @@
 """The resource budget every command shares for symbolic work (sympy).
 
-While a budget is active, a timer samples the call stack every TICK seconds; a tick that finds
-sympy code running counts towards the symbolic time, and checks the process's resident memory.
+While a budget is active, a timer samples the call stack every TICK seconds of CPU time
+(ITIMER_PROF: on an idle machine the same as wall-clock, and not inflated when other processes
+compete for the CPU); a tick that finds sympy code running (not merely being imported) counts
+towards the symbolic time, and checks the process's resident memory.
 When the symbolic time passes SYMBOLIC_SECONDS, or memory has grown by more than SYMBOLIC_BYTES
 since the budget began, the running computation is stopped with a BudgetError (exit 2), whatever
 sympy was doing: a nested power, a huge simplification, a shape comparison that does not end.
@@ -21,7 +23,7 @@ from typing import Iterator
 
 from .errors import BudgetError
 
-SYMBOLIC_SECONDS = 2.0          # wall-clock seconds of sympy work per command
+SYMBOLIC_SECONDS = 2.0          # CPU seconds of sympy work per command
 SYMBOLIC_BYTES = 768 * 2**20    # growth of resident memory while sympy works
 TICK = 0.05
 
@@ -40,12 +42,15 @@ def _rss() -> int | None:
 
 
 def _in_sympy(frame: FrameType | None) -> bool:
-    depth = 0
+    """sympy code on the stack, not merely being imported (importing sympy is start-up, not work)."""
+    found, depth = False, 0
     while frame is not None and depth < 5000:
-        if frame.f_globals.get("__name__", "").startswith("sympy"):
-            return True
+        name = frame.f_globals.get("__name__", "")
+        if name.startswith("importlib") or frame.f_code.co_filename.startswith("<frozen importlib"):
+            return False
+        found = found or name.startswith("sympy")
         frame, depth = frame.f_back, depth + 1
-    return False
+    return found
 
 
 class _Meter:
@@ -75,16 +80,16 @@ class _Meter:
 def symbolic_budget(seconds: float | None = None, extra_bytes: int | None = None) -> Iterator[None]:
     """Bound the sympy work done inside the block (main thread only; elsewhere a no-op)."""
     if (threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer")
-            or signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0)):
+            or signal.getitimer(signal.ITIMER_PROF) != (0.0, 0.0)):
         yield
         return
     meter = _Meter(seconds if seconds is not None else _env_number("ARCHCALC_SYMBOLIC_SECONDS", SYMBOLIC_SECONDS),
                    extra_bytes if extra_bytes is not None
                    else int(_env_number("ARCHCALC_SYMBOLIC_MB", SYMBOLIC_BYTES / 2**20)) * 2**20)
-    previous = signal.signal(signal.SIGALRM, meter.tick)
-    signal.setitimer(signal.ITIMER_REAL, TICK, TICK)
+    previous = signal.signal(signal.SIGPROF, meter.tick)
+    signal.setitimer(signal.ITIMER_PROF, TICK, TICK)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0, 0)
+        signal.signal(signal.SIGPROF, previous)

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import kernels as K
 from . import num
-from .errors import ArchcalcError, ShapeError, UsageError
+from .errors import ArchcalcError, ShapeError, SpecError, UsageError
 from .graph import Layer, Network, build
 from .spec import Spec
 
@@ -248,6 +248,30 @@ FORWARD: dict[str, Callable[[Layer, list[np.ndarray], Arrays], np.ndarray]] = {
 
 
 # ---------------------------------------------------------------- the pass
+VERIFY_BYTES = 1024 * 2**20   # activations one forward pass may hold at once
+
+
+def check_memory(net: Network, batch: int) -> None:
+    """Refuse, before anything is allocated, a forward pass whose largest layer (its inputs and its
+    output, float32, times the batch) would pass the budget: a huge input written in a spec or
+    `verify vgg16 --batch 64` fail with a placed message instead of growing to gigabytes."""
+    limit = VERIFY_BYTES
+    itemsize = np.dtype(K.DTYPE).itemsize
+    if not isinstance(batch, int) or batch < 1:
+        raise UsageError(f"batch must be a whole number ≥ 1, got {batch}")
+    worst, where_ = 0, None
+    shapes = [(tuple(net.input), None)] + [(la.output, la) for la in net.layers]
+    for shape, la in shapes:
+        held = num.prod(shape) + (sum(num.prod(s) for s in la.in_shapes) if la is not None else 0)
+        need = batch * int(held) * itemsize
+        if need > worst:
+            worst, where_ = need, la
+    if worst > limit:
+        at = f"layer {where_.name} ({where_.op}) holds" if where_ is not None else "the input holds"
+        raise SpecError(f"verify: {at} about {worst / 2**30:.3g} GiB of float32 activations at batch {batch}, "
+                        f"over the {limit // 2**20} MiB budget of a forward pass; use a smaller --batch or --input", where_.where if where_ is not None else net.spec.where)
+
+
 def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None = None, batch: int = 1, seed: int = 0,
             weights: Mapping[str, Any] | None = None, keep: bool = True, vars: Mapping[str, Any] | None = None,
             input: tuple[int, ...] | None = None, init: str = "normal") -> Result:
@@ -268,6 +292,7 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
         input = tuple(int(v) for v in np.shape(x)[1:])
     net = network_of(spec_or_network, vars, input)
     concrete(net)
+    check_memory(net, batch if x is None else int(np.shape(x)[0]))
     if x is None:
         x = np.random.default_rng(seed).standard_normal((batch,) + tuple(net.input), dtype=K.DTYPE)
     x = np.asarray(x, dtype=K.DTYPE)

@@ -54,6 +54,13 @@ def compute(n: int, f: int, s: int = 1, p: int | str = 0, d: int = 1, groups: in
         out = (n - 1) * s - 2 * p + d * (f - 1) + output_padding + 1
         res = OneLayer(inputs, "(N − 1)·S − 2P + d·(F − 1) + output_padding + 1",
                        f"({n} − 1)·{s} − 2·{p} + {d}·({f} − 1) + {output_padding} + 1", out, out)
+        if output_padding >= s and output_padding >= d:   # the same rule as the spec op (PyTorch's ConvTranspose)
+            res.output, res.error = None, f"output_padding {output_padding} must be smaller than the stride ({s}) or the dilation ({d})"
+            return res
+        if out < 1:
+            res.output, res.error = None, (f"the output size {res.size_numbers} = {out} is not positive: "
+                                           f"the padding removes more than the layer produces")
+            return res
         spatial_out, positions_in = out, n * n
     else:
         if p == "same":

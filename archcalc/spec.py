@@ -333,7 +333,7 @@ def parse(doc: Document) -> Spec:
     _only(data, TOP_KEYS, (), p)
     version = data.get("archcalc", FORMAT_VERSION)
     if isinstance(version, bool) or version != FORMAT_VERSION:
-        raise p.fail(("archcalc",), f"this file is format `{excerpt(version)}`; archcalc reads format {FORMAT_VERSION}")
+        raise p.fail(("archcalc",), f"this file is format {excerpt(version)}; archcalc reads format {FORMAT_VERSION}")
     name = data.get("name") or Path(doc.file).stem
     if not isinstance(name, str):
         raise p.fail(("name",), "expected a name")

@@ -15,6 +15,9 @@ from .errors import UsageError
 from .spec import Spec
 
 
+MAX_POINTS = 256   # analyses in one sweep
+
+
 @dataclass(frozen=True)
 class Point:
     values: Mapping[str, Any]
@@ -31,7 +34,7 @@ def _rule(spec: Spec, values: Mapping[str, Any], which: str) -> Any:
         rule = getattr(spec.vars[name], which) if name in spec.vars else None
         if rule is None:
             return None
-        out = out * rule.eval({name: value})
+        out = out * rule.eval({name: value}, spec.vars[name].where)
     return num.norm(out)
 
 
@@ -40,6 +43,11 @@ def sweep(spec_name: str, grid: Mapping[str, Sequence[Any]], fixed: Mapping[str,
     if not grid:
         raise UsageError("scale needs at least one --set name=v1,v2,... to sweep")
     names = list(grid)
+    count = 1
+    for n in names:
+        count *= len(grid[n])
+    if count > MAX_POINTS:
+        raise UsageError(f"scale: the sweep has {count:,} points (limit {MAX_POINTS}); sweep fewer values at once")
     points: list[Point] = []
     base: tuple[Analysis, Any, Any] | None = None
     for combo in itertools.product(*(grid[n] for n in names)):

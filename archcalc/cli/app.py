@@ -34,6 +34,9 @@ def cli() -> None:
     """
 
 
+MAX_OUTPUT_DIGITS = 50_000
+
+
 class _Interrupted(BaseException):
     """Ctrl-C, raised by our SIGINT handler instead of KeyboardInterrupt so that click does not turn
     it into `Aborted!` with exit status 1."""
@@ -98,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..budget import symbolic_budget
 
     _narrow_streams()
+    if hasattr(sys, "set_int_max_str_digits"):
+        # archcalc's integers are bounded (2**4096 per written value, products of a few per layer), so their
+        # exact decimal text is cheap; Python's default 4300-digit guard would crash JSON and CSV output
+        sys.set_int_max_str_digits(MAX_OUTPUT_DIGITS)
     in_main = threading.current_thread() is threading.main_thread()
     previous: Any = None
     if in_main:

@@ -37,7 +37,7 @@ def check_cmd(files: tuple[str, ...], fmt: str) -> int:
 @click.option("--input", "input_", metavar="N|HxW|CxHxW", help="Input size (numbers only).")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec variable (repeatable).")
 @click.option("--batch", type=click.IntRange(1), default=1, show_default=True, help="Batch size.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the input and the weights.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True, help="Seed of the input and the weights.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def verify_cmd(spec: str | None, all_: bool, input_: str | None, sets: tuple[str, ...], batch: int, seed: int,
                fmt: str) -> None:

@@ -5,7 +5,7 @@ import click
 
 from ..errors import UsageError
 from .app import cli
-from .common import SYMBOL, emit, own_sets, parse_sets, whole
+from .common import SYMBOL, emit, split_item, parse_sets, whole
 
 
 @cli.command()
@@ -36,9 +36,9 @@ def formula(spec: str, symbols: str, sets: tuple[str, ...], ideal: bool, ratio_t
         if not SYMBOL.match(n):
             raise UsageError(f"--symbols: {n!r} is not a symbol name")
     other, other_sets = None, {}
-    if ratio_to:
-        words = ratio_to.split()
-        other, other_sets = words[0], parse_sets(own_sets(words[1:], ratio_to))
+    if ratio_to is not None:
+        other, own = split_item(ratio_to)
+        other_sets = parse_sets(own)
     result = formula_mod.closed_forms(spec, names, ideal, parse_sets(sets), other, rounding, other_sets)
     emit(report.formula_render(result, fmt))
 

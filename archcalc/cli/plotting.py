@@ -5,7 +5,7 @@ import click
 
 from ..errors import UsageError
 from .app import cli
-from .common import own_sets, run_analysis
+from .common import split_item, run_analysis
 
 
 @cli.command("plot")
@@ -43,9 +43,8 @@ def plot_cmd(specs: tuple[str, ...], output: str, compare_: bool, input_: str | 
     else:
         analyses, labels, cited = [], [], []
         for item in specs:
-            words = item.split()
-            own = own_sets(words[1:], item)
-            analyses.append(run_analysis(words[0], input_, tuple(sets) + own, batch, dtype, convention, 100_000))
+            name, own = split_item(item)
+            analyses.append(run_analysis(name, input_, tuple(sets) + own, batch, dtype, convention, 100_000))
             labels.append(item)
             cited.append(not own and not sets and input_ is None)   # a cited accuracy holds for the spec as published
         plot.pareto(plot.points(analyses, labels, cited), output, convention)

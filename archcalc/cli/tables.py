@@ -14,7 +14,7 @@ from .common import (
     format_for,
     list_csv,
     md_escape,
-    own_sets,
+    split_item,
     parse_batch,
     parse_input,
     parse_sets,
@@ -131,8 +131,7 @@ def compare(specs: tuple[str, ...], input_: str | None, sets: tuple[str, ...], b
 
     analyses, labels = [], []
     for item in specs:
-        words = item.split()
-        name, extra = words[0], own_sets(words[1:], item)
+        name, extra = split_item(item)
         analyses.append(run_analysis(name, input_, tuple(sets) + extra, batch, dtype, convention, max_layers))
         labels.append(item)
     records = report.compare_records(analyses, labels)

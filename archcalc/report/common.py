@@ -28,9 +28,15 @@ def plain(x: Any) -> Any:
 def human(x: Any, unit: str = "") -> str:
     """138357544 → '138.36M'; symbolic values print as expressions."""
     if isinstance(x, Fraction):
-        x = float(x)
+        if abs(x) >= 10**15:
+            x = int(x)
+        else:
+            x = float(x)
     if not isinstance(x, (int, float)):
         return str(x)
+    if isinstance(x, int) and abs(x) >= 10**15:   # past T: scientific from the digits (float() overflows past 1e308)
+        digits = str(abs(x))
+        return f"{'-' if x < 0 else ''}{digits[0]}.{digits[1:3]}e{len(digits) - 1}{unit}"
     for factor, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
         if abs(x) >= factor:
             return f"{x / factor:.2f}{suffix}{unit}"
