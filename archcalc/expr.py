@@ -72,7 +72,7 @@ class Expr:
         try:
             return self.run(env, ideal)
         except ExprError as e:
-            raise ExprError(f"{e.message} (in `{self.text}`)", where or e.where) from None
+            raise ExprError(f"{e.message} (in `{excerpt(self.text, 80)}`)", where or e.where) from None
         except RecursionError:
             raise ExprError(f"expression nests too deeply: `{self.text[:60]}`", where) from None
 
@@ -91,7 +91,7 @@ def _arith(op: Callable[[Any, Any], Any], sym: str) -> Callable[[Any, Any], Any]
     def apply(a: Any, b: Any) -> Any:
         for v in (a, b):
             if isinstance(v, (str, bool, tuple, list)) or v is None:
-                raise ExprError(f"cannot apply `{sym}` to {v!r}")
+                raise ExprError(f"cannot apply `{sym}` to {excerpt(v)}")
         if sym == "/":
             if b == 0:
                 raise ExprError("division by zero")
@@ -191,7 +191,7 @@ class _Compiler:
         self.count = 0
 
     def reject(self, node: ast.AST, what: str) -> ExprError:
-        return ExprError(f"{what} is not allowed in an expression: `{self.text}`")
+        return ExprError(f"{what} is not allowed in an expression: `{excerpt(self.text, 80)}`")
 
     def __call__(self, node: ast.AST) -> Compiled:
         self.count += 1
@@ -370,7 +370,7 @@ def compile_expr(text: str, where: Where | None = None) -> Expr:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
-        raise ExprError(f"cannot read expression `{text}`: {e.msg}", where) from None
+        raise ExprError(f"cannot read expression `{excerpt(text, 80)}`: {e.msg}", where) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprError(f"cannot read expression `{text[:60]}`: it nests too deeply", where) from None
     compiler = _Compiler(text.strip())
@@ -394,7 +394,7 @@ def parse_constant(text: str, where: Where | None = None) -> Any:
     """A command-line value: a number or arithmetic of numbers (`6/7`, `1.15**2`), no names."""
     expr = compile_expr(text, where)
     if expr.names:
-        raise ExprError(f"`{text}` must be a number (names are not allowed here)", where)
+        raise ExprError(f"`{excerpt(text)}` must be a number (names are not allowed here)", where)
     return expr.eval({}, where)
 
 

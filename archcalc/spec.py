@@ -89,14 +89,15 @@ class VarDecl:
     domain: str = ""                 # positive | nonnegative | any; "" infers it from the default (see refuses)
 
     def refuses(self, value: Any) -> str | None:
-        """Why an override is outside the var's domain, or None. Declared with `domain:`; otherwise a
-        var whose default is a positive number takes only positive values (α = −1 or 0 would build a
-        network silently clamped by its width rules), one whose default is 0 only values ≥ 0."""
+        """Why an override is outside the var's domain, or None. Declared with `domain:` (α and ρ are
+        `positive`: α = 0 or −1 would build a network silently clamped by its width rules); otherwise
+        a var whose default is a number ≥ 0 takes only values ≥ 0 (a width, a count, a dropout rate),
+        and one with a negative default (a sentinel such as EfficientNet's φ = −1) takes any value."""
         if isinstance(value, (bool, str)) or not isinstance(value, (int, Fraction)):
             return None
         domain = self.domain
         if not domain and isinstance(self.default, (int, Fraction)) and not isinstance(self.default, bool):
-            domain = "positive" if self.default > 0 else "nonnegative" if self.default == 0 else "any"
+            domain = "nonnegative" if self.default >= 0 else "any"
         if domain == "positive" and value <= 0:
             return f"`{self.name}` must be > 0"
         if domain == "nonnegative" and value < 0:
@@ -315,7 +316,7 @@ def _kind(value: Any) -> str:
         return "a mapping"
     if value is None:
         return "nothing"
-    return f"`{value}`"
+    return f"`{excerpt(value if isinstance(value, str) else str(value))}`"   # a short excerpt: never a whole file
 
 
 def _check_identifier(name: Any, where: Where, allow_reserved: bool = False) -> None:

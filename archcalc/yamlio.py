@@ -80,6 +80,10 @@ def read_file(path: str | os.PathLike[str], shown: str, what: str = "a YAML spec
     before anything is read (opened non-blocking, so a FIFO with no writer cannot hang), and at most
     MAX_FILE_BYTES + 1 bytes are ever read, whatever the file claims its size is."""
     try:
+        mode = os.stat(path).st_mode   # stat never blocks: a FIFO, a device or a socket is refused unopened
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            raise SpecError(f"this is {kind}; expected {what}", Where(shown))
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise FileNotFoundError(errno.ENOENT, "no such file", str(path)) from None

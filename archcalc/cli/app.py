@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import click
 
 from ..errors import ArchcalcError, printable
-from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_PIPE
+from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_PIPE, fit_stream
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -35,6 +35,7 @@ def cli() -> None:
 
 
 MAX_OUTPUT_DIGITS = 50_000
+MAX_MESSAGE = 600   # characters of an error line: user text inside it is already quoted as short excerpts
 
 
 class _Interrupted(BaseException):
@@ -47,7 +48,7 @@ _ASCII = {"—": "-", "–": "-", "−": "-", "×": "x", "·": "*", "≈": "~", 
           "…": "...", "✓": "ok", "✗": "X", "α": "alpha", "ρ": "rho", "φ": "phi", "⌊": "floor(", "⌋": ")",
           "⌈": "ceil(", "⌉": ")", "²": "^2", "³": "^3", "√": "sqrt", "°": "deg", "µ": "u", "│": "|", "─": "-",
           "█": "#", "▏": "|", "▎": "|", "▍": "|", "▌": "|", "▋": "|", "▊": "|", "▉": "#", "‖": "||", "±": "+/-",
-          "“": '"', "”": '"', "‘": "'", "’": "'", "•": "*", "↑": "^", "↓": "v"}
+          "“": '"', "”": '"', "⋅": "*", "\u00a0": " ", "ᵀ": "^T", "∞": "inf", "≠": "!=", "‘": "'", "’": "'", "•": "*", "↑": "^", "↓": "v"}
 
 
 def _ascii_fallback(e: UnicodeError) -> tuple[str, int]:
@@ -85,8 +86,11 @@ def _silence_stdout() -> None:
 
 def _error(text: str) -> None:
     """One line on stderr, escaped: no control character from user text reaches the terminal."""
+    line = printable(text, one_line=True)
+    if len(line) > MAX_MESSAGE:
+        line = line[:MAX_MESSAGE - 1] + "…"
     try:
-        click.echo(printable(text, one_line=True), err=True)
+        click.echo(fit_stream(line, sys.stderr), err=True)
     except (OSError, ValueError):   # stderr itself is gone: the exit status still says it
         pass
 

@@ -113,7 +113,19 @@ def emit(text: str | None) -> None:
     """Everything a command prints as text (JSON, CSV, Markdown, --plain, formulas) leaves through here,
     with control and text-reordering characters escaped (tabs and newlines are the format's own)."""
     if text is not None:
-        click.echo(printable(text), nl=False)
+        click.echo(fit_stream(printable(text), sys.stdout), nl=False)
+
+
+def fit_stream(text: str, stream: Any) -> str:
+    """Text a narrow stream can take: click writes UTF-8 to an ASCII-declared stdout, so the fallback
+    (`—` → `-`, `×` → `x`, `≥` → `>=`, anything else `?`) is applied here, once."""
+    enc = (getattr(stream, "encoding", None) or "utf-8")
+    if enc.lower().replace("-", "").replace("_", "").startswith("utf"):
+        return text
+    try:
+        return text.encode(enc, "archcalc-ascii").decode(enc)
+    except LookupError:   # pragma: no cover - an encoding Python does not know
+        return text
 
 
 def split_item(item: str) -> tuple[str, tuple[str, ...]]:
