@@ -23,7 +23,7 @@ from typing import Iterator
 
 from .errors import BudgetError
 
-SYMBOLIC_SECONDS = 2.0          # CPU seconds of sympy work per command
+SYMBOLIC_SECONDS = 1.5          # CPU seconds of sympy work per command
 SYMBOLIC_BYTES = 768 * 2**20    # growth of resident memory while sympy works
 TICK = 0.05
 

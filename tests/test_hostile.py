@@ -297,7 +297,7 @@ CASES: dict[str, Case] = {
     "columns_negative": Case("stream", cli("summary", "lenet5"), "C1", code=0, env={"COLUMNS": "-5"}),
     "columns_huge": Case("stream", cli("summary", "lenet5"), "C1", code=0, env={"COLUMNS": "99999999999999"}),
     "ascii_table": Case("stream", cli("summary", "lenet5"), "LeNet-5", code=0, env={"PYTHONIOENCODING": "ascii"}),
-    "ascii_conv": Case("stream", cli("conv", "--n", "227", "--f", "11", "--s", "4"), "Output size = (N - 2P", code=0, env={"PYTHONIOENCODING": "ascii"}),
+    "ascii_conv": Case("stream", cli("conv", "--n", "227", "--f", "11", "--s", "4"), "Output size = (N + 2P - F)/S + 1", code=0, env={"PYTHONIOENCODING": "ascii"}),
     "ascii_formula": Case("stream", cli("formula", "lenet5", "--symbols", "B"), "lenet5", code=0, env={"PYTHONIOENCODING": "ascii"}),
     "ascii_error": Case("stream", cli("summary", "vgg16", "--input", "0"), "--input: sizes must be whole numbers >= 1", env={"PYTHONIOENCODING": "ascii"}),
     "latin1_locale": Case("stream", cli("memory", "lenet5"), "C1", code=0, env={"PYTHONIOENCODING": "latin-1"}),
