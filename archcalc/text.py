@@ -20,7 +20,8 @@ _UNSAFE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u
 
 def _escape(m: re.Match[str]) -> str:
     c = m.group(0)
-    return {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+    # C0 as \x1b; everything else as \u009b / \u202e, which is also a valid escape inside a JSON string
+    return {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x20 else f"\\u{ord(c):04x}")
 
 
 def printable(text: Any, one_line: bool = False) -> str:

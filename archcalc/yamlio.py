@@ -13,7 +13,6 @@ import gc
 import os
 import stat
 from contextlib import contextmanager
-from fractions import Fraction
 from typing import Any, Iterator
 
 import yaml

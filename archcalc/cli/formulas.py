@@ -5,7 +5,7 @@ import click
 
 from ..errors import UsageError
 from .app import cli
-from .common import SYMBOL, emit, split_item, parse_sets, whole
+from .common import SYMBOL, emit, parse_sets, split_item, whole
 
 
 @cli.command()

@@ -5,7 +5,7 @@ import click
 
 from ..errors import UsageError
 from .app import cli
-from .common import split_item, run_analysis
+from .common import run_analysis, split_item
 
 
 @cli.command("plot")

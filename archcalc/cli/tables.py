@@ -14,12 +14,12 @@ from .common import (
     format_for,
     list_csv,
     md_escape,
-    split_item,
     parse_batch,
     parse_input,
     parse_sets,
     raw_text,
     run_analysis,
+    split_item,
 )
 
 

@@ -6,8 +6,8 @@ from fractions import Fraction
 from typing import Any, Iterable
 
 from .. import num
-from ..text import printable
 from ..analysis import Analysis, Row
+from ..text import printable
 
 FORMATS = ("table", "json", "csv", "markdown")
 
