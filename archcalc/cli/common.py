@@ -17,6 +17,8 @@ EXIT_INTERRUPTED, EXIT_PIPE = 130, 141   # 128 + SIGINT, 128 + SIGPIPE, as a she
 SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 MAX_BATCH = 10**9          # --batch
+MAX_LAYERS_FLAG = 10**7    # the most --max-layers may allow (a layer costs about a kilobyte)
+MAX_SPECS = 100            # specs in one compare or plot --compare
 MIN_WIDTH, MAX_WIDTH = 40, 1000   # COLUMNS outside this range is ignored
 
 
@@ -128,6 +130,11 @@ def fit_stream(text: str, stream: Any) -> str:
         return text
 
 
+def check_spec_count(specs: Sequence[str]) -> None:
+    if len(specs) > MAX_SPECS:
+        raise UsageError(f"{len(specs)} specs in one comparison (limit {MAX_SPECS})")
+
+
 def split_item(item: str) -> tuple[str, tuple[str, ...]]:
     """A quoted `"SPEC --set k=v ..."` argument (compare, plot --compare, formula --ratio-to) → name, sets."""
     words = item.split()
@@ -148,7 +155,7 @@ def analysis_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--convention", default="paper", show_default=True, help="Counting convention."),
         click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
                      show_default=True),
-        click.option("--max-layers", type=click.IntRange(1), default=100_000, show_default=True,
+        click.option("--max-layers", type=click.IntRange(1, MAX_LAYERS_FLAG), default=100_000, show_default=True,
                      help="Refuse networks that expand to more layers than this."),
         click.option("--plain", is_flag=True, help="Tab-separated columns, no box drawing or colour (for pipes)."),
     ]

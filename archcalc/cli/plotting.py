@@ -5,7 +5,7 @@ import click
 
 from ..errors import UsageError
 from .app import cli
-from .common import run_analysis, split_item
+from .common import check_spec_count, run_analysis, split_item
 
 
 @cli.command("plot")
@@ -41,6 +41,7 @@ def plot_cmd(specs: tuple[str, ...], output: str, compare_: bool, input_: str | 
         a = run_analysis(specs[0], input_, sets, batch, dtype, convention, 100_000)
         plot.profile(a, output, [x.live_bytes for x in memory(a).layers])
     else:
+        check_spec_count(specs)
         analyses, labels, cited = [], [], []
         for item in specs:
             name, own = split_item(item)

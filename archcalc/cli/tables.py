@@ -9,6 +9,7 @@ from .app import cli
 from .common import (
     analysis_options,
     capture,
+    check_spec_count,
     console,
     emit,
     format_for,
@@ -129,6 +130,7 @@ def compare(specs: tuple[str, ...], input_: str | None, sets: tuple[str, ...], b
     """
     from .. import report
 
+    check_spec_count(specs)
     analyses, labels = [], []
     for item in specs:
         name, extra = split_item(item)
