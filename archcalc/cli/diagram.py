@@ -179,9 +179,9 @@ def report_cmd(specs: tuple[str, ...], output: str, depth: int, no_formulas: boo
         words = item.split()
         if not words:
             raise UsageError("report: an empty SPEC")
-        extra = own_sets(words[1:], item)
-        items.append((item, _trace(words[0], input_, tuple(sets) + extra, batch, dtype, convention, max_layers),
-                      not extra and not sets and input_ is None))
+        extra = tuple(sets) + own_sets(words[1:], item)
+        items.append(html.Item(item, words[0], parse_sets(extra),
+                               _trace(words[0], input_, extra, batch, dtype, convention, max_layers)))
     text = html.report(items, html.ReportOptions(depth=depth, formulas=not no_formulas, device=device,
                                                  input=input_, sets=tuple(sets)))
     write_text(output, text)

@@ -21,9 +21,10 @@ def _n(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def render(pic: Picture, prefix: str = "", names: dict[str, str] | None = None) -> str:
+def render(pic: Picture, prefix: str = "", names: dict[str, str] | None = None,
+           panels: dict[str, str] | None = None) -> str:
     """SVG for a picture. `prefix` keeps ids unique when several SVGs share a page; `names` gives each
-    node id a tooltip (its layer names)."""
+    node id a tooltip (its layer names); `panels` marks boxes that open a panel (the HTML report)."""
     w, h = _n(pic.width), _n(pic.height)
     arrow = f"{prefix}arrow"
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
@@ -50,6 +51,8 @@ def render(pic: Picture, prefix: str = "", names: dict[str, str] | None = None) 
     for n in pic.nodes:
         fill = n.fill or default_fill(n.kind, n.op)
         group = f" data-group={quoteattr(n.group)}" if n.group else ""
+        if panels and n.id in panels:
+            group += f" data-panel={quoteattr(panels[n.id])}"
         rx = "10" if n.kind == "block" else "14" if n.kind == "join" else "4"
         stroke_w = "2" if n.kind == "block" else "1"
         tip = (names or {}).get(n.id, "")

@@ -162,7 +162,8 @@ class Viewer:
         gid = group_id(g)
         if self.depth is not None and level >= self.depth:
             inner = self.seq(g.body, level + 1) if g.kind == "block" else None
-            if inner is not None and len(inner.items) == 1 and isinstance(inner.items[0], VNode):
+            if inner is not None and len(inner.items) == 1 and isinstance(inner.items[0], VNode) \
+                    and inner.items[0].kind == "layer":
                 one = inner.items[0]          # a small block (conv_relu) reads best as its layer
                 return VNode(one.id, one.kind, f"{g.name}: {one.title}" if g.name else one.title, one.shape,
                              one.layers, op=one.op)
