@@ -35,6 +35,7 @@ class NodeBox:
     group: str
     layers: tuple[int, ...]
     fill: str = ""
+    roles: tuple[str, ...] = ()     # per line: label, contents, shape, metric
 
 
 @dataclass(frozen=True)
@@ -118,11 +119,12 @@ class Layout:
         return self.frame(v)
 
     def node(self, v: VNode) -> _Block:
-        lines = (v.title, v.shape, *self.extra_lines(v))
+        lines = (v.title, *((v.hint,) if v.hint else ()), v.shape, *self.extra_lines(v))
         w = max(MIN_NODE_W, max(text_width(t, FONT, bold=(i == 0)) for i, t in enumerate(lines)) + 2 * PAD_X)
         w = float(round(w + 0.49))
         h = len(lines) * LINE + 2 * PAD_Y
-        box = NodeBox(v.id, 0.0, 0.0, w, h, tuple(lines), v.kind, v.op, v.group, v.layers, self.fill(v))
+        roles = ("label", *(("contents",) if v.hint else ()), "shape") + ("metric",) * (len(lines) - 2 - bool(v.hint))
+        box = NodeBox(v.id, 0.0, 0.0, w, h, tuple(lines), v.kind, v.op, v.group, v.layers, self.fill(v), roles)
         return _Block(w, h, w / 2, [box], [], [], [(v.id, [(w / 2, 0.0)])], (v.id, [(w / 2, h)]))
 
     def seq(self, v: VSeq) -> _Block:

@@ -62,8 +62,8 @@ def render(pic: Picture, prefix: str = "", names: dict[str, str] | None = None,
                      f'fill="{fill}" stroke="{STROKE}" stroke-width="{stroke_w}"/>')
         for i, line in enumerate(n.lines):
             y = n.y + PAD_Y + i * LINE + FONT
-            cls = "label" if i == 0 else "shape" if i == 1 else "metric"
-            style = ' font-weight="bold"' if i == 0 else ' fill="#343a40"'
+            cls = n.roles[i] if i < len(n.roles) else "metric"
+            style = ' font-weight="bold"' if i == 0 else ' fill="#5f3dc4"' if cls == "contents" and not n.fill else ' fill="#343a40"'
             out.append(f'<text class="{cls}" x="{_n(n.x + n.w / 2)}" y="{_n(y)}" text-anchor="middle"{style}>'
                        f"{escape(line)}</text>")
         out.append("</g>")

@@ -25,6 +25,7 @@ class VNode:
     layers: tuple[int, ...]     # leaf rows it stands for
     group: str = ""             # the group id a collapsed box stands for ("" otherwise)
     op: str = ""                # registry op of the main layer (for styling)
+    hint: str = ""              # a collapsed box's contents when they are short: `2× conv 3×3, 64 · maxpool 2×2/2`
 
 
 @dataclass(frozen=True)
@@ -168,14 +169,34 @@ class Viewer:
                 return VNode(one.id, one.kind, f"{g.name}: {one.title}" if g.name else one.title, one.shape,
                              one.layers, op=one.op)
             rows = leaves(g)
+            hint = contents(a, rows)
             return VNode(self.node_id(rows[0], "b"), "block", title, shape_text(a.rows[rows[-1]].layer.output),
-                         tuple(rows), group=gid)
+                         tuple(rows), group=gid, hint=hint)
         body = self.seq(g.body, level + 1)
         if len(body.items) == 1 and isinstance(body.items[0], VNode) and body.items[0].kind == "layer":
             one = body.items[0]               # a frame around one node says no more than the node
             return VNode(one.id, one.kind, f"{g.name}: {one.title}" if g.name else one.title, one.shape,
                          one.layers, op=one.op)
         return VFrame(title, body, gid)
+
+
+HINT_OPS = ("conv", "dwconv", "conv_transpose", "fc", "maxpool", "avgpool")
+HINT_RUNS, HINT_CHARS = 3, 44
+
+
+def contents(a: Analysis, rows: Sequence[int]) -> str:
+    """The weight and pooling layers of a block, runs of equal ones counted, when that reads in one line."""
+    runs: list[list[Any]] = []
+    for i in rows:
+        if a.rows[i].layer.op not in HINT_OPS:
+            continue
+        label = layer_label(a, i)
+        if runs and runs[-1][0] == label:
+            runs[-1][1] += 1
+        else:
+            runs.append([label, 1])
+    text = " · ".join((f"{n}× " if n > 1 else "") + label for label, n in runs)
+    return text if runs and len(runs) <= HINT_RUNS and len(text) <= HINT_CHARS else ""
 
 
 def _fold(target: VNode, v: VNode) -> VNode:
