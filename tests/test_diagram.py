@@ -103,7 +103,7 @@ def test_branched_edges_follow_the_data() -> None:
     for p in root.iterfind(".//s:path[@class='edge']", NS):
         pts = [tuple(map(float, xy.split(","))) for xy in re.findall(r"[\d.]+,[\d.]+", p.get("d"))]
         sx, sy, sw, sh = boxes[p.get("data-from")]
-        tx, ty, tw, th = boxes[p.get("data-to")]
+        tx, ty, tw, _ = boxes[p.get("data-to")]
         assert pts[0][1] == pytest.approx(sy + sh) and sx <= pts[0][0] <= sx + sw
         assert pts[-1][1] == pytest.approx(ty) and tx <= pts[-1][0] <= tx + tw
         assert all(a[0] == b[0] or a[1] == b[1] for a, b in zip(pts, pts[1:]))
@@ -175,7 +175,7 @@ def test_deterministic() -> None:
 def test_dot_and_mermaid_clusters() -> None:
     t = trace(BRANCHED)
     v = view(t.analysis, t.tree)
-    lines = lambda n: [n.title, n.shape]  # noqa: E731
+    lines = lambda n: [n.title, n.shape]
     text = dot(v, "branched", lines, lambda n: "#ffffff")
     assert text.count("subgraph \"cluster_") == 2 and 'label="inc: inception"' in text
     assert text.count(" -> ") == 16

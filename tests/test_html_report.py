@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from archcalc.analysis import analyze
 from archcalc.cli import main
 from archcalc.report import summary_json
-from archcalc.analysis import analyze
 
 DATA = Path(__file__).parent / "data"
 BRANCHED = str(DATA / "branched.yaml")

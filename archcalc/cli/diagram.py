@@ -121,8 +121,8 @@ def diagram_cmd(spec: str, output: str | None, fmt: str | None, depth: int | Non
         v = view(t.analysis, t.tree, depth, not no_fold)
         pic = draw.picture(t.analysis, v, opts, latency)
         by_id = {n.id: n for n in pic.nodes}
-        lines = lambda n: list(by_id[n.id].lines)  # noqa: E731
-        fill = lambda n: by_id[n.id].fill or svg.default_fill(n.kind, n.op)  # noqa: E731
+        lines = lambda n: list(by_id[n.id].lines)
+        fill = lambda n: by_id[n.id].fill or svg.default_fill(n.kind, n.op)
         text = graphs.dot(v, t.analysis.name, lines, fill) if kind == "dot" else graphs.mermaid(v, lines, fill)
     else:
         pic = draw.draw(t, opts, latency)

@@ -2,13 +2,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .. import num
 from ..analysis import Analysis
 from .layout import Picture, layout
 from .structure import Seq, Traced
-from .view import METRIC_LABEL, METRIC_UNIT, METRICS, VNode, VSeq, human, metric_values, view, walk_nodes
+from .view import (
+    METRIC_LABEL,
+    METRIC_UNIT,
+    METRICS,
+    VNode,
+    VSeq,
+    human,
+    metric_values,
+    view,
+    walk_nodes,
+)
 
 LOW, HIGH = (255, 255, 255), (230, 110, 60)   # white → orange: a node's share of the largest node
 
@@ -44,17 +54,20 @@ def picture(a: Analysis, v: VSeq, opts: Options, latency: Sequence[float] | None
         parts = [f"{METRIC_LABEL[m]} {human(values[m](n), METRIC_UNIT[m])}" for m in shown if m in values]
         return [" · ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]
 
-    fill = lambda n: ""  # noqa: E731
+    fill: Callable[[VNode], str] = lambda n: ""
     legend = ""
     if opts.color:
         get = values[opts.color]
-        scores = {n.id: _float(get(n)) for n in nodes if n.kind != "input"}
-        top = max((s for s in scores.values() if s is not None), default=0.0)
-        total = _float(sum((get(VNode("", "", "", "", (i,))) for i in range(len(a.rows))), 0))
-        if top > 0:
+        exact = {n.id: get(n) for n in nodes if n.kind != "input"}
+        scores = {k: _float(v) for k, v in exact.items()}
+        top_id = max((k for k in scores if scores[k] is not None), key=lambda k: scores[k], default=None)
+        top = scores[top_id] if top_id is not None else None
+        if top:
+            whole = _float(get(VNode("", "", "", "", tuple(range(len(a.rows))))))
             fill = lambda n: shade((scores.get(n.id) or 0.0) / top) if n.kind != "input" else ""  # noqa: E731
-            share = f" = {100 * top / total:.1f}% of the total" if total else ""
-            legend = f"shade: {METRIC_LABEL[opts.color]} per box, darkest {human(top if opts.color == 'latency' else get_top(get, nodes, top), METRIC_UNIT[opts.color])}{share}"
+            share = f" = {100 * top / whole:.1f}% of the network" if whole else ""
+            legend = (f"shade: {METRIC_LABEL[opts.color]} per box; darkest "
+                      f"{human(exact[top_id], METRIC_UNIT[opts.color])}{share}")
     header: tuple[str, ...] = ()
     if opts.header:
         t = a.totals
@@ -64,13 +77,6 @@ def picture(a: Analysis, v: VSeq, opts: Options, latency: Sequence[float] | None
         if legend:
             header += (legend,)
     return layout(v, extra, fill, header)
-
-
-def get_top(get: Any, nodes: list[VNode], top: float) -> Any:
-    for n in nodes:
-        if n.kind != "input" and _float(get(n)) == top:
-            return get(n)
-    return top
 
 
 def draw(t: Traced, opts: Options, latency: Sequence[float] | None = None, tree: Seq | None = None) -> Picture:

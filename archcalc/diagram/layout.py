@@ -5,7 +5,7 @@ primitives that every renderer (SVG, matplotlib) draws the same way."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Callable
 
 from .metrics import text_width
 from .view import VFrame, VItem, VJoin, VNode, VSeq

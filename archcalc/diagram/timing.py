@@ -34,7 +34,7 @@ def layer_seconds(a: Analysis, device: str) -> tuple[list[float], Any]:
         raise UsageError("latency estimates are unavailable: archcalc.latency gave no per-layer times")
     by_name = {}
     for r in rows:
-        name = r["name"] if isinstance(r, dict) else getattr(r, "name")
-        seconds = r["seconds"] if isinstance(r, dict) else getattr(r, "seconds")
+        name = r["name"] if isinstance(r, dict) else r.name
+        seconds = r["seconds"] if isinstance(r, dict) else r.seconds
         by_name[name] = float(seconds)
     return [by_name.get(r.layer.name, 0.0) for r in a.rows], est

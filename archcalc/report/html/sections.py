@@ -13,7 +13,7 @@ from ...diagram import draw, svg
 from ...diagram.structure import Group, Traced, group_id, groups
 from ...diagram.view import Viewer, _merge_sole_repeat, layer_label
 from ...errors import ArchcalcError
-from ..common import grouped, human, rf_str, shape_str
+from ..common import grouped, rf_str, shape_str
 from . import plots
 
 MAX_PANELS = 400
@@ -184,7 +184,7 @@ def latency_section(a: Analysis, device: str) -> str:
         return ('<p class="note">Latency estimates are not available in this build (archcalc.latency is not '
                 'installed); this section fills in when it is.</p>')
     try:
-        seconds, est = layer_seconds(a, device)
+        seconds = layer_seconds(a, device)[0]
     except ArchcalcError as e:
         return f'<p class="note">Latency estimate unavailable: {escape(str(e))}</p>'
     total = sum(seconds)
