@@ -140,20 +140,38 @@ def _invariants(root: ET.Element) -> None:
     for n in boxes:
         x, y, w, h = n["box"]
         assert 0 <= x and x + w <= width and 0 <= y and y + h <= height
-    frames = [(tuple(float(r.get(k)) for k in ("x", "y", "width", "height")), g.findtext("s:text", "", NS))
-              for g in root.iterfind(".//s:g[@class='frame']", NS) for r in [g.find("s:rect", NS)]]
-    for (fx, fy, fw, fh), title in frames:
-        assert text_width(title, FONT) <= fw
-        # a frame's title band holds no node
-        for n in boxes:
+    titles = []
+    for g in root.iterfind(".//s:g[@class='frame']", NS):
+        (fx, fy, fw, fh), text = [(tuple(float(r.get(k)) for k in ("x", "y", "width", "height")), g.find("s:text", NS))
+                                  for r in [g.find("s:rect", NS)]][0]
+        tx = float(text.get("x"))
+        titles.append((tx, fy + 4, text_width(text.text, FONT), 16.0))
+        assert fx < tx and tx + text_width(text.text, FONT) <= fx + fw, text.text
+        for n in boxes:                                     # a frame's title band holds no node
             x, y, w, h = n["box"]
-            assert not (fx < x + w and x < fx + fw and fy < y + h and y < fy + 20), title
+            assert not (fx < x + w and x < fx + fw and fy < y + h and y < fy + 20), text.text
+    # edges run between boxes: no segment crosses a node other than its own two ends, or a frame title
+    for p in root.iterfind(".//s:path[@class='edge']", NS):
+        pts = [tuple(map(float, xy.split(","))) for xy in re.findall(r"[\d.]+,[\d.]+", p.get("d"))]
+        ends = {p.get("data-from"), p.get("data-to")}
+        obstacles = [v["box"] for k, v in nodes.items() if k not in ends] + titles
+        for (x1, y1), (x2, y2) in zip(pts, pts[1:]):
+            lo_x, hi_x, lo_y, hi_y = min(x1, x2), max(x1, x2), min(y1, y2), max(y1, y2)
+            for bx, by, bw, bh in obstacles:
+                assert not (bx < hi_x + 0.5 and lo_x - 0.5 < bx + bw and by < hi_y and lo_y < by + bh), \
+                    (p.get("data-from"), p.get("data-to"), (bx, by, bw, bh))
 
 
-@pytest.mark.parametrize("spec,depth", [("googlenet", None), ("resnet50", None), ("resnet152", 1),
-                                        ("densenet121", 1), ("efficientnet_b7", 1), ("efficientnet_b0", 2)])
+@pytest.mark.parametrize("spec,depth", [("googlenet", None), ("resnet50", None), ("resnet152", 1), ("densenet121", 1),
+                                        ("densenet121", 3), ("efficientnet_b7", 1), ("efficientnet_b0", None),
+                                        ("se_resnet50", 3), ("squeezenet1_0", None), ("mobilenet_v2", None)])
 def test_layout_never_overlaps(spec: str, depth: int | None) -> None:
     _invariants(_svg(spec, depth=depth, show=("params", "macs")))
+
+
+def test_branched_layout_invariants() -> None:
+    _invariants(_svg(BRANCHED))
+    _invariants(_svg(BRANCHED, depth=1))
 
 
 def test_resnet_shortcuts_and_repeats() -> None:

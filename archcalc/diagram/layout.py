@@ -19,6 +19,7 @@ GAP_X = 18.0         # between branches
 LANE_W = 22.0        # an empty branch (identity shortcut)
 FRAME_PAD = 10.0
 FRAME_TITLE = 20.0   # band for a frame's title
+TITLE_CLEAR = 8.0    # between a frame's title and an edge crossing its band
 MARGIN = 16.0
 
 
@@ -193,20 +194,21 @@ class Layout:
         return out
 
     def frame(self, v: VFrame) -> _Block:
+        """A dashed frame with the title in a band at its top. Edges enter the frame through that band
+        (at each entry's x), so the title goes left of every entry, or right of them when it does not fit."""
         inner = self.seq(v.body)
         tw = text_width(v.title, FONT, bold=True)
-        left = FRAME_PAD + inner.port
-        right = FRAME_PAD + inner.w - inner.port
-        title_x = None                      # left of the edge that enters at the port, or right of it
-        if tw + 2 * FRAME_PAD + 8 > left:
-            right = max(right, tw + FRAME_PAD + 12)
-            title_x = left + 8
-        w = left + right
+        crossing = [p[0][0] for _, p in inner.entries] or [inner.port]
+        title_x = FRAME_PAD
+        w = inner.w + 2 * FRAME_PAD
+        if FRAME_PAD + tw + TITLE_CLEAR > FRAME_PAD + min(crossing):
+            title_x = FRAME_PAD + max(crossing) + TITLE_CLEAR
+            w = max(w, title_x + tw + FRAME_PAD)
         h = inner.h + 2 * FRAME_PAD + FRAME_TITLE
-        out = _Block(w, h, left)
-        moved = inner.moved(left - inner.port, FRAME_PAD + FRAME_TITLE)
+        moved = inner.moved(FRAME_PAD, FRAME_PAD + FRAME_TITLE)
+        out = _Block(w, h, FRAME_PAD + inner.port)
         out.take(moved)
-        out.frames.insert(0, FrameBox(0.0, 0.0, w, h, v.title, FRAME_PAD if title_x is None else title_x, v.group))
+        out.frames.insert(0, FrameBox(0.0, 0.0, w, h, v.title, title_x, v.group))
         out.entries = [(d, [(p[0][0], 0.0), *p]) for d, p in moved.entries]
         if moved.exit:
             out.exit = (moved.exit[0], [*moved.exit[1], (moved.exit[1][-1][0], h)])
