@@ -169,7 +169,9 @@ class Layout:
         width = x - GAP_X
         full = [p for p, b in zip(placed, v.branches) if b.items]
         top = max((p.h for p in full), default=0.0)
-        port = full[0].exit[1][-1][0] if len(full) == 1 and full[0].exit else width / 2  # the main path stays straight
+        # a residual add or a gating mul keeps its first (main) path straight; a concat centres its join
+        straight = full and full[0].exit and (len(full) == 1 or v.kind in ("add", "mul"))
+        port = full[0].exit[1][-1][0] if straight else width / 2  # type: ignore[index]
         shift = max(0.0, node.w / 2 - port)
         port += shift
         width = max(width + shift, port + node.w / 2)
