@@ -9,7 +9,7 @@ from typing import Any
 from ..analysis import Analysis
 from ..errors import UsageError
 
-ENTRY_POINTS = ("estimate", "latency", "roofline", "predict")
+ENTRY_POINTS = ("latency", "estimate")   # archcalc.latency.latency(analysis, device) -> Latency
 
 
 def available() -> bool:
