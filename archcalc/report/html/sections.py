@@ -184,16 +184,18 @@ def latency_section(a: Analysis, device: str) -> str:
         return ('<p class="note">Latency estimates are not available in this build (archcalc.latency is not '
                 'installed); this section fills in when it is.</p>')
     try:
-        seconds = layer_seconds(a, device)[0]
+        seconds, est = layer_seconds(a, device)
     except ArchcalcError as e:
         return f'<p class="note">Latency estimate unavailable: {escape(str(e))}</p>'
-    total = sum(seconds)
+    total = float(getattr(est, "seconds", 0.0) or sum(seconds))
+    per_s = float(getattr(est, "images_per_second", 0.0) or 0.0)
     top = sorted(range(len(seconds)), key=lambda i: -seconds[i])[:5]
     rows = "".join(f"<tr><td>{escape(a.rows[i].layer.name)}</td><td class=num>{seconds[i] * 1e3:.4f} ms</td>"
                    f"<td class=num>{100 * seconds[i] / total:.1f}%</td></tr>" for i in top if total > 0)
-    per_s = float(a.batch) / total if total > 0 and num.is_exact(a.batch) else None
-    return (f"<p>Roofline estimate on <b>{escape(device)}</b>: {total * 1e3:.3f} ms per batch of {escape(num.fmt(a.batch))}"
-            + (f", {per_s:,.0f} images/s" if per_s else "") + ". The slowest layers:</p>"
+    return (f"<p>Roofline estimate on <b>{escape(device)}</b> ({escape(a.dtype)}): {total * 1e3:.3f} ms per batch of "
+            f"{escape(num.fmt(a.batch))}" + (f", {per_s:,.0f} images/s" if per_s else "")
+            + f'. The slowest layers (a fused kernel counts at the layer that launches it; '
+            f'<code>archcalc latency SPEC --device {escape(device)}</code> explains the model):</p>'
             f"<table><thead><tr><th>layer</th><th class=num>time</th><th class=num>share</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>")
 
