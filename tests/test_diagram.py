@@ -254,6 +254,8 @@ def test_unwritable_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     locked = tmp_path / "locked"
     locked.mkdir()
     assert main(["diagram", BRANCHED, "-o", str(locked)]) == 2          # a directory
+    (tmp_path / "file").write_text("")
+    assert main(["diagram", BRANCHED, "-o", str(tmp_path / "file" / "x.svg")]) == 2   # under a regular file
     locked.chmod(0o500)
     try:
         import os
