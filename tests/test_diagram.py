@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -197,6 +199,8 @@ def test_dot_and_mermaid_clusters() -> None:
     text = dot(v, "branched", lines, lambda n: "#ffffff")
     assert text.count("subgraph \"cluster_") == 2 and 'label="inc: inception"' in text
     assert text.count(" -> ") == 16
+    if shutil.which("dot"):                                  # Graphviz accepts it, where installed
+        assert subprocess.run(["dot", "-Tsvg"], input=text, capture_output=True, text=True, timeout=60).returncode == 0
     m = mermaid(v, lines, lambda n: "")
     assert m.startswith("flowchart TB") and m.count("subgraph ") == 2 and m.count(" --> ") == 16
 
