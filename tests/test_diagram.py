@@ -308,3 +308,19 @@ def test_svg_file_and_png(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     assert main(["diagram", BRANCHED, "-o", str(tmp_path / "b.png")]) == 0
     assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("spec", ["googlenet", "resnet18", "se_resnet50", "densenet121", "efficientnet_b0",
+                                  "mobilenet_v2", "squeezenet1_1", "vgg16", BRANCHED])
+def test_traced_nesting_covers_every_layer_once(spec: str) -> None:
+    """The recorded nesting holds each leaf layer exactly once, in execution order, and a block's layers
+    carry its instance name in their scope (what the graph builder itself records)."""
+    from archcalc.diagram.structure import Group, groups, leaves
+
+    t = trace(spec)
+    assert leaves(t.tree) == list(range(len(t.analysis.rows)))
+    for g in groups(t.tree):
+        if g.kind == "block" and g.name:
+            assert all(g.name in t.analysis.rows[i].layer.scope for i in leaves(g)), g.name
+        if g.kind == "repeat":
+            assert isinstance(g, Group) and g.count >= 1
