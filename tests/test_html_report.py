@@ -234,6 +234,9 @@ def test_browser_click_opens_a_block(single: tuple[Path, str]) -> None:
     assert re.search(rf'<g class="node block open" id="{box}"[^>]*aria-expanded="true"', after)
     others = re.findall(r'<details class="block[^"]*" id="([^"]+)"[^>]*open=""', after)
     assert others == [target]                                                    # only the clicked block
+    everything = _run_chromium("--dump-dom", path.as_uri() + "#click=net0-open-all").stdout
+    panels = re.findall(r'<details class="block[^"]*" id="[^"]+"[^>]*>', everything)
+    assert panels and all(' open=""' in p for p in panels)                      # the "open every block" button
 
 
 def test_without_scripts_every_block_is_shown(single: tuple[Path, str]) -> None:
@@ -242,4 +245,4 @@ def test_without_scripts_every_block_is_shown(single: tuple[Path, str]) -> None:
     _, text = single
     panels = re.findall(r'<details class="block"[^>]*>', text)
     assert panels and all(re.search(r"\sopen[\s>]", p) for p in panels)
-    assert ".filter { display: none;" in text and ".js .filter { display: block; }" in text
+    assert ".filter, .controls { display: none;" in text and ".js .filter, .js .controls { display: block; }" in text

@@ -24,7 +24,7 @@ thead th { position: sticky; top: 0; background: #f8f9fa; }
 .js thead th { cursor: pointer; } .js thead th[aria-sort="ascending"]::after { content: " ▲"; }
 .js thead th[aria-sort="descending"]::after { content: " ▼"; }
 .layers { max-height: 640px; }
-.filter { display: none; margin: 6px 0; } .js .filter { display: block; }
+.filter, .controls { display: none; margin: 6px 0; } .js .filter, .js .controls { display: block; }
 .filter input { font: inherit; padding: 4px 8px; width: 320px; }
 details.block { margin: 10px 0 10px 14px; border-left: 3px solid #d0bfff; padding-left: 10px; }
 details.block > summary { cursor: pointer; font-weight: bold; }
@@ -35,7 +35,7 @@ pre.formula { white-space: pre-wrap; word-break: break-all; background: #f8f9fa;
               border-radius: 6px; font-size: 12px; max-height: 260px; overflow: auto; }
 .note { font-size: 13px; color: var(--muted); } ul.notes { font-size: 13px; color: var(--muted); }
 .warn { color: #c92a2a; }
-@media print { .filter { display: none !important; } details.block { break-inside: avoid; } }
+@media print { .filter, .controls { display: none !important; } details.block { break-inside: avoid; } }
 """
 
 SCRIPT = r"""
@@ -74,6 +74,17 @@ SCRIPT = r"""
     });
   });
   Array.prototype.forEach.call(document.querySelectorAll('details.block'), function (d) { d.open = false; });
+  Array.prototype.forEach.call(document.querySelectorAll('button[data-all]'), function (b) {
+    b.addEventListener('click', function () {
+      var open = b.getAttribute('data-all') === 'open';
+      var scope = document.getElementById(b.getAttribute('data-scope'));
+      Array.prototype.forEach.call(scope.querySelectorAll('details.block'), function (d) { d.open = open; });
+      Array.prototype.forEach.call(scope.querySelectorAll('svg .node.block[data-panel]'), function (box) {
+        box.classList.toggle('open', open);
+        box.setAttribute('aria-expanded', open ? 'true' : 'false');
+      });
+    });
+  });
   Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), function (table) {
     var heads = table.tHead.rows[0].cells;
     Array.prototype.forEach.call(heads, function (th, col) {

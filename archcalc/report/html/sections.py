@@ -153,8 +153,10 @@ def formulas(spec: str, sets: dict[str, Any], a: Analysis) -> str:
     except TimeoutError:
         return f'<p class="note">Closed forms took longer than {FORMULA_SECONDS} s and were left out; run ' \
                f'<code>archcalc formula {escape(spec)} --symbols H</code>.</p>'
-    except (ArchcalcError, RecursionError, MemoryError, ValueError, TypeError) as e:
+    except ArchcalcError as e:
         return f'<p class="note">Closed forms are unavailable for this network: {escape(str(e))}</p>'
+    except Exception as e:  # sympy failing on an unusual expression leaves the rest of the report intact
+        return f'<p class="note">Closed forms could not be computed ({escape(type(e).__name__)}: {escape(str(e)[:200])}).</p>'
     rows = [("output", " × ".join(str(x) for x in f.output)), ("params", str(f.params)), ("MACs", str(f.macs)),
             ("activations", str(f.activations))]
     out = [f'<p class="note">In the input size H (square H×H input; <code>archcalc formula {escape(spec)} '
@@ -213,7 +215,8 @@ def network(t: Traced, sid: str, label: str, spec: str, sets: dict[str, Any], de
     parts.append(facts(a))
     parts.append(f'<h3>Architecture</h3><p class="note">Drawn from the spec at depth {depth}: a purple box is a block '
                  f'or repeat with its totals; click it to open its diagram below (without scripts every block is '
-                 f'shown).</p>')
+                 f'shown).</p><p class="controls"><button type="button" id="{sid}-open-all" data-all="open" data-scope="{sid}">open every '
+                 f'block</button> <button type="button" data-all="close" data-scope="{sid}">close every block</button></p>')
     parts.append(Diagrams(t, sid, depth).overview())
     parts.append('<h3>Layers</h3><p class="note">Every leaf layer in execution order, the numbers of '
                  f'<code>archcalc summary {escape(spec)}</code>; click a heading to sort.</p>')
