@@ -232,7 +232,7 @@ def human(x: Any, unit: str = "") -> str:
             if abs(x) >= factor:
                 return f"{x / factor:.3g} {suffix}"
         return f"{x * 1e9:.3g} ns"
-    if not num.is_exact(x):
+    if not isinstance(x, float) and not num.is_exact(x):
         return str(x)
     x = float(x) if not isinstance(x, int) else x
     for factor, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):

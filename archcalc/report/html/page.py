@@ -10,7 +10,7 @@ CSS = """
 body { font-family: "DejaVu Sans", Verdana, Geneva, sans-serif; color: var(--ink); margin: 0 auto; max-width: 1180px;
        padding: 24px 28px 80px; line-height: 1.45; background: #fff; }
 h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 21px; margin: 40px 0 8px; border-bottom: 2px solid var(--line); }
-h3 { font-size: 16px; margin: 26px 0 8px; }
+h3 { font-size: 16px; margin: 26px 0 8px; } h4 { font-size: 13px; margin: 10px 0 4px; }
 p.lead, .muted { color: var(--muted); } nav.toc a { margin-right: 14px; }
 a { color: var(--accent); }
 dl.facts { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: 2px 16px; margin: 8px 0; }
