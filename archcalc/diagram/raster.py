@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from ..errors import UsageError
-from .layout import FONT, LINE, PAD_Y, Picture
+from .layout import FONT, LINE, PAD_Y, NodeBox, Picture
 from .svg import STROKE, default_fill
 
 MAX_PIXELS = 30000     # matplotlib refuses images over 2**16 px a side
@@ -22,6 +22,11 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _ink(n: NodeBox, i: int) -> str:
+    role = n.roles[i] if i < len(n.roles) else "metric"
+    return "#000000" if i == 0 else "#5f3dc4" if role == "contents" and not n.fill else "#343a40"
 
 
 def save(pic: Picture, path: str, fmt: str) -> None:
@@ -55,7 +60,7 @@ def save(pic: Picture, path: str, fmt: str) -> None:
                                     linewidth=1.5 if n.kind == "block" else 0.8))
         for i, line in enumerate(n.lines):
             ax.text(n.x + n.w / 2, n.y + PAD_Y + i * LINE + FONT, line, fontdict=font, ha="center", va="baseline", parse_math=False,
-                    fontweight="bold" if i == 0 else "normal", color="#000000" if i == 0 else "#343a40")
+                    fontweight="bold" if i == 0 else "normal", color=_ink(n, i))
     dpi = min(144.0, MAX_PIXELS * 72 / max(pic.width, pic.height))
     try:
         fig.savefig(path, format=fmt, dpi=dpi, facecolor="white")

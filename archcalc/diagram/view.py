@@ -181,7 +181,7 @@ class Viewer:
 
 
 HINT_OPS = ("conv", "dwconv", "conv_transpose", "fc", "maxpool", "avgpool")
-HINT_RUNS, HINT_CHARS = 3, 44
+HINT_RUNS, HINT_CHARS = 3, 52
 
 
 def contents(a: Analysis, rows: Sequence[int]) -> str:
