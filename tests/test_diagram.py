@@ -205,26 +205,8 @@ def test_dot_and_mermaid_clusters() -> None:
     assert m.startswith("flowchart TB") and m.count("subgraph ") == 2 and m.count(" --> ") == 16
 
 
-HOSTILE = """archcalc: 1
-name: "evil<script>alert(1)</script>"
-description: "</script><img src=x onerror=alert(1)> & \\"quotes\\" $x^2$"
-input: [3, 8, 8]
-blocks:
-  blk:
-    body:
-      - {conv: {c: 4, k: 3, p: 1}, name: "a\\"b<c>&d"}
-      - {relu: {}, name: "r\\"];evil->x[label=\\"y"}
-body:
-  - {blk: {}, name: "x</text><script>alert(2)</script>"}
-  - gap
-  - flatten
-  - {fc: {c: 2}, name: "fc`#quot;<br/>end"}
-"""
-
-
 def test_hostile_text_is_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    spec = tmp_path / "hostile.yaml"
-    spec.write_text(HOSTILE)
+    spec = DATA / "hostile_diagram.yaml"
     assert main(["diagram", str(spec), "-o", str(tmp_path / "h.svg")]) == 0
     root = ET.parse(tmp_path / "h.svg").getroot()          # well-formed XML
     assert not list(root.iter("{http://www.w3.org/2000/svg}script")) and not list(root.iter("script"))

@@ -125,10 +125,7 @@ def test_comparison_comes_first(tmp_path: Path) -> None:
 
 
 def test_hostile_spec_text_is_escaped(tmp_path: Path) -> None:
-    from tests.test_diagram import HOSTILE
-
-    spec = tmp_path / "hostile.yaml"
-    spec.write_text(HOSTILE)
+    spec = DATA / "hostile_diagram.yaml"
     out = tmp_path / "h.html"
     assert main(["report", str(spec), "--no-formulas", "-o", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
