@@ -114,7 +114,7 @@ def _numbered(name: str, template: str) -> bool:
     return name.startswith(template) and name[len(template):].lstrip("_").isdigit()
 
 
-def _merge_sole_repeat(g: Group) -> Group:
+def merge_sole_repeat(g: Group) -> Group:
     """A block whose whole body is one repeat (ResNet's stage) is one box: `layer1: bottleneck ×3`."""
     if g.kind == "block" and len(g.body.items) == 1 and isinstance(g.body.items[0], Group) \
             and g.body.items[0].kind == "repeat":
@@ -158,7 +158,7 @@ class Viewer:
             layer = a.rows[item.index].layer
             node = VNode(self.node_id(item.index), "join", item.kind, shape_text(layer.output), (item.index,), op=item.kind)
             return VJoin(item.kind, tuple(self.seq(b, level) for b in item.branches), node)
-        g = _merge_sole_repeat(item)
+        g = merge_sole_repeat(item)
         title = group_title(g)
         gid = group_id(g)
         if self.depth is not None and level >= self.depth:

@@ -11,7 +11,7 @@ from ... import num
 from ...analysis import Analysis
 from ...diagram import draw, svg
 from ...diagram.structure import Group, Traced, group_id, groups
-from ...diagram.view import Viewer, _merge_sole_repeat, layer_label
+from ...diagram.view import Viewer, merge_sole_repeat, layer_label
 from ...errors import ArchcalcError
 from ..common import grouped, rf_str, shape_str
 from . import plots
@@ -70,7 +70,7 @@ class Diagrams:
                 out.append(f'<p class="note">… more blocks not drawn (the report draws at most {MAX_PANELS}).</p>')
                 break
             self.count += 1
-            g = _merge_sole_repeat(self.by_id[n.group])
+            g = merge_sole_repeat(self.by_id[n.group])
             a = self.t.analysis
             v = Viewer(a, 1).seq(g.body, 1)
             sub = draw.picture(a, v, draw.Options(depth=1, header=False))
