@@ -306,3 +306,10 @@ def test_traced_nesting_covers_every_layer_once(spec: str) -> None:
             assert all(g.name in t.analysis.rows[i].layer.scope for i in leaves(g)), g.name
         if g.kind == "repeat":
             assert isinstance(g, Group) and g.count >= 1
+
+
+def test_symbolic_input_draws_formulas_but_cannot_shade(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagram", "vgg16", "--input", "H", "--depth", "1"]) == 0
+    assert "64×H/2×H/2" in capsys.readouterr().out          # convs1 ends in a 2×2/2 max pool
+    assert main(["diagram", "vgg16", "--input", "H", "--color", "macs"]) == 2
+    assert "needs concrete sizes" in capsys.readouterr().err

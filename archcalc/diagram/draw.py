@@ -6,6 +6,7 @@ from typing import Any, Callable, Sequence
 
 from .. import num
 from ..analysis import Analysis
+from ..errors import UsageError
 from .layout import Picture, layout
 from .structure import Seq, Traced
 from .view import (
@@ -62,6 +63,8 @@ def picture(a: Analysis, v: VSeq, opts: Options, latency: Sequence[float] | None
         scores = {k: _float(v) for k, v in exact.items()}
         top_id = max((k for k in scores if scores[k] is not None), key=lambda k: scores[k], default=None)
         top = scores[top_id] if top_id is not None else None
+        if any(v is None for v in scores.values()):
+            raise UsageError(f"--color {opts.color} needs concrete sizes (give a numeric --input and --batch)")
         if top:
             whole = _float(get(VNode("", "", "", "", tuple(range(len(a.rows))))))
             fill = lambda n: shade((scores.get(n.id) or 0.0) / top) if n.kind != "input" else ""  # noqa: E731
