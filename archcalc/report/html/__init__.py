@@ -11,7 +11,7 @@ from ..common import grouped, shape_str
 from ..compare import compare_records, ratio_str
 from . import plots
 from .page import document
-from .sections import network
+from .sections import NUM, network
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def comparison(items: Sequence[Item]) -> str:
                  (escape(grouped(r["macs"])), _v(r["macs"]), True), (escape(ratio_str(r["macs_ratio"])), _v(r["macs_ratio"]), True),
                  (escape(grouped(r["activations"])), _v(r["activations"]), True), (str(r["weight_layers"]), str(r["weight_layers"]), True),
                  (str(r["depth"]), str(r["depth"]), True), (escape(rf), escape(rf.split("×")[0]), True)]
-        body.append("<tr>" + "".join(f'<td{" class=num" if n else ""} data-v="{escape(v)}">{t}</td>' for t, v, n in cells) + "</tr>")
+        body.append("<tr>" + "".join(f'<td{NUM if n else ""} data-v="{escape(v)}">{t}</td>' for t, v, n in cells) + "</tr>")
     table = ('<div class="scroll"><table class="sortable" id="compare"><thead><tr>'
              + "".join(f'<th class="{"num" if i else ""}">{escape(h)}</th>' for i, h in enumerate(head))
              + "</tr></thead><tbody>" + "".join(body) + "</tbody></table></div>"

@@ -113,12 +113,15 @@ SCRIPT = r"""
       });
     });
   });
-  // test hook: report.html#click=ID clicks that element once the page has loaded
-  var m = /[#&]click=([A-Za-z0-9_-]+)/.exec(location.hash);
+  // test hook: report.html#click=ID,ID2 clicks those elements, in order, once the page has loaded
+  var m = /[#&]click=([A-Za-z0-9_,-]+)/.exec(location.hash);
   if (m) {
-    var target = document.getElementById(m[1]);
-    if (target) { target.dispatchEvent(new MouseEvent('click', {bubbles: true})); }
-    doc.setAttribute('data-test-clicked', target ? m[1] : 'missing');
+    var done = m[1].split(',').map(function (id) {
+      var target = document.getElementById(id);
+      if (target) { target.dispatchEvent(new MouseEvent('click', {bubbles: true})); }
+      return target ? id : 'missing:' + id;
+    });
+    doc.setAttribute('data-test-clicked', done.join(','));
   }
 })();
 """

@@ -16,6 +16,8 @@ from ...errors import ArchcalcError
 from ..common import grouped, rf_str, shape_str
 from . import plots
 
+NUM = ' class="num"'
+
 MAX_PANELS = 400
 FORMULA_SECONDS = 30
 
@@ -90,7 +92,8 @@ def layer_table(a: Analysis, tid: str) -> str:
     out = [f'<div class="filter"><input type="search" placeholder="filter layers (name, op, block)…" '
            f'data-filter="{tid}" aria-label="filter layers"></div>',
            f'<div class="scroll layers"><table class="sortable" id="{tid}"><thead><tr>'
-           + "".join(f'<th class="{"num" if n else ""}">{escape(h)}</th>' for h, n in head) + "</tr></thead><tbody>"]
+           + "".join(f'<th class="{"num" if n else ""}" id="{tid}-h{i}">{escape(h)}</th>' for i, (h, n) in enumerate(head))
+           + "</tr></thead><tbody>"]
     for i, r in enumerate(a.rows):
         layer = r.layer
         rf = rf_str(r)
@@ -99,7 +102,7 @@ def layer_table(a: Analysis, tid: str) -> str:
                  (shape_str(layer.output), str(num.prod(layer.output)) if num.is_exact(num.prod(layer.output)) else "", False),
                  (grouped(r.params), _v(r.params), True), (grouped(r.macs), _v(r.macs), True),
                  (grouped(r.activations), _v(r.activations), True), (rf, rf.split("×")[0], True)]
-        out.append("<tr>" + "".join(f'<td{" class=num" if n else ""} data-v="{escape(v)}">{escape(text)}</td>'
+        out.append("<tr>" + "".join(f'<td{NUM if n else ""} data-v="{escape(v)}">{escape(text)}</td>'
                                     for text, v, n in cells) + "</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
@@ -174,7 +177,7 @@ def memory_section(a: Analysis) -> tuple[str, list[int] | None]:
         m = memory(a)
     except ArchcalcError as e:
         return f'<p class="note">Memory needs concrete sizes: {escape(str(e))}</p>', None
-    rows = "".join(f"<tr><th>{escape(k)}</th><td class=num>{escape(v)}</td></tr>" for k, v in memory_lines(m))
+    rows = "".join(f"<tr><th>{escape(k)}</th><td{NUM}>{escape(v)}</td></tr>" for k, v in memory_lines(m))
     notes = "".join(f"<li>{escape(n)}</li>" for n in MEMORY_NOTES)
     return (f"<table>{rows}</table><ul class=\"notes\">{notes}</ul>", [x.live_bytes for x in m.layers])
 
@@ -192,13 +195,13 @@ def latency_section(a: Analysis, device: str) -> str:
     total = float(getattr(est, "seconds", 0.0) or sum(seconds))
     per_s = float(getattr(est, "images_per_second", 0.0) or 0.0)
     top = sorted(range(len(seconds)), key=lambda i: -seconds[i])[:5]
-    rows = "".join(f"<tr><td>{escape(a.rows[i].layer.name)}</td><td class=num>{seconds[i] * 1e3:.4f} ms</td>"
-                   f"<td class=num>{100 * seconds[i] / total:.1f}%</td></tr>" for i in top if total > 0)
+    rows = "".join(f"<tr><td>{escape(a.rows[i].layer.name)}</td><td{NUM}>{seconds[i] * 1e3:.4f} ms</td>"
+                   f"<td{NUM}>{100 * seconds[i] / total:.1f}%</td></tr>" for i in top if total > 0)
     return (f"<p>Roofline estimate on <b>{escape(device)}</b> ({escape(a.dtype)}): {total * 1e3:.3f} ms per batch of "
             f"{escape(num.fmt(a.batch))}" + (f", {per_s:,.0f} images/s" if per_s else "")
             + f'. The slowest layers (a fused kernel counts at the layer that launches it; '
             f'<code>archcalc latency SPEC --device {escape(device)}</code> explains the model):</p>'
-            f"<table><thead><tr><th>layer</th><th class=num>time</th><th class=num>share</th></tr></thead>"
+            f"<table><thead><tr><th>layer</th><th{NUM}>time</th><th{NUM}>share</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>")
 
 
