@@ -1,6 +1,7 @@
 """Option parsing, shared options, console and output helpers used by every command."""
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -129,8 +130,10 @@ def run_analysis(spec: str, input_: str | None, sets: Sequence[str], batch: str,
     from ..analysis import analyze
     from ..graph import Limits
 
-    return analyze(spec, input=parse_input(input_), vars=parse_sets(sets), convention=convention,
-                   batch=parse_batch(batch), dtype=dtype, preset=preset, limits=Limits(max_layers=max_layers))
+    a = analyze(spec, input=parse_input(input_), vars=parse_sets(sets), convention=convention,
+                batch=parse_batch(batch), dtype=dtype, preset=preset, limits=Limits(max_layers=max_layers))
+    gc.freeze()   # the analysis lives until exit: later collections need not walk its 100,000 layers again
+    return a
 
 
 # ---------------------------------------------------------------- output helpers
