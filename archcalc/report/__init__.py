@@ -26,7 +26,9 @@ from .compare import (  # noqa: F401
     _ratio,
     ratio_str,
     compare_json,
+    compare_record,
     compare_records,
+    with_ratios,
     compare_render,
     compare_text_rows,
 )
