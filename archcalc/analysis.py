@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import catalog, conventions, num
+from .dtypes import DTYPE_BYTES
 from .errors import UsageError
 from .graph import Layer, Limits, Network, build
 from .spec import Spec
 from .yamlio import gc_paused
 
-DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 WEIGHT_KINDS = ("conv", "conv_transpose", "fc")
 
 
