@@ -1,6 +1,7 @@
 """Option parsing, shared options, console and output helpers used by every command."""
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -101,14 +102,25 @@ def parse_batch(value: str) -> Any:
 
 
 def console() -> Any:
-    from rich.console import Console
+    """The terminal console, created on first use: commands that print no table never import rich."""
+    return _LazyConsole()
 
-    columns = os.environ.get("COLUMNS", "").strip()
-    width = int(columns) if columns.isdigit() and MIN_WIDTH <= int(columns[:6]) <= MAX_WIDTH else None
-    if width is None and not sys.stdout.isatty():
-        width = 160
-    # markup and emoji off: spec text such as `[/x]` or `[link=...]` prints as written
-    return Console(width=width, highlight=False, markup=False, emoji=False)
+
+class _LazyConsole:
+    def __init__(self) -> None:
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            columns = os.environ.get("COLUMNS", "").strip()
+            width = int(columns) if columns.isdigit() and MIN_WIDTH <= int(columns[:6]) <= MAX_WIDTH else None
+            if width is None and not sys.stdout.isatty():
+                width = 160
+            # markup and emoji off: spec text such as `[/x]` or `[link=...]` prints as written
+            self._console = Console(width=width, highlight=False, markup=False, emoji=False)
+        return getattr(self._console, name)
 
 
 def emit(text: str | None) -> None:
@@ -145,7 +157,7 @@ def split_item(item: str) -> tuple[str, tuple[str, ...]]:
 
 # ---------------------------------------------------------------- shared options
 def analysis_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    from ..analysis import DTYPE_BYTES
+    from ..dtypes import DTYPE_BYTES
 
     options = [
         click.option("--input", "input_", metavar="N|HxW|CxHxW", help="Input size (a symbol such as H works too)."),
@@ -169,8 +181,10 @@ def run_analysis(spec: str, input_: str | None, sets: Sequence[str], batch: str,
     from ..analysis import analyze
     from ..graph import Limits
 
-    return analyze(spec, input=parse_input(input_), vars=parse_sets(sets), convention=convention,
-                   batch=parse_batch(batch), dtype=dtype, preset=preset, limits=Limits(max_layers=max_layers))
+    a = analyze(spec, input=parse_input(input_), vars=parse_sets(sets), convention=convention,
+                batch=parse_batch(batch), dtype=dtype, preset=preset, limits=Limits(max_layers=max_layers))
+    gc.freeze()   # the analysis lives until exit: later collections need not walk its 100,000 layers again
+    return a
 
 
 # ---------------------------------------------------------------- output helpers
