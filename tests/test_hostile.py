@@ -333,6 +333,16 @@ CASES: dict[str, Case] = {
     "compare_many": Case("option", cli("compare", *["lenet5"] * 101), "101 specs in one comparison (limit 100)"),
     "plot_compare_many": Case("option", cli("plot", "--compare", *["lenet5"] * 101, "-o", "x.png"), "101 specs in one comparison"),
     "summary_max_layers_huge": Case("option", cli("summary", "vgg16", "--max-layers", "10000000000"), "is not in the range", usage=True),
+    "diagram_fifo": Case("file", fifo("p.yaml", "diagram", after=("--format", "dot")), "this is a named pipe (FIFO)"),
+    "diagram_set_exp": Case("number", cli("diagram", "mobilenet_v1", "--format", "dot", "--set", f"alpha={EXP}"), "number out of range"),
+    "diagram_inject_dot": Case("inject", with_spec(INJECT_BODY, "--format", "dot", head=INJECT_HEAD, cmd="diagram"), "x1b", code=0),
+    "diagram_inject_mermaid": Case("inject", with_spec(INJECT_BODY, "--format", "mermaid", head=INJECT_HEAD, cmd="diagram"), "flowchart", code=0),
+    "diagram_format": Case("option", cli("diagram", "vgg16", "--format", "png"), "Invalid value for '--format'", usage=True),
+    "diagram_output_ext": Case("option", cli("diagram", "vgg16", "-o", "x.exe"), "unknown extension .exe"),
+    "report_fifo": Case("file", fifo("p.yaml", "report", after=("-o", "r.html")), "this is a named pipe (FIFO)"),
+    "report_empty": Case("stream", cli("report", "", "-o", "r.html"), "empty"),
+    "report_batch_exp": Case("number", cli("report", "lenet5", "--batch", EXP, "-o", "r.html"), "number out of range"),
+    "report_output_ext": Case("option", cli("report", "lenet5", "-o", "r.txt"), "a report is an .html file"),
     "compare_sort": Case("option", cli("compare", "vgg16", "alexnet", "--sort", "speed"), "Invalid value for '--sort'", usage=True),
     "compare_item_garbage": Case("option", cli("compare", "vgg16", "alexnet --input 3"), "only `--set name=value` may follow a spec name"),
     "scale_no_grid": Case("option", cli("scale", "mobilenet_v1", "--set", "alpha=0.5"), "scale needs a --set with several comma-separated values"),
@@ -456,4 +466,4 @@ def test_every_kind_and_command_is_covered(results: dict[str, Run]) -> None:
     assert {c.kind for c in CASES.values()} == {"number", "steps", "symbolic", "file", "inject", "disclose", "shadow",
                                                 "silent", "huge", "stream", "message", "option"}
     assert {r.args[0] for r in results.values()} >= {"list", "summary", "compare", "scale", "memory", "formula", "conv",
-                                                      "verify", "check", "plot"}
+                                                      "verify", "check", "plot", "diagram", "report"}
