@@ -9,30 +9,36 @@ consoles are built with markup off), so `[link=...]` and `[/x]` print as written
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 EXCERPT_CHARS = 40   # the most of a user's value an error message quotes
 
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
-_UNSAFE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
+# C0 (but tab and newline), DEL, C1; Arabic letter mark; Mongolian vowel separator; zero-width and
+# directional marks, line/paragraph separators, bidi embeddings/overrides (U+202A-202E); word joiner,
+# invisible operators, bidi isolates (U+2066-2069) and deprecated format controls; BOM; interlinear
+# annotation; private use; surrogates; Unicode tag characters: every format (Cf) character that can
+# reorder or hide text
+_FORMAT = ("\u00ad\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\U000110bd\U000110cd\U00013430-\U0001343f"
+           "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ue000-\uf8ff\ud800-\udfff"
+           "\U000e0000-\U000e007f\U000f0000-\U0010ffff")
+_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_FORMAT}]")
+_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_FORMAT}]")
 
 
 def _escape(m: re.Match[str]) -> str:
     c = m.group(0)
     # C0 as \x1b; everything else as \u009b / \u202e, which is also a valid escape inside a JSON string
-    return {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x20 else f"\\u{ord(c):04x}")
+    if c in "\n\t\r":
+        return {"\n": "\\n", "\t": "\\t", "\r": "\\r"}[c]
+    n = ord(c)
+    return f"\\x{n:02x}" if n < 0x20 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}"
 
 
 def printable(text: Any, one_line: bool = False) -> str:
     """`text` with every control or text-reordering character escaped; newlines and tabs kept
     unless `one_line` (a table cell, a TSV field, an error message)."""
     s = text if isinstance(text, str) else str(text)
-    s = (_UNSAFE_LINE if one_line else _UNSAFE).sub(_escape, s)
-    if not s.isascii() and any(unicodedata.category(c) in ("Cf", "Cs", "Co") for c in s):
-        s = "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cf", "Cs", "Co") and ord(c) > 0xff else c
-                    for c in s)
-    return s
+    return (_UNSAFE_LINE if one_line else _UNSAFE).sub(_escape, s)
 
 
 def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
