@@ -23,7 +23,7 @@ from typing import Iterator
 
 from .errors import BudgetError
 
-SYMBOLIC_SECONDS = 1.5          # CPU seconds of sympy work per command
+SYMBOLIC_SECONDS = 1.5          # CPU seconds of sympy work per network built (see renew)
 SYMBOLIC_BYTES = 768 * 2**20    # growth of resident memory while sympy works
 TICK = 0.05
 
@@ -76,6 +76,16 @@ class _Meter:
                                   f"closed form is too large; fix more variables (--set) or raise ARCHCALC_SYMBOLIC_MB")
 
 
+_ACTIVE: list[_Meter] = []
+
+
+def renew() -> None:
+    """Start the time allowance afresh: called once per network built (graph.build), so the budget
+    is per network and a `report` or `compare` of many networks is not refused for their number."""
+    if _ACTIVE:
+        _ACTIVE[-1].spent = 0.0
+
+
 @contextmanager
 def symbolic_budget(seconds: float | None = None, extra_bytes: int | None = None) -> Iterator[None]:
     """Bound the sympy work done inside the block (main thread only; elsewhere a no-op)."""
@@ -88,8 +98,10 @@ def symbolic_budget(seconds: float | None = None, extra_bytes: int | None = None
                    else int(_env_number("ARCHCALC_SYMBOLIC_MB", SYMBOLIC_BYTES / 2**20)) * 2**20)
     previous = signal.signal(signal.SIGPROF, meter.tick)
     signal.setitimer(signal.ITIMER_PROF, TICK, TICK)
+    _ACTIVE.append(meter)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0, 0)
         signal.signal(signal.SIGPROF, previous)
+        _ACTIVE.remove(meter)

@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
-from . import num
+from . import budget, num
 from .errors import ShapeError, SpecError, Where, did_you_mean, excerpt
 from .expr import MAX_EVALUATIONS, Expr, charge, evaluation_budget
 from .ops import REGISTRY, Args, OpResult, Shape
@@ -408,5 +408,6 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
             raise SpecError(f"input {axes[i]} {text}{num.fmt(v)}{_approx(v)} is not a positive whole number"
                             + (f" (vars: {', '.join(shown)})" if shown and isinstance(raw, Expr) else ""), where)
     limits = limits or Limits()
+    budget.renew()
     with gc_paused(), evaluation_budget(limits.evaluations()):
         return (builder or Builder)(spec, variables, limits, ideal).run(tuple(num.norm(v) for v in shape))
