@@ -467,3 +467,78 @@ def test_every_kind_and_command_is_covered(results: dict[str, Run]) -> None:
                                                 "silent", "huge", "stream", "message", "option"}
     assert {r.args[0] for r in results.values()} >= {"list", "summary", "compare", "scale", "memory", "formula", "conv",
                                                       "verify", "check", "plot", "diagram", "report"}
+
+
+# ---------------------------------------------------------------- the shared guards, in-process
+def test_exact_decimal_bounds_before_power() -> None:
+    from fractions import Fraction
+
+    from archcalc.num import MAX_EXPONENT, NumberTooLarge, exact_decimal
+
+    assert exact_decimal("1.15") == Fraction(23, 20) and exact_decimal("2e3") == 2000
+    assert exact_decimal("-1.5e-3") == Fraction(-3, 2000) and exact_decimal("0e5") == 0
+    assert exact_decimal(f"1e{MAX_EXPONENT - 1}") == 10**(MAX_EXPONENT - 1)
+    for text in ("1e99999999", "1.0e+99999999", "1e-99999999", f"1e{MAX_EXPONENT + 1}", "1e" + "9" * 300,
+                 "1" * 1200 + f"e{200}"):
+        start = time.perf_counter()
+        with pytest.raises(NumberTooLarge):
+            exact_decimal(text)
+        assert time.perf_counter() - start < 0.1
+
+
+def test_printable_escapes_every_control_and_format_character() -> None:
+    import unicodedata
+
+    from archcalc.text import excerpt, printable
+
+    for i in range(sys.maxunicode + 1):
+        c = chr(i)
+        if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") and c not in "\n\t":
+            assert printable(c) != c, hex(i)
+    assert printable("a\x1b[2J\u202eb") == "a\\x1b[2J\\u202eb"
+    assert printable("x\ny\tz") == "x\ny\tz" and printable("x\ny", one_line=True) == "x\\ny"
+    assert excerpt(PRIVATE_KEY) == "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3Bl…"
+
+
+def test_read_file_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    from archcalc.errors import SpecError
+    from archcalc.yamlio import MAX_FILE_BYTES, read_file
+
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "big").write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    (tmp_path / "ok.yaml").write_text("name: x\n", encoding="utf-8")
+    assert read_file(tmp_path / "ok.yaml", "ok.yaml") == "name: x\n"
+    for path, message in ((tmp_path / "fifo", "named pipe"), ("/dev/zero", "character device"), (tmp_path, "directory"),
+                          (tmp_path / "big", "too large")):
+        with pytest.raises(SpecError, match=message):
+            read_file(path, str(path))
+
+
+def test_evaluation_budget_counts_work_not_layers() -> None:
+    from archcalc.analysis import analyze
+    from archcalc.errors import BudgetError
+    from archcalc.graph import Limits
+    from archcalc.spec import loads
+
+    with pytest.raises(BudgetError, match="evaluation steps"):
+        analyze(loads(HEAD + EMPTY_REPEATS, "s.yaml"))
+    tiny = Limits(max_evaluations=50)
+    with pytest.raises(BudgetError):
+        analyze(loads(HEAD + "body:\n  - repeat: {n: 60, body: []}\n", "s.yaml"), limits=tiny)
+    assert analyze(loads(HEAD + "body:\n  - repeat: {n: 20, body: []}\n  - relu\n", "s.yaml"), limits=tiny).totals.params == 0
+
+
+def test_symbolic_budget_stops_sympy_and_restores_the_timer() -> None:
+    import sympy
+
+    from archcalc.budget import symbolic_budget
+    from archcalc.errors import BudgetError
+
+    x, y, z = sympy.symbols("x y z")
+    start = time.process_time()
+    with pytest.raises(BudgetError, match="time budget"), symbolic_budget(seconds=0.3):
+        sympy.expand((x + y + z + 1) ** 400)
+    assert time.process_time() - start < 2
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+    with symbolic_budget(seconds=0.3):
+        assert sympy.expand((x + 1) ** 2) == x**2 + 2 * x + 1
