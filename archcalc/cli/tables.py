@@ -57,7 +57,7 @@ def list_cmd(fmt: str) -> None:
     else:
         width = max(len(r["name"]) for r in rows)
         for r in rows:
-            click.echo(f"{r['name'].ljust(width)}  {r['description']}")
+            emit(f"{r['name'].ljust(width)}  {r['description']}\n")
 
 
 @cli.command()
