@@ -57,7 +57,7 @@ def path_of(k: Kernel, dtype: str, dev: Device) -> str:
             return "vector"
         if dtype == "float32":
             return "tensor" if (dev.tf32_convs and k.kind == "conv" and "tf32" in dev.peak_flops) else "vector"
-        return "tensor"
+        return "tensor" if dtype in dev.peak_flops else "vector"
     return "vector" if k.cls == "depthwise" else "memory"
 
 
