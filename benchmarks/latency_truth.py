@@ -40,6 +40,7 @@ from archcalc.latency.model import estimate_kernels  # noqa: E402
 
 RIDGE = float(os.environ.get("LATENCY_RIDGE", "0.01"))
 ANCHORED = ("memory", "norm", "pool", "reduce")
+FITTED = ("gemm", "vector", "depthwise", "broadcast", "overhead_us")
 SETTINGS = (("graph_bf16cl_b256", 256, "bfloat16"), ("graph_bf16cl_b1", 1, "bfloat16"), ("graph_fp32_b1", 1, "float32"))
 WEIGHTS = {"graph_bf16cl_b256": 2.0, "graph_bf16cl_b1": 1.0, "graph_fp32_b1": 1.0}
 TARGETS = {"graph_bf16cl_b256": (0.97, 0.15, 0.35), "graph_bf16cl_b1": (None, 0.25, None), "graph_fp32_b1": (None, 0.25, None)}
@@ -173,9 +174,9 @@ def calibrate(cache: Cache, graph: dict, truth: dict, dev, models: list[str]):
     p = dict(dev.efficiency) | {"overhead_us": dev.kernel_overhead_s * 1e6}
     print("step 1: bandwidth fractions from per-module times")
     p |= memory_fractions(cache, truth, make(dev, p))
-    print("step 2: every fraction and the kernel overhead refined on whole-network latencies (training networks),"
-          " starting from step 1")
-    p = descend(cache, graph, dev, p, train, devices.EFFICIENCY_KEYS + ("overhead_us",), anchor=dict(p))
+    print("step 2: compute fractions, broadcast bandwidth and kernel overhead from whole-network latencies"
+          " (training networks)")
+    p = descend(cache, graph, dev, p, train, FITTED + ANCHORED, anchor=dict(p))
     return make(dev, p), train, held
 
 
@@ -313,8 +314,8 @@ def main() -> int:
         if args.write:
             write_profile(args.write, dev)
             print(f"wrote {args.write}")
-    elif "calibration" in dev.calibration and "held out" in dev.calibration:
-        held = split(models)[1] if name == "h200" else []
+    elif "held out" in dev.calibration and dev.name in str(data):
+        held = split(models)[1]
     ok = show(cache, graph, truth, dev, models, held)
     print("\nall targets met" if ok else "\nsome targets missed")
     return 0 if ok else 1

@@ -35,7 +35,7 @@ bandwidth_gbs: 100
 sms: 4
 max_split_k: 1
 kernel_overhead_us: 2
-efficiency: {gemm: 0.5, vector: 0.5, depthwise: 0.5, memory: 0.5, norm: 0.5, pool: 0.25, reduce: 0.5}
+efficiency: {gemm: 0.5, vector: 0.5, depthwise: 0.5, memory: 0.5, broadcast: 0.5, norm: 0.5, pool: 0.25, reduce: 0.5}
 """
 
 

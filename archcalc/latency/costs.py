@@ -9,10 +9,12 @@ Classes:
 - `grouped`   grouped convs (1 < groups < C_in): tensor cores, one small GEMM per group.
 - `depthwise` groups = C_in: CUDA-core stencils (no tensor cores); FLOPs = 2 × MACs.
 - `norm`      batch norm / LRN when they run as their own pass (2 FLOPs an element for BN).
-- `eltwise`   activations, residual adds, SE scaling, channel shuffle, softmax: one pass over memory.
+- `eltwise`   activations, residual adds, softmax: one pass over memory.
+- `broadcast` a join whose inputs differ in shape (SE scaling: C×H×W times C×1×1): one pass, but a
+              broadcast over a channels-last tensor does not vectorise like a same-shape pass.
 - `pool`      max/avg pooling: k_h·k_w FLOPs per output element.
 - `reduce`    global/adaptive average pooling: one FLOP per input element.
-- `copy`      concat: every input read, the output written.
+- `copy`      concat, channel shuffle, crop: every input read, the output written.
 - `view`      flatten, identity, dropout (inference), select: no kernel, no cost.
 
 Fallback (an op with no rule, e.g. one added after this table): a layer with weight MACs is a `gemm`
@@ -30,14 +32,14 @@ Fusion model (`fusion="inference"`, what an inference engine such as TensorRT or
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from .. import num
 from ..analysis import DTYPE_BYTES, Analysis
 from ..errors import UsageError
 from ..graph import Layer
 
-CLASSES = ("gemm", "grouped", "depthwise", "norm", "eltwise", "pool", "reduce", "copy", "view")
+CLASSES = ("gemm", "grouped", "depthwise", "norm", "eltwise", "broadcast", "pool", "reduce", "copy", "view")
 ACTIVATIONS = frozenset({"relu", "relu6", "sigmoid", "tanh", "swish", "hardswish", "hardsigmoid", "gelu",
                          "leaky_relu", "elu", "mish", "silu"})
 FOLDS_INTO = frozenset({"gemm", "grouped", "depthwise"})
@@ -80,6 +82,10 @@ def _per_in(layer: Layer) -> Any:
     return sum((_elements(s) for s in layer.in_shapes), 0)
 
 
+def _join_class(layer: Layer) -> str:
+    return "eltwise" if all(tuple(s) == tuple(layer.output) for s in layer.in_shapes) else "broadcast"
+
+
 def _lrn_flops(layer: Layer) -> Any:
     return (layer.attrs.get("size", 5) + 4) * _elements(layer.output)
 
@@ -99,8 +105,8 @@ RULES: dict[str, Rule] = {
     "adaptive_avgpool": (_const("reduce"), _per_in),
     "mean": (_const("reduce"), _per_in),
     "concat": (_const("copy"), _per_out(0)),
-    "add": (_const("eltwise"), _per_out(1)),
-    "mul": (_const("eltwise"), _per_out(1)),
+    "add": (_join_class, _per_out(1)),
+    "mul": (_join_class, _per_out(1)),
     "channel_shuffle": (_const("copy"), _per_out(0)),
     "crop": (_const("copy"), _per_out(0)),
     "softmax": (_const("eltwise"), _per_out(5)),
@@ -212,5 +218,4 @@ def describe(fusion: str) -> str:
             "none": "no fusion: every layer its own kernel (PyTorch eager)"}[fusion]
 
 
-FLOP_CLASSES: Mapping[str, str] = {"gemm": "tensor", "grouped": "tensor", "depthwise": "vector", "norm": "vector",
-                                   "eltwise": "vector", "pool": "vector", "reduce": "vector", "copy": "vector"}
+

@@ -11,7 +11,7 @@ from ..errors import SpecError, UsageError, Where, did_you_mean
 
 DEVICE_DIR = Path(__file__).resolve().parent.parent / "devices"
 DTYPE_KEYS = ("float32", "tf32", "bfloat16", "float16")
-EFFICIENCY_KEYS = ("gemm", "vector", "depthwise", "memory", "norm", "pool", "reduce")
+EFFICIENCY_KEYS = ("gemm", "vector", "depthwise", "memory", "broadcast", "norm", "pool", "reduce")
 MAX_PROFILE_BYTES = 1 << 20
 
 

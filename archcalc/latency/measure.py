@@ -57,7 +57,7 @@ def profile_yaml(m: Measured, name: str) -> str:
         "tf32_convs: false\n"
         "max_split_k: 1\n"
         f"kernel_overhead_us: {m.call_overhead_s * 1e6:.3g}\n"
-        "efficiency: {gemm: 1, vector: 1, depthwise: 0.1, memory: 1, norm: 1, pool: 0.5, reduce: 1}\n"
+        "efficiency: {gemm: 1, vector: 1, depthwise: 0.1, memory: 1, broadcast: 0.5, norm: 1, pool: 0.5, reduce: 1}\n"
         "calibration: \"none: measured ceilings; depthwise and pooling fractions are guesses (no GEMM kernel); "
         "calibrate against your own timings with benchmarks/latency_truth.py\"\n"
         f"measured: {{gemm_tflops_float32: {tflops:.4g}, copy_gbs: {m.copy_bandwidth / 1e9:.4g}, "

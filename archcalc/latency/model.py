@@ -25,8 +25,10 @@ from .device import Device
 TILE = 128
 K_CHUNK = 512
 TENSOR_ALIGN_BYTES = 16
+N_HALF = 32
+K_HALF = 32
 # which attainable-bandwidth fraction a kernel class streams at (the rest: `memory`)
-MEMORY_KEY = {"norm": "norm", "pool": "pool", "reduce": "reduce"}
+MEMORY_KEY = {"norm": "norm", "pool": "pool", "reduce": "reduce", "broadcast": "broadcast"}
 
 
 @dataclass(frozen=True)
@@ -65,12 +67,23 @@ def fill(k: Kernel, dev: Device) -> float:
     """Share of the SMs a GEMM-like kernel keeps busy (tile count, with split-K for long reductions)."""
     if k.cls not in ("gemm", "grouped", "depthwise"):
         return 1.0
-    n = k.c_out if k.cls == "gemm" else max(k.c_out, 1)
-    m = k.positions
-    depth = max(1, k.flops // max(2 * m * n, 1))            # K of the GEMM
+    m, n, depth = gemm_dims(k)
     tiles = _ceil_div(m, TILE) * _ceil_div(n, TILE)
     split = min(dev.max_split_k, max(1, depth // K_CHUNK))
     return min(1.0, tiles * split / dev.sms)
+
+
+def gemm_dims(k: Kernel) -> tuple[int, int, int]:
+    """(M, N, K) of the implicit GEMM: positions × output channels × reduction length per group."""
+    m, n = k.positions, max(k.c_out, 1)
+    return m, n, max(1, k.flops // max(2 * m * n, 1))
+
+
+def shape_efficiency(k: Kernel) -> float:
+    """Narrow GEMMs reuse each loaded operand less: a tile's efficiency saturates in N and K as
+    N/(N + N_HALF) · K/(K + K_HALF) (N_HALF, K_HALF: where a tile runs at half its rate)."""
+    _, n, depth = gemm_dims(k)
+    return n / (n + N_HALF) * depth / (depth + K_HALF)
 
 
 def time_kernel(k: Kernel, dtype: str, dev: Device) -> Timing:
@@ -78,7 +91,7 @@ def time_kernel(k: Kernel, dtype: str, dev: Device) -> Timing:
     eff = dev.efficiency
     if path == "tensor":
         peak = dev.peak_flops["tf32" if dtype == "float32" else dtype]
-        rate = peak * eff["gemm"] * fill(k, dev)
+        rate = peak * eff["gemm"] * fill(k, dev) * shape_efficiency(k)
     elif path == "vector":
         peak = dev.peak_flops["float32"]
         rate = peak * eff["depthwise" if k.cls == "depthwise" else "vector"] * fill(k, dev)
