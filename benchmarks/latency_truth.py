@@ -34,9 +34,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archcalc.analysis import analyze  # noqa: E402
-from archcalc.latency import costs, device as devices, latency  # noqa: E402
-from archcalc.latency.model import estimate_kernels  # noqa: E402
+from archcalc.analysis import analyze
+from archcalc.latency import costs
+from archcalc.latency import device as devices
+from archcalc.latency.model import estimate_kernels
 
 RIDGE = float(os.environ.get("LATENCY_RIDGE", "0.01"))
 ANCHORED = ("memory", "norm", "pool", "reduce")

@@ -202,7 +202,7 @@ def test_compare_device_column(cli_run) -> None:
 def test_plot_roofline(tmp_path: Path, cli_run) -> None:
     pytest.importorskip("matplotlib")
     out = tmp_path / "roof.png"
-    code, _, err = cli_run("plot", "resnet18", "--roofline", "--device", "t4", "-o", str(out))
+    code, _, _ = cli_run("plot", "resnet18", "--roofline", "--device", "t4", "-o", str(out))
     assert code == 0 and out.stat().st_size > 1000
 
 

@@ -89,5 +89,17 @@ def _row(t: Timing) -> LayerLatency:
                         t.memory_s, t.overhead_s, t.seconds, k.fused, k.rule)
 
 
-__all__ = ["Latency", "LayerLatency", "latency", "kernels", "Kernel", "Device", "load", "builtin_names",
-           "FUSIONS", "DTYPES", "describe", "peak_for"]
+__all__ = [
+    "DTYPES",
+    "FUSIONS",
+    "Device",
+    "Kernel",
+    "Latency",
+    "LayerLatency",
+    "builtin_names",
+    "describe",
+    "kernels",
+    "latency",
+    "load",
+    "peak_for",
+]

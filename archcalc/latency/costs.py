@@ -31,8 +31,9 @@ Fusion model (`fusion="inference"`, what an inference engine such as TensorRT or
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .. import num
 from ..analysis import DTYPE_BYTES, Analysis

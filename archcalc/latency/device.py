@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import math
-from fractions import Fraction
+from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import SpecError, UsageError, Where, did_you_mean
 

@@ -113,4 +113,4 @@ def total(ts: list[Timing]) -> float:
     return sum(t.seconds for t in ts)
 
 
-__all__ = ["Timing", "time_kernel", "estimate_kernels", "total", "fill", "path_of", "Any"]
+__all__ = ["Any", "Timing", "estimate_kernels", "fill", "path_of", "time_kernel", "total"]

@@ -49,12 +49,12 @@ def latency_lines(e: Any, fusion_text: str) -> list[tuple[str, str]]:
     out = [
         ("Device", f"{d.name}: {d.description}"),
         ("Setting", f"batch {e.batch}, {e.dtype}, {fusion_text}"),
-        ("Estimated time per batch", f"{seconds_str(e.seconds)} ({len(e.layers)} kernels: compute-bound "
+        ("Estimated time per batch", (f"{seconds_str(e.seconds)} ({len(e.layers)} kernels: compute-bound "
                                       f"{seconds_str(e.compute_bound_s)}, memory-bound {seconds_str(e.memory_bound_s)}; "
-                                      f"per-kernel overhead {seconds_str(e.overhead_s)} included)"),
+                                      f"per-kernel overhead {seconds_str(e.overhead_s)} included)")),
         ("Images per second", f"{e.images_per_second:,.0f}" if e.images_per_second >= 100 else f"{e.images_per_second:.3g}"),
-        ("Achieved FLOP/s", f"{human(e.achieved_flops)}FLOP/s = {100 * e.share_of_peak:.1f}% of the "
-                            f"{human(e.peak_flops)}FLOP/s dense peak"),
+        ("Achieved FLOP/s", (f"{human(e.achieved_flops)}FLOP/s = {100 * e.share_of_peak:.1f}% of the "
+                             f"{human(e.peak_flops)}FLOP/s dense peak")),
     ]
     if fallback:
         out.append(("No cost rule (fallback)", ", ".join(fallback[:8]) + (" …" if len(fallback) > 8 else "")))
@@ -63,8 +63,8 @@ def latency_lines(e: Any, fusion_text: str) -> list[tuple[str, str]]:
 
 LATENCY_NOTES = (
     "roofline per kernel: max(FLOPs / attainable compute, bytes / attainable bandwidth) + launch overhead",
-    "bytes: inputs read + output written + weights read once, at the dtype; caches, workspaces and "
-    "algorithm choice are not modelled",
+    ("bytes: inputs read + output written + weights read once, at the dtype; caches, workspaces and "
+     "algorithm choice are not modelled"),
 )
 
 
