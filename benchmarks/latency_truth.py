@@ -34,7 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archcalc.analysis import analyze
+from archcalc.analysis import analyze, load_spec
+from archcalc.errors import ArchcalcError
 from archcalc.latency import costs
 from archcalc.latency import device as devices
 from archcalc.latency.model import estimate_kernels
@@ -45,13 +46,18 @@ FITTED = ("gemm", "vector", "depthwise", "broadcast", "overhead_us")
 SETTINGS = (("graph_bf16cl_b256", 256, "bfloat16"), ("graph_bf16cl_b1", 1, "bfloat16"), ("graph_fp32_b1", 1, "float32"))
 WEIGHTS = {"graph_bf16cl_b256": 2.0, "graph_bf16cl_b1": 1.0, "graph_fp32_b1": 1.0}
 TARGETS = {"graph_bf16cl_b256": (0.97, 0.15, 0.35), "graph_bf16cl_b1": (None, 0.25, None), "graph_fp32_b1": (None, 0.25, None)}
-GPU_NAMES = (("h200", "h200"), ("h100", "h100"), ("a100", "a100"), ("l4", "l4"), ("t4", "t4"), ("4090", "rtx4090"), ("orin", "orin"))
+GPU_NAMES = (("h200", "h200"), ("h100pcie", "h100_pcie"), ("h100", "h100"), ("a100", "a100"), ("l4", "l4"), ("t4", "t4"), ("4090", "rtx4090"), ("orin", "orin"))
 CANDIDATES = ("shared/data/gpu/h200-2026-11-26", "../shared/data/gpu/h200-2026-11-26", "../../shared/data/gpu/h200-2026-11-26")
 
 
 def vars_for(model: str) -> dict[str, str]:
-    """The torchvision variant of each spec (the measurements use torchvision's models)."""
-    return {"impl": "torchvision"} if model in ("alexnet", "googlenet") or model.startswith(("resnet", "resnext", "efficientnet")) else {}
+    """The torchvision variant of each spec (the measurements use torchvision's models), where the spec has one."""
+    try:
+        spec, _ = load_spec(model)
+    except ArchcalcError:
+        return {}
+    impl = spec.vars.get("impl")
+    return {"impl": "torchvision"} if impl is not None and "torchvision" in impl.choices else {}
 
 
 def load_data(path: Path) -> tuple[dict, dict, dict]:
@@ -301,6 +307,15 @@ def main() -> int:
     if args.models:
         models = [m for m in models if m in args.models.split(",")]
     cache = Cache(truth or {m: graph[m] for m in graph})
+    skipped = []
+    for m in list(models):
+        try:
+            cache.kernels(m, 1, "float32")
+        except ArchcalcError as e:
+            skipped.append(f"{m} ({e})")
+            models.remove(m)
+    if skipped:
+        print("skipped, no spec archcalc can run: " + "; ".join(skipped))
     print(f"data: {data} ({ceil.get('gpu', '?')}); profile: {dev.name} ({dev.path})")
     if ceil:
         print("measured ceilings: " + ", ".join(f"{k} {v:.0f}" for k, v in ceil.items() if isinstance(v, float)))

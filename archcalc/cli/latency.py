@@ -53,9 +53,10 @@ def device_list() -> None:
     """The built-in device profiles."""
     from ..latency import builtin_names, load
 
-    for name in builtin_names():
+    names = builtin_names()
+    for name in names:
         d = load(name)
-        click.echo(f"{name.ljust(8)}  {d.description}")
+        click.echo(f"{name.ljust(max(map(len, names)))}  {d.description}")
 
 
 @device_group.command("show")
@@ -67,7 +68,8 @@ def device_show(device: str) -> None:
     from ..latency import load
 
     d = load(device)
-    click.echo(Path(d.path).read_text(encoding="utf-8"), nl=False)
+    text = Path(d.path).read_text(encoding="utf-8")
+    click.echo("".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text), nl=False)
 
 
 @device_group.command("measure")

@@ -97,6 +97,10 @@ def parse(data: Any, file: str, doc: Any = None) -> Device:
             return ""
         if not isinstance(v, str):
             raise fail(key, f"expected text, got {v!r}")
+        if any(not c.isprintable() for c in v):
+            raise fail(key, "control characters are not allowed in a profile's text")
+        if len(v) > 2000:
+            raise fail(key, "text longer than 2000 characters")
         return v
 
     name = text("name", True)
