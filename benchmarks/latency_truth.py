@@ -45,7 +45,10 @@ ANCHORED = ("memory", "norm", "pool", "reduce")
 FITTED = ("gemm", "vector", "depthwise", "broadcast", "overhead_us")
 SETTINGS = (("graph_bf16cl_b256", 256, "bfloat16"), ("graph_bf16cl_b1", 1, "bfloat16"), ("graph_fp32_b1", 1, "float32"))
 WEIGHTS = {"graph_bf16cl_b256": 2.0, "graph_bf16cl_b1": 1.0, "graph_fp32_b1": 1.0}
+# (Spearman ≥, median |error| ≤, every network within ±): on the calibration GPU, and on any other GPU
 TARGETS = {"graph_bf16cl_b256": (0.97, 0.15, 0.35), "graph_bf16cl_b1": (None, 0.25, None), "graph_fp32_b1": (None, 0.25, None)}
+TRANSFER_TARGETS = {"graph_bf16cl_b256": (0.95, 0.25, None), "graph_bf16cl_b1": (0.95, 0.25, None),
+                    "graph_fp32_b1": (0.95, 0.25, None)}
 GPU_NAMES = (("h200", "h200"), ("h100pcie", "h100_pcie"), ("h100", "h100"), ("a100", "a100"), ("l4", "l4"), ("t4", "t4"), ("4090", "rtx4090"), ("orin", "orin"))
 CANDIDATES = ("shared/data/gpu/h200-2026-11-26", "../shared/data/gpu/h200-2026-11-26", "../../shared/data/gpu/h200-2026-11-26")
 
@@ -235,7 +238,7 @@ def write_profile(path: Path, dev) -> None:
 
 
 # ---------------------------------------------------------------- report
-def show(cache: Cache, graph: dict, truth: dict, dev, models: list[str], held: list[str]) -> bool:
+def show(cache: Cache, graph: dict, truth: dict, dev, models: list[str], held: list[str], targets: dict) -> bool:
     ok = True
     for key, batch, dtype in SETTINGS:
         rows = pairs(cache, graph, dev, models, key, batch, dtype)
@@ -261,7 +264,7 @@ def show(cache: Cache, graph: dict, truth: dict, dev, models: list[str], held: l
                      f"Spearman {t['spearman']:.3f}; held out (*) {h['n']}: median {100 * h['median']:.1f}%, "
                      f"max {100 * h['max']:.1f}%, Spearman {h['spearman']:.3f}")
         print(line)
-        rho_t, med_t, max_t = TARGETS[key]
+        rho_t, med_t, max_t = targets[key]
         checks = []
         if rho_t is not None:
             checks.append((f"Spearman ≥ {rho_t}", s["spearman"] >= rho_t))
@@ -332,7 +335,10 @@ def main() -> int:
             print(f"wrote {args.write}")
     elif "held out" in dev.calibration and dev.name in str(data):
         held = split(models)[1]
-    ok = show(cache, graph, truth, dev, models, held)
+    calibrated_here = args.calibrate or ("held out" in dev.calibration and dev.name in str(data))
+    targets = TARGETS if calibrated_here else TRANSFER_TARGETS
+    print("targets: " + ("the calibration GPU's" if calibrated_here else "a GPU not used for calibration"))
+    ok = show(cache, graph, truth, dev, models, held, targets)
     print("\nall targets met" if ok else "\nsome targets missed")
     return 0 if ok else 1
 
