@@ -43,6 +43,13 @@ def _rows(e: Any, top: int | None) -> list[Any]:
     return rows
 
 
+def _peak_name(e: Any) -> str:
+    flops = e.device.peak_flops
+    if e.dtype == "float32":
+        return "TF32" if e.device.tf32_convs and "tf32" in flops else "float32"
+    return e.dtype if e.dtype in flops else f"float32 (no {e.dtype} tensor cores)"
+
+
 def latency_lines(e: Any, fusion_text: str) -> list[tuple[str, str]]:
     d = e.device
     fallback = [r.name for r in e.layers if r.rule == "fallback"]
@@ -54,7 +61,7 @@ def latency_lines(e: Any, fusion_text: str) -> list[tuple[str, str]]:
                                       f"per-kernel overhead {seconds_str(e.overhead_s)} included)")),
         ("Images per second", f"{e.images_per_second:,.0f}" if e.images_per_second >= 100 else f"{e.images_per_second:.3g}"),
         ("Achieved FLOP/s", (f"{human(e.achieved_flops)}FLOP/s = {100 * e.share_of_peak:.1f}% of the "
-                             f"{human(e.peak_flops)}FLOP/s dense peak")),
+                             f"{human(e.peak_flops)}FLOP/s dense {_peak_name(e)} peak")),
     ]
     if fallback:
         out.append(("No cost rule (fallback)", ", ".join(fallback[:8]) + (" …" if len(fallback) > 8 else "")))
