@@ -43,6 +43,8 @@ from archcalc.latency.model import estimate_kernels
 RIDGE = float(os.environ.get("LATENCY_RIDGE", "0.01"))
 ANCHORED = ("memory", "norm", "pool", "reduce")
 FITTED = ("gemm", "vector", "depthwise", "broadcast", "overhead_us")
+START = {"gemm": 0.5, "vector": 0.5, "depthwise": 0.5, "memory": 0.5, "broadcast": 0.5, "norm": 0.5, "pool": 0.5,
+         "reduce": 0.5, "overhead_us": 3.0}
 SETTINGS = (("graph_bf16cl_b256", 256, "bfloat16"), ("graph_bf16cl_b1", 1, "bfloat16"), ("graph_fp32_b1", 1, "float32"))
 WEIGHTS = {"graph_bf16cl_b256": 2.0, "graph_bf16cl_b1": 1.0, "graph_fp32_b1": 1.0}
 # (Spearman ≥, median |error| ≤, every network within ±): on the calibration GPU, and on any other GPU
@@ -130,8 +132,8 @@ def stats(rows) -> dict:
             "spearman": spearman([m for _, m, _ in rows], [e for _, _, e in rows]) if len(rows) > 2 else float("nan")}
 
 
-def split(models: list[str]) -> tuple[list[str], list[str]]:
-    held = [m for i, m in enumerate(models) if i % 3 == 2]
+def split(models: list[str], fold: int = 2) -> tuple[list[str], list[str]]:
+    held = [m for i, m in enumerate(models) if i % 3 == fold]
     return [m for m in models if m not in held], held
 
 
@@ -179,9 +181,9 @@ def memory_fractions(cache: Cache, truth: dict, dev) -> dict[str, float]:
     return out
 
 
-def calibrate(cache: Cache, graph: dict, truth: dict, dev, models: list[str]):
-    train, held = split(models)
-    p = dict(dev.efficiency) | {"overhead_us": dev.kernel_overhead_s * 1e6}
+def calibrate(cache: Cache, graph: dict, truth: dict, dev, models: list[str], fold: int = 2):
+    train, held = split(models, fold)
+    p = dict(START)   # a fixed start, not the profile's current values: the fit is reproducible
     print("step 1: bandwidth fractions from per-module times")
     p |= memory_fractions(cache, truth, make(dev, p))
     print("step 2: compute fractions, broadcast bandwidth and kernel overhead from whole-network latencies"
@@ -235,6 +237,27 @@ def write_profile(path: Path, dev) -> None:
     text = re.sub(r"(?m)^efficiency:.*$", f"efficiency: {{{eff}}}", text)
     text = re.sub(r"(?m)^kernel_overhead_us:.*$", f"kernel_overhead_us: {dev.kernel_overhead_s * 1e6:g}", text)
     path.write_text(text)
+
+
+def cross_validate(cache: Cache, graph: dict, truth: dict, dev, models: list[str]) -> None:
+    print("\n# 3-fold cross-validation: calibrate on two thirds, report the third held out")
+    pooled: dict[str, list] = {key: [] for key, _, _ in SETTINGS}
+    for fold in range(3):
+        fitted, _, held = calibrate(cache, graph, truth, dev, models, fold)
+        print(f"fold {fold}: held out {', '.join(held)}")
+        print("  efficiency: {" + ", ".join(f"{k}: {fitted.efficiency[k]:g}" for k in devices.EFFICIENCY_KEYS)
+              + f"}}, kernel_overhead_us: {fitted.kernel_overhead_s * 1e6:g}")
+        for key, batch, dtype in SETTINGS:
+            rows = pairs(cache, graph, fitted, held, key, batch, dtype)
+            pooled[key] += rows
+            s = stats(rows)
+            print(f"  {key}: median {100 * s['median']:.1f}%, max {100 * s['max']:.1f}%, Spearman {s['spearman']:.3f}")
+    print("pooled held-out estimates (every network predicted by a calibration that did not see it):")
+    for key, rows in pooled.items():
+        s = stats(rows)
+        worst = max(rows, key=lambda r: abs(r[2] / r[1] - 1))
+        print(f"  {key}: {s['n']} networks, median {100 * s['median']:.1f}%, max {100 * s['max']:.1f}% ({worst[0]}), "
+              f"Spearman {s['spearman']:.3f}")
 
 
 # ---------------------------------------------------------------- report
@@ -295,6 +318,8 @@ def main() -> int:
     ap.add_argument("--models", default=None, help="comma-separated subset")
     ap.add_argument("--calibrate", action="store_true", help="fit the profile's fractions on this data (printed)")
     ap.add_argument("--write", type=Path, default=None, help="with --calibrate: write the fitted values into this profile")
+    ap.add_argument("--cv", action="store_true",
+                    help="3-fold cross-validation of the calibration: each third held out in turn (prints, writes nothing)")
     args = ap.parse_args()
     data = args.data or default_data()
     if data is None or not data.is_dir():
@@ -323,6 +348,9 @@ def main() -> int:
     if ceil:
         print("measured ceilings: " + ", ".join(f"{k} {v:.0f}" for k, v in ceil.items() if isinstance(v, float)))
     held: list[str] = []
+    if args.cv:
+        cross_validate(cache, graph, truth, dev, models)
+        return 0
     if args.calibrate:
         dev, train, held = calibrate(cache, graph, truth, dev, models)
         print("\n# calibration (training networks: " + ", ".join(train) + ")")
