@@ -135,19 +135,21 @@ def compare(specs: tuple[str, ...], input_: str | None, sets: tuple[str, ...], b
     """
     from .. import report
 
-    analyses, labels = [], []
-    for item in specs:
-        words = item.split()
-        name, extra = words[0], own_sets(words[1:], item)
-        analyses.append(run_analysis(name, input_, tuple(sets) + extra, batch, dtype, convention, max_layers))
-        labels.append(item)
-    records = report.compare_records(analyses, labels)
+    dev = None
     if device is not None:
         from ..latency import latency, load
 
         dev = load(device)
-        for r, a in zip(records, analyses):
-            r["latency_seconds"] = latency(a, dev, fusion).seconds
+    rows = []
+    for item in specs:
+        words = item.split()
+        name, extra = words[0], own_sets(words[1:], item)
+        a = run_analysis(name, input_, tuple(sets) + extra, batch, dtype, convention, max_layers)
+        row = report.compare_record(a, item)
+        if dev is not None:
+            row["latency_seconds"] = latency(a, dev, fusion).seconds
+        rows.append(row)
+    records = report.with_ratios(rows)
     if sort:
         key = {"depth": "weight_layers"}.get(sort, sort)
         records = [records[0]] + sorted(records[1:], key=lambda r: (float(r[key]) if num.is_exact(r[key]) else 0))
