@@ -1,6 +1,6 @@
 """Latency estimate against GPU measurements: per model and setting, measured vs estimated, errors, Spearman.
 
-    python benchmarks/latency_truth.py                       # shared H200 data, the shipped h200 profile
+    python benchmarks/latency_truth.py                       # every folder in ../shared/data/gpu, shipped profiles
     python benchmarks/latency_truth.py --data DIR --device h100
     python benchmarks/latency_truth.py --calibrate           # the calibration step: prints the fitted parameters
     python benchmarks/latency_truth.py --calibrate --write archcalc/devices/h200.yaml
@@ -301,19 +301,25 @@ def show(cache: Cache, graph: dict, truth: dict, dev, models: list[str], held: l
     return ok
 
 
-def default_data() -> Path | None:
+def folders(given: Path | None) -> list[Path]:
+    """Measurement folders: DIR itself, or every folder inside it that holds measurements; by default every
+    folder beside the shared H200 data (so a new GPU's folder is benchmarked as soon as it lands there)."""
     env = os.environ.get("ARCHCALC_GPU_DATA")
-    if env:
-        return Path(env)
-    for c in CANDIDATES:
-        if (ROOT / c / "gpu_truth2.jsonl").exists():
-            return ROOT / c
-    return None
+    root = given or (Path(env) if env else None)
+    if root is None:
+        found = next((ROOT / c for c in CANDIDATES if (ROOT / c / "gpu_truth2.jsonl").exists()), None)
+        root = found.parent if found else None
+    if root is None or not root.is_dir():
+        return []
+    if (root / "gpu_truth2.jsonl").exists() or (root / "gpu_truth.jsonl").exists():
+        return [root]
+    return sorted(p for p in root.iterdir() if p.is_dir() and ((p / "gpu_truth2.jsonl").exists() or (p / "gpu_truth.jsonl").exists()))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=None, help="measurement folder (default: the shared H200 data)")
+    ap.add_argument("--data", type=Path, default=None,
+                    help="a measurement folder, or a folder of them (default: every folder in ../shared/data/gpu)")
     ap.add_argument("--device", default=None, help="profile name or file (default: from ceilings.json's GPU name)")
     ap.add_argument("--models", default=None, help="comma-separated subset")
     ap.add_argument("--calibrate", action="store_true", help="fit the profile's fractions on this data (printed)")
@@ -321,14 +327,24 @@ def main() -> int:
     ap.add_argument("--cv", action="store_true",
                     help="3-fold cross-validation of the calibration: each third held out in turn (prints, writes nothing)")
     args = ap.parse_args()
-    data = args.data or default_data()
-    if data is None or not data.is_dir():
+    found = folders(args.data)
+    if not found:
         print("no measurement folder: pass --data DIR or set ARCHCALC_GPU_DATA", file=sys.stderr)
         return 2
+    if args.calibrate or args.cv:
+        found = [next((f for f in found if "h200" in f.name), found[0])] if len(found) > 1 else found
+    results = [run(f, args) for f in found]
+    if len(found) > 1:
+        print("\n# summary: " + "; ".join(f"{f.name}: {'targets met' if ok else 'targets MISSED'}"
+                                         for f, ok in zip(found, results)))
+    return 0 if all(results) else 1
+
+
+def run(data: Path, args: argparse.Namespace) -> bool:
     truth, graph, ceil = load_data(data)
     name = args.device
     if name is None:
-        gpu = str(ceil.get("gpu", "")).lower().replace(" ", "")
+        gpu = str(ceil.get("gpu", "")).lower().replace(" ", "").replace("-", "")
         name = next((d for k, d in GPU_NAMES if k in gpu), "h200")
     dev = devices.load(name)
     models = [m for m in (truth or graph) if m in graph or m in truth]
@@ -342,15 +358,15 @@ def main() -> int:
         except ArchcalcError as e:
             skipped.append(f"{m} ({e})")
             models.remove(m)
+    print(f"\n# data: {data} ({ceil.get('gpu', '?')}); profile: {dev.name} ({dev.path})")
     if skipped:
         print("skipped, no spec archcalc can run: " + "; ".join(skipped))
-    print(f"data: {data} ({ceil.get('gpu', '?')}); profile: {dev.name} ({dev.path})")
     if ceil:
         print("measured ceilings: " + ", ".join(f"{k} {v:.0f}" for k, v in ceil.items() if isinstance(v, float)))
     held: list[str] = []
     if args.cv:
         cross_validate(cache, graph, truth, dev, models)
-        return 0
+        return True
     if args.calibrate:
         dev, train, held = calibrate(cache, graph, truth, dev, models)
         print("\n# calibration (training networks: " + ", ".join(train) + ")")
@@ -361,14 +377,14 @@ def main() -> int:
         if args.write:
             write_profile(args.write, dev)
             print(f"wrote {args.write}")
-    elif "held out" in dev.calibration and dev.name in str(data):
+    elif "held out" in dev.calibration and dev.name in data.name:
         held = split(models)[1]
-    calibrated_here = args.calibrate or ("held out" in dev.calibration and dev.name in str(data))
+    calibrated_here = args.calibrate or ("held out" in dev.calibration and dev.name in data.name)
     targets = TARGETS if calibrated_here else TRANSFER_TARGETS
     print("targets: " + ("the calibration GPU's" if calibrated_here else "a GPU not used for calibration"))
     ok = show(cache, graph, truth, dev, models, held, targets)
     print("\nall targets met" if ok else "\nsome targets missed")
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == "__main__":
