@@ -230,3 +230,30 @@ def test_against_measured_h200(model: str) -> None:
     impl = {"impl": "torchvision"} if model.startswith(("resnet", "efficientnet")) else {}
     est = latency(analyze(model, input=tuple(rows[model]["input"]), vars=impl, batch=256, dtype="bfloat16"), "h200", "none")
     assert abs(est.seconds / measured - 1) <= 0.35, (est.seconds, measured)
+
+
+def test_benchmark_script_prints_the_comparison() -> None:
+    import subprocess
+    import sys
+
+    data = next((p for p in DATA if (p / "gpu_truth2.jsonl").exists()), None)
+    if data is None:
+        pytest.skip("shared GPU measurements not present")
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(root / "benchmarks/latency_truth.py"), "--data", str(data),
+                        "--models", "resnet18,vgg11,mobilenet_v2"], capture_output=True, text=True, timeout=300,
+                       check=False)
+    assert r.returncode in (0, 1), r.stderr
+    assert "measured ms" in r.stdout and "Spearman" in r.stdout and "graph_bf16cl_b256" in r.stdout
+
+
+def test_spearman_by_hand() -> None:
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("latency_truth", root / "benchmarks/latency_truth.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    # ranks 1 2 3 4 vs 1 3 2 4: Σd² = 2, ρ = 1 − 6·2/(4·15) = 0.8
+    assert math.isclose(mod.spearman([1, 2, 3, 4], [10, 30, 20, 40]), 0.8)
+    assert math.isclose(mod.spearman([1, 2, 3], [3, 2, 1]), -1.0)
