@@ -119,8 +119,13 @@ def summary(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dt
 @analysis_options
 @click.option("--sort", type=click.Choice(["params", "macs", "activations", "depth", "rf"]), default=None,
               help="Sort rows (the first spec stays the ratio baseline).")
+@click.option("--device", default=None, metavar="NAME|PROFILE.yaml",
+              help="Add an estimated-latency column on this device (see `archcalc latency`).")
+@click.option("--fusion", type=click.Choice(["inference", "none"]), default="inference", show_default=True,
+              help="Fusion model for --device.")
 def compare(specs: tuple[str, ...], input_: str | None, sets: tuple[str, ...], batch: str, dtype: str,
-            convention: str, fmt: str, max_layers: int, plain: bool, sort: str | None) -> None:
+            convention: str, fmt: str, max_layers: int, plain: bool, sort: str | None, device: str | None,
+            fusion: str) -> None:
     """One table, a row per network, with ratios against the first.
 
     \b
@@ -130,15 +135,24 @@ def compare(specs: tuple[str, ...], input_: str | None, sets: tuple[str, ...], b
       archcalc compare vgg16 alexnet googlenet
       archcalc compare mobilenet_v1 "mobilenet_v1 --set alpha=0.5" googlenet vgg16
       archcalc compare resnet18 resnet50 --convention fvcore --sort macs --format csv
+      archcalc compare resnet50 efficientnet_b0 mobilenet_v2 --device h200 --dtype bfloat16 --batch 256
     """
     from .. import report
 
+    dev = None
+    if device is not None:
+        from ..latency import latency, load
+
+        dev = load(device)
     rows = []
     for item in specs:
         words = item.split()
         name, extra = words[0], own_sets(words[1:], item)
-        rows.append(report.compare_record(run_analysis(name, input_, tuple(sets) + extra, batch, dtype, convention,
-                                                       max_layers), item))
+        a = run_analysis(name, input_, tuple(sets) + extra, batch, dtype, convention, max_layers)
+        row = report.compare_record(a, item)
+        if dev is not None:
+            row["latency_seconds"] = latency(a, dev, fusion).seconds
+        rows.append(row)
     records = report.with_ratios(rows)
     if sort:
         key = {"depth": "weight_layers"}.get(sort, sort)
