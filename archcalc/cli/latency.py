@@ -16,7 +16,7 @@ FUSION_HELP = ("inference: BN folded into the conv before it, activations fused 
 @analysis_options
 @click.option("--device", "device", default="h200", show_default=True, metavar="NAME|PROFILE.yaml",
               help="A built-in device (archcalc device list) or a profile YAML file.")
-@click.option("--fusion", type=click.Choice(["inference", "none"]), default="inference", show_default=True,
+@click.option("--fusion", type=click.Choice(["none", "inference"]), default="none", show_default=True,
               help=FUSION_HELP)
 @click.option("--top", type=click.IntRange(1), default=None, metavar="K", help="Only the K slowest kernels.")
 def latency_cmd(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtype: str, convention: str,

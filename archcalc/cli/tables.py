@@ -121,7 +121,7 @@ def summary(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dt
               help="Sort rows (the first spec stays the ratio baseline).")
 @click.option("--device", default=None, metavar="NAME|PROFILE.yaml",
               help="Add an estimated-latency column on this device (see `archcalc latency`).")
-@click.option("--fusion", type=click.Choice(["inference", "none"]), default="inference", show_default=True,
+@click.option("--fusion", type=click.Choice(["none", "inference"]), default="none", show_default=True,
               help="Fusion model for --device.")
 def compare(specs: tuple[str, ...], input_: str | None, sets: tuple[str, ...], batch: str, dtype: str,
             convention: str, fmt: str, max_layers: int, plain: bool, sort: str | None, device: str | None,

@@ -64,7 +64,7 @@ def peak_for(dev: Device, dtype: str) -> float:
     return dev.peak_flops.get(key, dev.peak_flops["float32"])
 
 
-def latency(a: Analysis, device: Device | str, fusion: str = "inference") -> Latency:
+def latency(a: Analysis, device: Device | str, fusion: str = "none") -> Latency:
     if a.dtype not in DTYPES:
         raise UsageError(f"latency models float32, bfloat16 and float16, not {a.dtype}")
     dev = load(device) if isinstance(device, str) else device
