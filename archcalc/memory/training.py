@@ -122,7 +122,8 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
             savers.setdefault(sid, []).append(i)
             if sid not in first_at:
                 first_at[sid] = i
-                per_layer[i] += extra[sid] if sid in extra else size(sid)
+                if sid != "input":          # the caller's tensor, counted as the input
+                    per_layer[i] += extra[sid] if sid in extra else size(sid)
         text.append(", ".join(words))
 
     def nb(sid: str) -> int:

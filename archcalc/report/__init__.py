@@ -33,7 +33,7 @@ from .compare import (  # noqa: F401
 from .formula import formula_render  # noqa: F401
 from .memory import (  # noqa: F401
     MEMORY_FIELDS,
-    MEMORY_NOTES,
+    memory_notes,
     memory_json,
     memory_lines,
     memory_render,
