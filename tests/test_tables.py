@@ -143,7 +143,7 @@ def test_preset_doc_key() -> None:
 
 
 def test_memory_command(cli_run: Run) -> None:
-    code, out, _ = cli_run("memory", BRANCHED, "--format", "json", "--optimizer", "momentum")
+    code, out, _ = cli_run("memory", BRANCHED, "--format", "json", "--optimizer", "momentum", "--device", "cpu")
     assert code == 0
     data = json.loads(out)
     # peak while res.bn1 runs: inc.out (kept for the shortcut) + conv_a + bn1 = 3·1,280 el × 4 B
