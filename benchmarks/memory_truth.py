@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from archcalc.analysis import analyze  # noqa: E402
-from archcalc.memory import memory  # noqa: E402
+from archcalc.analysis import analyze
+from archcalc.memory import memory
 
 DATA = Path("/work/shared/data/gpu/h200-2026-11-26")
 GROUP_OPS = ("conv", "dwconv", "conv_transpose", "fc", "bn", "layernorm", "layer_norm")
@@ -37,10 +37,8 @@ CPU_MAX_RES = 300
 
 
 def analysis(name: str, res: int, batch: int) -> Any:
-    try:
-        return analyze(name, vars={"impl": "torchvision"}, input=(res, res), batch=batch)
-    except Exception:
-        return analyze(name, input=(res, res), batch=batch)
+    torchvision_impl = not name.startswith(("mobilenet", "squeezenet", "densenet", "vgg"))  # the others have no impl var
+    return analyze(name, vars={"impl": "torchvision"} if torchvision_impl else {}, input=(res, res), batch=batch)
 
 
 def load(path: Path) -> dict[str, dict[str, Any]]:

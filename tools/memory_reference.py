@@ -22,9 +22,8 @@ from pathlib import Path
 warnings.filterwarnings("ignore")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import torch  # noqa: E402
-
-import torch_memory as tm  # noqa: E402
+import torch
+import torch_memory as tm
 
 NETWORKS = [("alexnet", 224), ("vgg11", 224), ("vgg13", 224), ("vgg16", 224), ("vgg19", 224), ("googlenet", 224),
             ("resnet18", 224), ("resnet34", 224), ("resnet50", 224), ("resnet101", 224), ("resnet152", 224),

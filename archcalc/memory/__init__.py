@@ -127,12 +127,11 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
         (0 if a.convention == "keras" else concrete(t.buffers, "buffers"))
     input_bytes = inf.elements["input"] * width
     has_matmul = any(r.layer.op == "fc" for r in rows)
-    conv_ws = [_conv_workspace(r, inf, batch, width, rt) if workspace else 0 for r in rows]
-    runtime_inf = ((rt.blas_workspace if has_matmul else 0) + conv_ws[peak_i]) if workspace and rows else 0
+    runtime_inf = 0
     if workspace and rows:
-        with_ws = [live[i] + conv_ws[i] for i in range(len(rows))]
-        peak_i_ws = max(range(len(rows)), key=lambda i: (with_ws[i], -i))
-        runtime_inf = (rt.blas_workspace if has_matmul else 0) + with_ws[peak_i_ws] - peak_live
+        # the cuDNN workspace exists only while its conv runs: the worst of live + workspace per layer
+        with_ws = max(live[i] + _conv_workspace(r, inf, width, rt) for i, r in enumerate(rows))
+        runtime_inf = (rt.blas_workspace if has_matmul else 0) + with_ws - peak_live
     # training step
     tp = plan(rows, net, batch, inplace, False, training=True)
     classes = concrete(num.prod(list(net.output)), "the output")
@@ -188,7 +187,7 @@ def _grad_bytes(rows: Any, width: int, rt: Runtime) -> int:
     return total
 
 
-def _conv_workspace(r: Any, p: Plan, batch: int, width: int, rt: Runtime) -> int:
+def _conv_workspace(r: Any, p: Plan, width: int, rt: Runtime) -> int:
     layer = r.layer
     if layer.op != "conv" or rt.conv_workspace == 0:
         return 0

@@ -14,8 +14,9 @@ modules' Python code (torchvision, torch.nn.functional). Each rule was checked o
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .. import num
 

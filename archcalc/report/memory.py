@@ -10,18 +10,18 @@ from .common import bar, dumps, human, print_pairs, tsv
 
 def memory_notes(m: Any) -> list[str]:
     notes = [
-        "live: activation storages alive while the layer runs (its inputs, its output, anything a later layer or "
-        "the enclosing block's caller still holds); views share storage; the input is the caller's and counted apart",
+        ("live: activation storages alive while the layer runs (its inputs, its output, anything a later layer or "
+         "the enclosing block's caller still holds); views share storage; the input is the caller's and counted apart"),
         "peak inference = weights + input + the largest live figure"
         + (" + runtime (cuBLAS workspace 32 MiB when there is an fc; cuDNN workspace of a dense k>1 conv "
            "≈ its input + output while it runs)" if m.workspace else " (runtime workspaces off)"),
         "training peak = the worst of forward, backward and optimizer step, each on top of weights + optimizer "
         "state + input and int64 targets" + (" + 2 cuBLAS workspaces (caller and autograd threads)" if m.workspace else ""),
-        "saved: what autograd keeps per op (conv/fc input, BN input + 2 float32 stats, ReLU output, in-place "
-        "ReLU6/SiLU/Hardswish a clone of the input, max-pool input + int64 indices, dropout mask, mul both inputs; "
-        "add/concat/views nothing), each storage once; the cross-entropy loss keeps log_softmax (B×classes float32)",
-        "backward: at each layer, saved tensors not yet freed + output and input gradients + parameter "
-        "gradients so far",
+        ("saved: what autograd keeps per op (conv/fc input, BN input + 2 float32 stats, ReLU output, in-place "
+         "ReLU6/SiLU/Hardswish a clone of the input, max-pool input + int64 indices, dropout mask, mul both inputs; "
+         "add/concat/views nothing), each storage once; the cross-entropy loss keeps log_softmax (B×classes float32)"),
+        ("backward: at each layer, saved tensors not yet freed + output and input gradients + parameter "
+         "gradients so far"),
     ]
     if m.device == "cuda":
         notes.append("CUDA caching allocator: every tensor rounded up to 512 bytes; dropout masks are 1-byte bools")
