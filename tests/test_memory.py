@@ -217,3 +217,28 @@ def test_cli_training_json_and_bad_options(cli_run: object, tmp_path: object) ->
         spec = str(flat) if bad == ["--checkpoint"] else "resnet18"
         code, out, err = run("memory", spec, *bad)  # type: ignore[operator]
         assert code == 2 and "Traceback" not in err and err.strip(), (bad, err)
+
+
+def test_allocator_rounding_rules() -> None:
+    from archcalc.memory.device import RUNTIMES, rounded
+
+    cuda, mib = RUNTIMES["cuda"], 1 << 20
+    assert rounded(1, cuda) == 512 and rounded(513, cuda) == 1024          # kMinBlockSize 512
+    assert rounded(5 * mib + 1, cuda) == 5 * mib + 512                      # < 10 MiB: 512-byte rounding only
+    # 11.5 MiB: a fresh 12 MiB segment (2 MiB steps) would leave 0.5 MiB ≤ 1 MiB: the tensor keeps it all
+    assert rounded(23 * mib // 2, cuda) == 12 * mib
+    # 10 MiB + 1 B → 10 MiB + 512; its 12 MiB segment leaves 2 MiB − 512 > 1 MiB: split, charged 10 MiB + 512
+    assert rounded(10 * mib + 1, cuda) == 10 * mib + 512
+    assert rounded(23 * mib // 2, RUNTIMES["cpu"]) == 23 * mib // 2
+
+
+def test_stochastic_depth_rule() -> None:
+    # torchvision.ops.stochastic_depth: input * noise; mul saves the B×1×1×1 noise ("row"), 1 element ("batch")
+    ctx = Ctx(batch=8, act_bytes=4, inplace=False, device="cpu", amp=False)
+    layer = FakeLayer("stochastic_depth", (4, 2, 2))
+    layer.attrs = {"p": 0.2, "mode": "row"}
+    assert [(s.elements, s.itemsize) for s in saves_of(layer, ctx)[0]] == [(8, 4)]
+    layer.attrs = {"p": 0.2, "mode": "batch"}
+    assert [s.elements for s in saves_of(layer, ctx)[0]] == [1]
+    layer.attrs = {"p": 0, "mode": "row"}
+    assert saves_of(layer, ctx)[0] == ()

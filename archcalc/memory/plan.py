@@ -1,7 +1,8 @@
 """Storages of a forward pass: which layer writes a new buffer, which is a view or writes in place,
 and when each buffer is last read.
 
-- views share their input's storage: flatten, identity, select, and dropout at inference;
+- views share their input's storage: flatten, identity, select, split, crop, token, and dropout and
+  stochastic depth at inference;
 - with `inplace` (as torchvision builds its models: nn.ReLU(inplace=True), nn.SiLU(inplace=True),
   `out += identity`), relu/relu6/swish/hardswish/hardsigmoid and a residual add write into their
   first input when no later layer still reads it; with `fuse_bn` (inference only) batch norm is folded
@@ -18,7 +19,7 @@ from typing import Any
 from .. import num
 from ..errors import UsageError
 
-VIEW_OPS = ("flatten", "identity", "select", "split", "crop")
+VIEW_OPS = ("flatten", "identity", "select", "split", "crop", "token")
 INPLACE_OPS = ("relu", "relu6", "swish", "hardswish", "hardsigmoid", "add")
 
 
@@ -48,7 +49,7 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
     storage = {"input": "input"}
     elements = {"input": concrete(num.prod(list(network.input)), "the input") * batch}
     born, last = {"input": -1}, {"input": end}
-    views = VIEW_OPS if training else VIEW_OPS + ("dropout",)
+    views = VIEW_OPS if training else VIEW_OPS + ("dropout", "stochastic_depth")
     reuse = []
     for i, r in enumerate(rows):
         layer = r.layer

@@ -134,6 +134,17 @@ def dropout(layer: Any, c: Ctx) -> tuple[Save, ...]:
     return (Save("new", elements=c.batch * _el(layer.output), itemsize=item, what="mask"),)
 
 
+@rule("stochastic_depth")
+def stochastic_depth(layer: Any, c: Ctx) -> tuple[Save, ...]:
+    # torchvision.ops.stochastic_depth: input * noise, noise B×1×1×1 ("row") or 1×1×1×1 ("batch") of the
+    # input's dtype; mul saves the noise (the input's gradient needs it); p = 0 returns the input
+    p = layer.attrs.get("p", 0)
+    if num.is_exact(p) and p == 0:
+        return ()
+    n = 1 if layer.attrs.get("mode", "row") == "batch" else c.batch
+    return (Save("new", elements=n, itemsize=c.act_bytes, what="noise"),)
+
+
 @rule("mul")
 def mul(layer: Any, c: Ctx) -> tuple[Save, ...]:
     # mul: self's gradient needs other, other's needs self; both branches require grad
@@ -152,10 +163,12 @@ def lrn(layer: Any, c: Ctx) -> tuple[Save, ...]:
             Save("new", elements=el, itemsize=c.act_bytes, what="divisor"))
 
 
-@rule("add", "concat", "flatten", "identity", "gap", "mean", "split", "crop", "param", "select", "channel_shuffle")
+@rule("add", "concat", "flatten", "identity", "gap", "mean", "split", "crop", "param", "select", "channel_shuffle",
+      "token", "tokens", "patch_merge")
 def nothing(layer: Any, c: Ctx) -> tuple[Save, ...]:
-    # add/cat: gradients pass through; views (flatten, slicing, split): nothing; gap = mean over H, W
-    # (saves sizes only); channel shuffle = view + transpose + contiguous copy (no formula needs data)
+    # add/cat: gradients pass through; views (flatten, slicing, split, a token): nothing; gap = mean over
+    # H, W (saves sizes only); channel shuffle, tokens (flatten + transpose), patch merging (strided
+    # slices + cat): copies whose backward needs no data; param: a leaf parameter
     return ()
 
 
