@@ -37,7 +37,10 @@ CPU_MAX_RES = 300
 
 
 def analysis(name: str, res: int, batch: int) -> Any:
-    torchvision_impl = not name.startswith(("mobilenet", "squeezenet", "densenet", "vgg"))  # the others have no impl var
+    from archcalc.analysis import load_spec
+
+    decl = load_spec(name)[0].vars.get("impl")     # impl=torchvision where the spec offers it
+    torchvision_impl = decl is not None and "torchvision" in (decl.choices or ())
     return analyze(name, vars={"impl": "torchvision"} if torchvision_impl else {}, input=(res, res), batch=batch)
 
 

@@ -31,13 +31,20 @@ SAVED_GAP = {n for n in MODELS if n.startswith("efficientnet")}
 
 def _mem(name: str) -> object:
     res = MODELS[name]["input"][1]
-    vars_ = {} if name.startswith(("mobilenet", "squeezenet", "densenet", "vgg")) else {"impl": "torchvision"}
-    return memory(analyze(name, vars=vars_, input=(res, res), batch=BATCH), device="cpu")
+    return memory(analyze(name, vars=_vars(name), input=(res, res), batch=BATCH), device="cpu")
+
+
+def _vars(name: str) -> dict[str, str]:
+    """`impl=torchvision` where the spec has that choice (the others follow torchvision already)."""
+    from archcalc.analysis import load_spec
+
+    decl = load_spec(name)[0].vars.get("impl")
+    return {"impl": "torchvision"} if decl is not None and "torchvision" in (decl.choices or ()) else {}
 
 
 def _missing_noise(name: str) -> int:
     """Residual adds without a stochastic_depth layer in the spec: torchvision saves a B×1×1×1 noise for each."""
-    a = analyze(name, vars={"impl": "torchvision"}, input=tuple(MODELS[name]["input"][1:]))
+    a = analyze(name, vars=_vars(name), input=tuple(MODELS[name]["input"][1:]))
     ops = [r.layer.op for r in a.rows]
     return 0 if "stochastic_depth" in ops else ops.count("add")
 
@@ -73,3 +80,28 @@ def test_live_torch() -> None:
     m = memory(analyze("resnet18", vars={"impl": "torchvision"}, input=(64, 64), batch=2), device="cpu")
     assert tm.saved_for_backward(model, x)["total"] == m.saved_activation_bytes
     assert tm.alive_at_once(model, x)["peak"] == m.peak_activation_bytes
+
+
+def test_live_torch_checkpoint() -> None:
+    """torch.utils.checkpoint (non-reentrant) around each of ResNet-18's four stages: only their inputs stay."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torchvision")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import torch_memory as tm
+    from torch.utils.checkpoint import checkpoint
+
+    class Checkpointed(torch.nn.Module):
+        def __init__(self, block: object) -> None:
+            super().__init__()
+            self.block = block
+
+        def forward(self, x: object) -> object:
+            return checkpoint(self.block, x, use_reentrant=False)
+
+    model = tm.build("resnet18")
+    for stage in ("layer1", "layer2", "layer3", "layer4"):
+        setattr(model, stage, Checkpointed(getattr(model, stage)))
+    x = torch.randn(2, 3, 64, 64)
+    m = memory(analyze("resnet18", vars={"impl": "torchvision"}, input=(64, 64), batch=2), device="cpu",
+               checkpoint=True)
+    assert tm.saved_for_backward(model, x)["total"] == m.saved_activation_bytes
