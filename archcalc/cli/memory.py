@@ -23,10 +23,11 @@ from .common import analysis_options, console, emit, run_analysis
               help="Activation checkpointing of every top-level block: keep only block inputs, recompute in backward.")
 @click.option("--training", is_flag=True, help="Per layer: bytes saved for backward and their running total.")
 @click.option("--workspace/--no-workspace", default=True, show_default=True,
-              help="Add the runtime's own memory: cuBLAS workspaces (32 MiB per thread), the cuDNN convolution "
-                   "workspace at the inference peak, 512-byte allocator rounding.")
+              help="Add the runtime's workspaces: cuBLAS (32 MiB per thread that runs an fc) and the cuDNN "
+                   "convolution workspace at the inference peak.")
 @click.option("--device", "device", type=click.Choice(["cuda", "cpu"]), default="cuda", show_default=True,
-              help="Runtime rules: cuda (caching allocator, bool dropout masks, workspaces) or cpu (exact bytes).")
+              help="Runtime rules: cuda (caching allocator: 512 B blocks, 2 MiB large segments; bool dropout masks; "
+                   "workspaces) or cpu (exact tensor bytes, float dropout noise, no workspaces).")
 def memory_cmd(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtype: str, convention: str,
                fmt: str, max_layers: int, plain: bool, inplace: bool, fuse_bn: bool, optimizer: str,
                amp: str | None, checkpoint: bool, training: bool, workspace: bool, device: str) -> None:
