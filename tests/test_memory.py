@@ -144,6 +144,11 @@ def test_amp_saves_half_copies() -> None:
     assert m.weight_copy_bytes == 16
     assert m.saved_activation_bytes == 36 + 64 + 12 + 196
     assert m.gradient_bytes == 13 * 4     # float32 gradients of the float32 masters
+    # backward at b (its node): saved 112 (a's cast 32 + a's copy 4 + a/r's half storage 64 + b's copy 12)
+    # + output grad 48 × 2 B = 96 + r's input grad 32 × 2 = 64 + b's half weight grad 6 × 2 = 12 → 284;
+    # its float32 grad (9 × 4 = 36) comes after the node freed b's copy and its output grad:
+    # 100 + 64 + 12 + 36 = 212. base = weights 52 + input 64 + targets 8
+    assert (m.backward_peak_bytes, m.backward_peak_layer) == (124 + 284, "b")
     with pytest.raises(UsageError, match="bf16 or fp16"):
         memory(net(CHAIN), amp="fp8")
     with pytest.raises(UsageError, match="float32"):

@@ -176,9 +176,10 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
                     alive_saved[sid] = nb(sid)
         g = pending.pop(layer.name, None)
         new: dict[str, int] = {}
-        pg = rounded(concrete(rows[i].params, "params") * 4, rt) if not layer.frozen else 0
-        if amp and layer.op in HALF_OPS:
-            new[f"hg:{layer.name}"] = rounded(concrete(layer.counts.get("weights", 0), "weights") * 2, rt)
+        pg = rounded(concrete(rows[i].params, "params") * (4 if amp else width), rt) if not layer.frozen else 0
+        # autocast: the op's node makes a half weight gradient; ToCopyBackward turns it into float32
+        # after the node has run (and freed what it saved)
+        hg = rounded(concrete(layer.counts.get("weights", 0), "weights") * 2, rt) if amp and layer.op in HALF_OPS else 0
         if g is not None:
             for j, src in enumerate(layer.inputs):
                 if src == "input" or not needs_grad.get(src, False):
@@ -194,10 +195,9 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
                 refs[gid] = refs.get(gid, 0) + 1
                 if gid in new:
                     grads[gid] = new.pop(gid)
-        now = sum(alive_saved.values()) + sum(grads.values()) + sum(new.values()) + param_grads + pg
+        now = sum(alive_saved.values()) + sum(grads.values()) + sum(new.values()) + param_grads + (hg or pg)
         if now > peak:
             peak, peak_layer = now, layer.name
-        param_grads += pg
         if g is not None:
             refs[g] -= 1
             if refs[g] <= 0:
@@ -206,6 +206,11 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
                     or (checkpoint and ckpt_inputs.get(s) is not None and segs[ckpt_inputs[s]][0] == i
                         and free_after.get(s, i) >= i)]:
             alive_saved.pop(sid)
+        if hg:
+            now = sum(alive_saved.values()) + sum(grads.values()) + param_grads + hg + pg
+            if now > peak:
+                peak, peak_layer = now, layer.name
+        param_grads += pg
     return Step(tuple(per_layer), tuple(text), tuple(sorted(set(unruled))), saved_total, loss, copies,
                 forward_peak, peak, peak_layer, num.norm(recompute))
 
