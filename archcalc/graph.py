@@ -367,8 +367,12 @@ def resolve_vars(spec: Spec, overrides: Mapping[str, Any], preset: str | None = 
 
 
 def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: tuple[Any, ...] | None = None,
-          preset: str | None = None, limits: Limits | None = None, ideal: bool = False) -> Network:
-    """Expand the spec for these var values and input into a Network of leaf layers."""
+          preset: str | None = None, limits: Limits | None = None, ideal: bool = False,
+          builder: type[Builder] | None = None) -> Network:
+    """Expand the spec for these var values and input into a Network of leaf layers.
+
+    `builder` is a Builder subclass that may watch the expansion (archcalc.diagram records the nesting);
+    it must not change what is built."""
     variables = resolve_vars(spec, overrides or {}, preset, ideal)
     shape = tuple(v.eval(variables, spec.places.get(f"input[{i}]", spec.where), ideal) if isinstance(v, Expr) else v
                   for i, v in enumerate(spec.input))
@@ -394,4 +398,4 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
             raise SpecError(f"input {axes[i]} {text}{num.fmt(v)}{_approx(v)} is not a positive whole number"
                             + (f" (vars: {', '.join(shown)})" if shown and isinstance(raw, Expr) else ""), where)
     with gc_paused():
-        return Builder(spec, variables, limits or Limits(), ideal).run(tuple(num.norm(v) for v in shape))
+        return (builder or Builder)(spec, variables, limits or Limits(), ideal).run(tuple(num.norm(v) for v in shape))
