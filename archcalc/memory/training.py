@@ -152,8 +152,9 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
             continue
         start = first_at.get(sid, p.born.get(sid, 0)) if sid in extra else p.born[sid]
         stop = n - 1 if sid in kept else (p.last.get(sid, start) if sid in p.elements else start)
+        b = nb(sid)
         for i in range(max(start, 0), min(stop, n - 1) + 1):
-            fwd[i] += nb(sid)
+            fwd[i] += b
     forward_peak = max(fwd, default=0) + (loss if kept else 0)
     # backward
     alive_saved = {sid: nb(sid) for sid in kept if sid != "input"}
