@@ -8,6 +8,7 @@ and when each buffer is last read.
   first input when no later layer still reads it; with `fuse_bn` (inference only) batch norm is folded
   into the previous layer and writes in place too;
 - a block's input is held by its caller until the block returns (eager PyTorch: `y = block(x)`);
+- a `param` layer's output is a weight (its bytes are in the parameters, not the activations);
 - the network input belongs to the caller (`y = model(x)` holds x for the whole pass): it is never
   written in place and is not an activation here.
 """
@@ -20,6 +21,7 @@ from .. import num
 from ..errors import UsageError
 
 VIEW_OPS = ("flatten", "identity", "select", "split", "crop", "token")
+WEIGHT_OPS = ("param",)
 INPLACE_OPS = ("relu", "relu6", "swish", "hardswish", "hardsigmoid", "add")
 
 
@@ -53,16 +55,19 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
     reuse = []
     for i, r in enumerate(rows):
         layer = r.layer
-        first = storage[layer.inputs[0]]
+        first = storage[layer.inputs[0]] if layer.inputs else "input"
         own = last_use.get(layer.name, i)
         if layer.op in views:
             kind = "view"
         elif ((inplace and layer.op in INPLACE_OPS) or (fuse_bn and not training and layer.op == "bn")) \
-                and last[first] <= i and first != "input":
+                and last[first] <= i and first != "input" and not first.startswith("weight:"):
             kind = "in-place"     # nothing after this layer reads the input: overwrite it
         else:
             kind = ""
-        if kind:
+        if layer.op in WEIGHT_OPS:                # a learned tensor (layer scale, class token): a weight
+            storage[layer.name] = f"weight:{layer.name}"
+            elements[storage[layer.name]], born[storage[layer.name]], last[storage[layer.name]] = 0, i, i
+        elif kind:
             last[first] = max(last[first], own)
             storage[layer.name] = first
         else:

@@ -27,7 +27,7 @@ from typing import Any
 
 from .. import num
 from .device import Runtime, rounded
-from .plan import VIEW_OPS, Plan, concrete
+from .plan import VIEW_OPS, WEIGHT_OPS, Plan, concrete
 from .rules import Ctx, saves_of
 
 HALF_OPS = ("conv", "dwconv", "conv_transpose", "fc")
@@ -181,7 +181,7 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
         # autocast: the op's node makes a half weight gradient; ToCopyBackward turns it into float32
         # after the node has run (and freed what it saved)
         hg = rounded(concrete(layer.counts.get("weights", 0), "weights") * 2, rt) if amp and layer.op in HALF_OPS else 0
-        if g is not None:
+        if g is not None and layer.op not in WEIGHT_OPS:     # a param's gradient goes to the weight only
             for j, src in enumerate(layer.inputs):
                 if src == "input" or not needs_grad.get(src, False):
                     continue
