@@ -247,3 +247,20 @@ def test_stochastic_depth_rule() -> None:
     assert [s.elements for s in saves_of(layer, ctx)[0]] == [1]
     layer.attrs = {"p": 0, "mode": "row"}
     assert saves_of(layer, ctx)[0] == ()
+
+
+def test_param_output_is_a_weight(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archcalc.ops import REGISTRY, OpDef, OpResult
+
+    def param(inputs: list, a: object) -> OpResult:   # a learned C×1×1 scale (as ConvNeXt's layer scale)
+        return OpResult(output=(inputs[0][0], 1, 1), params=inputs[0][0])
+
+    monkeypatch.setitem(REGISTRY, "param", OpDef("param", param, {}, "param"))
+    a = net("  - {conv: {c: 2, k: 1}, name: a}\n  - mul:\n      - []\n      - [{param: {}, name: s}]\n    name: m\n",
+            input="[2, 4, 4]")
+    m = memory(a, **EXACT)
+    # mul saves both inputs: a's output (32 el = 128 B) and the scale, a weight (0); loss 32 × 4 + 4
+    assert [x.saved_bytes for x in m.layers] == [0, 0, 128]
+    assert m.saved_activation_bytes == 128 + 132
+    # live: a 32 el; s: a (read later by mul) + nothing; m: a + m's output 32 → 64 el
+    assert [x.live_bytes // 4 for x in m.layers] == [32, 32, 64]
