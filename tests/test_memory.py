@@ -264,3 +264,17 @@ def test_param_output_is_a_weight(monkeypatch: pytest.MonkeyPatch) -> None:
     assert m.saved_activation_bytes == 128 + 132
     # live: a 32 el; s: a (read later by mul) + nothing; m: a + m's output 32 → 64 el
     assert [x.live_bytes // 4 for x in m.layers] == [32, 32, 64]
+
+
+def test_attention_rule() -> None:
+    # ViT-B/16 block at batch 2: 197 tokens × 768, 12 heads; sdpa: input, 3·T·D packed qkv, T·D output,
+    # logsumexp 2·12·197 float32, T·D merged heads
+    layer = FakeLayer("attention", (197, 768))
+    layer.attrs, layer.counts = {"heads": 12, "products": "sdpa"}, {"groups": 1, "tokens": 197}
+    saves, ok = saves_of(layer, Ctx(2, 4, False, "cuda", False))
+    td = 2 * 197 * 768
+    assert ok and [(s.kind, s.elements, s.itemsize) for s in saves] == [
+        ("input", 0, 0), ("new", 3 * td, 4), ("new", td, 4), ("new", 2 * 12 * 197, 4), ("new", td, 4)]
+    # explicit products: the probabilities are the `scores` (G·heads·P·P per sample)
+    layer.attrs["products"], layer.counts["scores"] = "matmul", 12 * 197 * 197
+    assert saves_of(layer, Ctx(2, 4, False, "cuda", False))[0][3].elements == 2 * 12 * 197 * 197

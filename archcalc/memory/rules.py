@@ -163,6 +163,33 @@ def lrn(layer: Any, c: Ctx) -> tuple[Save, ...]:
             Save("new", elements=el, itemsize=c.act_bytes, what="divisor"))
 
 
+@rule("attention")
+def attention(layer: Any, c: Ctx) -> tuple[Save, ...]:
+    """Multi-head self-attention with its projections, by how it is computed (attrs `products`):
+    sdpa (torchvision ViT, nn.MultiheadAttention → scaled_dot_product_attention): the in-projection
+    saves its input; the packed q, k, v (a contiguous copy, 3·T·D), SDPA's output (T·D) and its
+    logsumexp (heads·T float32) are saved by the fused kernel; the out-projection saves its input
+    (the heads merged back: a copy, T·D).
+    matmul/bmm/einsum (Swin, MaxViT): qkv (3·T·D, k and v are views of it), q·scale (T·D), the softmax
+    probabilities (G·heads·P·P, counts `scores`), the merged heads (T·D); a windowed layer's in-projection
+    saves the partitioned copy of its input rather than the input itself."""
+    td = c.batch * _el(layer.output)
+    heads = int(num.norm(layer.attrs.get("heads", 1)))
+    tokens = int(num.norm(layer.counts.get("groups", 1) * layer.counts.get("tokens", 1)))
+    a = c.act_bytes
+    if layer.attrs.get("products") == "sdpa":
+        return (_inp(), Save("new", elements=3 * td, itemsize=a, what="packed q, k, v"),
+                Save("new", elements=td, itemsize=a, what="attention output"),
+                Save("new", elements=c.batch * heads * tokens, itemsize=4, what="logsumexp"),
+                Save("new", elements=td, itemsize=a, what="merged heads"))
+    first = _inp() if not layer.attrs.get("window") else Save("new", elements=td, itemsize=a, what="windows")
+    scores = int(num.norm(layer.counts.get("scores", heads * tokens * tokens)))
+    return (first, Save("new", elements=3 * td, itemsize=a, what="q, k, v"),
+            Save("new", elements=td, itemsize=a, what="scaled q"),
+            Save("new", elements=c.batch * scores, itemsize=a, what="probabilities"),
+            Save("new", elements=td, itemsize=a, what="merged heads"))
+
+
 @rule("add", "concat", "flatten", "identity", "gap", "mean", "split", "crop", "param", "select", "channel_shuffle",
       "token", "tokens", "patch_merge")
 def nothing(layer: Any, c: Ctx) -> tuple[Save, ...]:
