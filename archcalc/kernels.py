@@ -165,31 +165,32 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     elif groups == cin:
         out = _conv_depthwise(xp, w, ho, wo, stride, dilation)
     else:
-        cout_g = cout // groups
-        out = np.empty((n, cout, ho, wo), dtype=DTYPE)
-        for g in range(groups):
-            out[:, g * cout_g:(g + 1) * cout_g] = _conv_im2col(
-                xp[:, g * cin_g:(g + 1) * cin_g], w[g * cout_g:(g + 1) * cout_g],
-                ho, wo, stride, dilation)
+        out = _conv_im2col(xp, w, ho, wo, stride, dilation, groups)
     if b is not None:
         out += _f32(b).reshape(1, -1, 1, 1)
     return out
 
 
 def _conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
-                 stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+                 stride: tuple[int, int], dilation: tuple[int, int], groups: int = 1) -> np.ndarray:
     """Dense conv on a padded input as GEMM: W (Cout, C*kh*kw) @ cols (C*kh*kw, N*rows*Wo).
 
     The column matrix is laid out (C, kh, kw, N, Ho, Wo) (Caffe im2col order), so the
-    copy reads contiguous input rows and the GEMM result is already channel-major.
+    copy reads contiguous input rows and the GEMM result is already channel-major. With groups,
+    each group's rows of the column matrix are one contiguous slab: one batched matmul
+    (G, Cout/G, K/G) @ (G, K/G, P) computes every group at once.
     """
     n, c, _, _ = xp.shape
     cout, _, kh, kw = w.shape
     k = c * kh * kw
-    wmat = w.reshape(cout, k)
+    wmat = w.reshape(cout, k) if groups == 1 else w.reshape(groups, cout // groups, k // groups)
+
+    def gemm(cols: np.ndarray) -> np.ndarray:
+        return wmat @ cols if groups == 1 else np.matmul(wmat, cols.reshape(groups, k // groups, -1))
+
     if kh == kw == 1 and stride == (1, 1):
         cols = xp[:, :, :ho, :wo].transpose(1, 0, 2, 3).reshape(k, n * ho * wo)
-        return np.ascontiguousarray((wmat @ cols).reshape(cout, n, ho, wo).transpose(1, 0, 2, 3))
+        return np.ascontiguousarray(gemm(cols).reshape(cout, n, ho, wo).transpose(1, 0, 2, 3))
 
     sn, sc, sh, sw = xp.strides
     (st_h, st_w), (dl_h, dl_w) = stride, dilation
@@ -214,28 +215,70 @@ def _conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
         shape = (c, kh, kw, b1 - b0, r1 - r0, wo)
         cols = buf[: int(np.prod(shape))].reshape(shape)
         np.copyto(cols, view[:, :, :, b0:b1, r0:r1])
-        res = wmat @ cols.reshape(k, -1)
-        out[:, b0:b1, r0:r1] = res.reshape(cout, b1 - b0, r1 - r0, wo)
+        out[:, b0:b1, r0:r1] = gemm(cols.reshape(k, -1)).reshape(cout, b1 - b0, r1 - r0, wo)
     # no copy when n == 1: (1, Cout, Ho, Wo) is already contiguous
     return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
 
+DEPTHWISE_BLOCK_BYTES = 1 << 19   # a channel (or row) block's working set: the kh·kw passes stay in cache
+DEPTHWISE_NCHW_MIN_WIDTH = 32     # output rows at least this wide run channels-first; narrower, channels-last
+
+
 def _conv_depthwise(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
                     stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
-    """groups == Cin: accumulate kh*kw shifted strided views (channel multiplier allowed)."""
+    """groups == Cin: accumulate kh·kw shifted strided views, weighted per channel (multiplier allowed).
+
+    Each tap is one pass over the output, so the passes run over blocks small enough to stay in
+    cache: blocks of channels on wide maps (NCHW, rows of wo contiguous), and blocks of rows in
+    channels-last layout on narrow maps, where the innermost loop would otherwise be only wo long.
+    """
     n, c, _, _ = xp.shape
-    cout, _, kh, kw = w.shape
-    mult = cout // c
-    if mult > 1:
-        xp = np.repeat(xp, mult, axis=1)  # output channel o reads input channel o // mult
-    out = np.zeros((n, cout, ho, wo), dtype=DTYPE)
-    tmp = np.empty_like(out)
-    for i in range(kh):
-        for j in range(kw):
-            view = _tap(xp, i * dilation[0], j * dilation[1], ho, wo, stride)
-            np.multiply(view, w[:, 0, i, j].reshape(1, cout, 1, 1), out=tmp)
-            out += tmp
+    cout = w.shape[0]
+    if cout // c > 1:
+        xp = np.repeat(xp, cout // c, axis=1)  # output channel o reads input channel o // mult
+    if wo >= DEPTHWISE_NCHW_MIN_WIDTH:
+        return _depthwise_nchw(xp, w, ho, wo, stride, dilation)
+    return _depthwise_nhwc(xp, w, ho, wo, stride, dilation)
+
+
+def _depthwise_nchw(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
+                    stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+    n, c, hp, wp = xp.shape
+    kh, kw = w.shape[2:]
+    out = np.empty((n, c, ho, wo), dtype=DTYPE)
+    per = max(1, DEPTHWISE_BLOCK_BYTES // (DTYPE().itemsize * n * (hp * wp + 2 * ho * wo)))
+    tmp = np.empty((n, min(per, c), ho, wo), dtype=DTYPE)
+    for c0 in range(0, c, per):
+        c1 = min(c0 + per, c)
+        xb, ob, tb, wb = xp[:, c0:c1], out[:, c0:c1], tmp[:, :c1 - c0], w[c0:c1, 0]
+        for t, (i, j) in enumerate((i, j) for i in range(kh) for j in range(kw)):
+            view = _tap(xb, i * dilation[0], j * dilation[1], ho, wo, stride)
+            np.multiply(view, wb[:, i, j].reshape(1, -1, 1, 1), out=ob if t == 0 else tb)
+            if t:
+                ob += tb
     return out
+
+
+def _depthwise_nhwc(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
+                    stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+    n, c, _, _ = xp.shape
+    kh, kw = w.shape[2:]
+    (sh, sw), (dh, dw) = stride, dilation
+    xt = np.ascontiguousarray(xp.transpose(0, 2, 3, 1))
+    wt = np.ascontiguousarray(w[:, 0].transpose(1, 2, 0))          # (kh, kw, C)
+    out = np.empty((n, ho, wo, c), dtype=DTYPE)
+    rows = max(1, DEPTHWISE_BLOCK_BYTES // (DTYPE().itemsize * n * c * (2 + sw) * wo))
+    tmp = np.empty((n, min(rows, ho), wo, c), dtype=DTYPE)
+    for r0 in range(0, ho, rows):
+        r1 = min(r0 + rows, ho)
+        ob, tb = out[:, r0:r1], tmp[:, :r1 - r0]
+        for t, (i, j) in enumerate((i, j) for i in range(kh) for j in range(kw)):
+            top, left = r0 * sh + i * dh, j * dw
+            view = xt[:, top: top + sh * (r1 - r0 - 1) + 1: sh, left: left + sw * (wo - 1) + 1: sw]
+            np.multiply(view, wt[i, j], out=ob if t == 0 else tb)
+            if t:
+                ob += tb
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
 
 def conv_transpose2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
