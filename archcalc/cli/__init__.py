@@ -5,9 +5,14 @@ A new command goes in a module of its own and one import line here.
 """
 from __future__ import annotations
 
-from . import checks, formulas, plotting, tables  # noqa: F401  (registers the commands)
-from . import diagram  # noqa: F401  (diagram, report)
-from . import memory  # noqa: F401  (registers `memory`)
+from . import (  # noqa: F401  (registers the commands)
+           checks,
+           diagram,  # noqa: F401  (diagram, report)
+           formulas,
+           memory,
+           plotting,
+           tables,
+)
 from .app import cli, entry, main
 from .common import (
            EXIT_BAD_INPUT,
