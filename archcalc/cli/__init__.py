@@ -5,7 +5,7 @@ A new command goes in a module of its own and one line here.
 """
 from __future__ import annotations
 
-from . import checks, diagram, formulas, latency, plotting, tables  # noqa: F401  (registers the commands)
+from . import checks, diagram, formulas, latency, memory, plotting, tables  # noqa: F401  (registers the commands)
 from .app import cli, entry, main
 from .common import EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_INTERNAL, EXIT_OK, parse_input, parse_sets
 

@@ -1,4 +1,4 @@
-"""list, summary, compare, scale and memory: the commands that print tables."""
+"""list, summary, compare and scale: the commands that print tables."""
 from __future__ import annotations
 
 import click
@@ -185,30 +185,3 @@ def scale(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtyp
     points = sweep.sweep(spec, grid, fixed=fixed, input=parse_input(input_), convention=convention,
                          batch=parse_batch(batch), dtype=dtype, limits=Limits(max_layers=max_layers))
     emit(report.scale_render(points, "plain" if plain and fmt == "table" else fmt, console()))
-
-
-@cli.command("memory")
-@click.argument("spec")
-@analysis_options
-@click.option("--inplace/--no-inplace", default=True, show_default=True,
-              help="ReLU/ReLU6/SiLU/Hardswish and residual adds overwrite their input when nothing else reads it "
-                   "(as torchvision builds its models).")
-@click.option("--fuse-bn", is_flag=True, help="Batch norm folded into the previous conv (inference).")
-@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="adam", show_default=True,
-              help="Optimizer state for the training estimate: 0, 1 or 2 copies of the trainable params.")
-def memory_cmd(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtype: str, convention: str,
-               fmt: str, max_layers: int, plain: bool, inplace: bool, fuse_bn: bool, optimizer: str) -> None:
-    """Activation memory per layer, peak inference memory from tensor lifetimes, and a training estimate.
-
-    \b
-    Examples:
-      archcalc memory resnet50
-      archcalc memory resnet50 --batch 32 --dtype float16 --optimizer momentum
-      archcalc memory googlenet --no-inplace --format json
-    """
-    from .. import report
-    from ..memory import memory
-
-    a = run_analysis(spec, input_, sets, batch, dtype, convention, max_layers)
-    m = memory(a, inplace=inplace, fuse_bn=fuse_bn, optimizer=optimizer)
-    emit(report.memory_render(m, "plain" if plain and fmt == "table" else fmt, console()))
