@@ -11,7 +11,7 @@ from .graph import Layer, Limits, Network, build
 from .spec import Spec
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
-WEIGHT_KINDS = ("conv", "conv_transpose", "fc")
+WEIGHT_KINDS = ("conv", "conv_transpose", "fc", "attention")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from . import num
 from .analysis import DTYPE_BYTES, Analysis
 from .errors import UsageError
 
-VIEW_OPS = ("flatten", "identity", "select", "dropout")
+VIEW_OPS = ("flatten", "identity", "select", "dropout", "token")
 INPLACE_OPS = ("relu", "relu6", "swish", "hardswish", "add")
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
 

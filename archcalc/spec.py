@@ -223,6 +223,9 @@ class _Parser:
                 allowed = ", ".join(op.args) or "no arguments"
                 raise self.fail(hpath + (key,), f"`{head}` has no argument `{key}`{did_you_mean(str(key), set(op.args))}; "
                                                  f"it takes: {allowed}")
+            if op.args[key].kind == "text" and isinstance(v, str) and v in op.args[key].choices:
+                out[key] = v          # a bare choice word (products: sdpa) is text, not a name
+                continue
             out[key] = self.raw(v, hpath + (key,), text_ok=op.args[key].kind in ("pad", "text"))
         for key, spec in op.args.items():
             if spec.required and key not in out:

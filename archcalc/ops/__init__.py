@@ -16,6 +16,8 @@ Shape = tuple[Any, ...]
 
 # per spatial axis: (effective kernel, stride, padding before); "global" covers the whole input
 RFStep = tuple[Any, Any, Any]
+# rf "global": the whole current map (global pooling, flatten); "input": the whole network input
+# (attention over every token, whose map may no longer be spatial)
 
 
 @dataclass(frozen=True)
@@ -145,4 +147,4 @@ def spatial(shape: Shape, op: str) -> tuple[Any, Any, Any]:
     return shape  # type: ignore[return-value]
 
 
-from . import conv, dense, elementwise, join, pool  # noqa: E402,F401  (registration)
+from . import conv, dense, elementwise, join, pool, transformer  # noqa: E402,F401  (registration)
