@@ -396,7 +396,7 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
         else:
             raise SpecError(f"--input gives {len(input_shape)} sizes but `{spec.name}` takes {len(shape)}",
                             spec.places.get("input", spec.where))
-    axes = ("channels", "height", "width") if len(shape) == 3 else ("features",)
+    axes = {3: ("channels", "height", "width"), 2: ("tokens", "features")}.get(len(shape), ("features",))
     for i, v in enumerate(shape):
         where = spec.places.get(f"input[{i}]", spec.where) if input_shape is None else spec.places.get("input", spec.where)
         if isinstance(v, (bool, str)) or v is None:

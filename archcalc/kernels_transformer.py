@@ -142,10 +142,12 @@ def _softmax_last(a: np.ndarray) -> np.ndarray:
 
 def multi_head_attention(t: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | None, proj_w: np.ndarray,
                          proj_b: np.ndarray | None, heads: int, bias: np.ndarray | None = None,
-                         mask: np.ndarray | None = None, logit_scale: np.ndarray | None = None) -> np.ndarray:
+                         mask: np.ndarray | None = None, logit_scale: np.ndarray | None = None,
+                         scale: float | None = None) -> np.ndarray:
     """Self-attention over (groups, P, D) token groups: softmax(q·kᵀ/√d_h + bias + mask)·v, then proj.
     `mask` is (windows, P, P) and repeats over groups (groups = batch·windows); `logit_scale` turns it
-    into Swin V2's cosine attention (normalised q, k, times exp(min(scale, log 100)))."""
+    into Swin V2's cosine attention (normalised q, k, times exp(min(scale, log 100))); `scale` replaces
+    1/√d_h (MaxViT scales by 1/√D)."""
     g, p, d = t.shape
     dh = d // heads
     qkv = linear_last(t, qkv_w, qkv_b).reshape(g, p, 3, heads, dh).transpose(2, 0, 3, 1, 4)
@@ -156,7 +158,7 @@ def multi_head_attention(t: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | N
         a = q @ k.transpose(0, 1, 3, 2)
         a *= np.exp(np.minimum(_f32(logit_scale), DTYPE(math.log(100.0)))).reshape(1, heads, 1, 1)
     else:
-        a = (q * DTYPE(dh ** -0.5)) @ k.transpose(0, 1, 3, 2)
+        a = (q * DTYPE(dh ** -0.5 if scale is None else scale)) @ k.transpose(0, 1, 3, 2)
     if bias is not None:
         a += bias[None]
     if mask is not None:
@@ -169,22 +171,23 @@ def multi_head_attention(t: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | N
 
 def attention(x: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | None, proj_w: np.ndarray,
               proj_b: np.ndarray | None, heads: int, window: int = 0, shift: int = 0, partition: str = "window",
-              bias: np.ndarray | None = None, logit_scale: np.ndarray | None = None) -> np.ndarray:
+              bias: np.ndarray | None = None, logit_scale: np.ndarray | None = None,
+              scale: float | None = None) -> np.ndarray:
     """Self-attention on (N, tokens, D) or on an NCHW map (window 0: over all positions; `window`:
     Swin's padded, optionally shifted windows; `grid`: MaxViT's grid of positions H/w apart)."""
     x = _f32(x)
     if x.ndim == 3:
-        return multi_head_attention(x, qkv_w, qkv_b, proj_w, proj_b, heads, bias, None, logit_scale)
+        return multi_head_attention(x, qkv_w, qkv_b, proj_w, proj_b, heads, bias, None, logit_scale, scale)
     n, c, h, wd = x.shape
     y = x.transpose(0, 2, 3, 1)                                          # N, H, W, C
     if window == 0:
-        out = multi_head_attention(y.reshape(n, h * wd, c), qkv_w, qkv_b, proj_w, proj_b, heads, bias, None, logit_scale)
+        out = multi_head_attention(y.reshape(n, h * wd, c), qkv_w, qkv_b, proj_w, proj_b, heads, bias, None, logit_scale, scale)
         return np.ascontiguousarray(out.reshape(n, h, wd, c).transpose(0, 3, 1, 2))
     w = window
     if partition == "grid":
         a, b = h // w, wd // w                                           # tokens of a group are a, b apart
         t = y.reshape(n, w, a, w, b, c).transpose(0, 2, 4, 1, 3, 5).reshape(n * a * b, w * w, c)
-        out = multi_head_attention(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias, None, logit_scale)
+        out = multi_head_attention(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias, None, logit_scale, scale)
         out = out.reshape(n, a, b, w, w, c).transpose(0, 3, 1, 4, 2, 5).reshape(n, h, wd, c)
         return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
     pad_b, pad_r = (w - h % w) % w, (w - wd % w) % w
@@ -197,7 +200,7 @@ def attention(x: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | None, proj_w
         y = np.roll(y, (-sh, -sw), axis=(1, 2))
     t = y.reshape(n, hp // w, w, wp // w, w, c).transpose(0, 1, 3, 2, 4, 5).reshape(-1, w * w, c)
     mask = _shift_mask(hp, wp, w, sh, sw) if sh or sw else None
-    out = multi_head_attention(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias, mask, logit_scale)
+    out = multi_head_attention(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias, mask, logit_scale, scale)
     out = out.reshape(n, hp // w, wp // w, w, w, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, hp, wp, c)
     if sh or sw:
         out = np.roll(out, (sh, sw), axis=(1, 2))

@@ -102,7 +102,8 @@ def _attention(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
         table = T.linear_last(hidden, w["cpb_fc2_weight"])
         bias = (16.0 / (1.0 + np.exp(-T.position_bias(table, w["relative_position_index"], win * win)))).astype(T.DTYPE)
     return T.attention(xs[0], w["qkv_weight"], w.get("qkv_bias"), w["proj_weight"], w.get("proj_bias"), heads,
-                       win, int(a["shift"]), a["partition"], bias, w.get("logit_scale"))
+                       win, int(a["shift"]), a["partition"], bias, w.get("logit_scale"),
+                       _features(layer.output) ** -0.5 if a["scale"] == "features" else None)
 
 
 FORWARD: dict[str, Callable[[Layer, list[np.ndarray], Arrays], np.ndarray]] = {

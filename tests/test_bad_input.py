@@ -92,7 +92,7 @@ CASES: list[tuple[str, str, str, int | None, str | None]] = [
     ("not_mapping", "- relu\n", "expected a mapping", 1, None),
     ("two_documents", HEAD + "body: [relu]\n---\nname: u\n", "one YAML document", 6, None),
     ("bad_version", "archcalc: 2\n" + HEAD[12:] + "body: [relu]\n", "format 2", 1, "archcalc"),
-    ("bad_input", "archcalc: 1\nname: t\ninput: [4, 8]\nbody: [relu]\n", "expected [C, H, W] or [F]", 3, "input"),
+    ("bad_input", "archcalc: 1\nname: t\ninput: [4, 8, 8, 8]\nbody: [relu]\n", "expected [C, H, W], [N, D] (tokens) or [F]", 3, "input"),
     ("non_integer_input", "archcalc: 1\nname: t\ninput: [4, 8.5, 8]\nbody: [relu]\n", "input height 17/2 ≈ 8.5 is not a positive whole number", 3, "input[1]"),
     ("bad_expression", HEAD + "body:\n  - conv: {c: \"8 +\", k: 1}\n", "cannot read expression", 5, "body[0].conv.c"),
     ("hostile_expression", HEAD + "body:\n  - conv: {c: \"__import__('os')\", k: 1}\n", "not allowed", 5, "body[0].conv.c"),
@@ -120,7 +120,7 @@ MORE: list[tuple[str, str, str, int | None, str | None]] = [
     ("body_number", HEAD + "body: 3\n", "expected an op, a block or a construct, got `3`", 4, "body"),
     ("vars_list", HEAD + "vars: [1, 2]\nbody: [relu]\n", "expected a mapping for `vars`, got a list", 4, "vars"),
     ("blocks_scalar", HEAD + "blocks: 7\nbody: [relu]\n", "expected a mapping for `blocks`", 4, "blocks"),
-    ("input_mapping", "archcalc: 1\nname: t\ninput: {c: 3}\nbody: [relu]\n", "expected [C, H, W] or [F], got a mapping", 3, "input"),
+    ("input_mapping", "archcalc: 1\nname: t\ninput: {c: 3}\nbody: [relu]\n", "expected [C, H, W], [N, D] (tokens) or [F], got a mapping", 3, "input"),
     ("name_number", "archcalc: 1\nname: 3\ninput: [4, 8, 8]\nbody: [relu]\n", "expected a name", 2, "name"),
     ("args_list", HEAD + "body:\n  - conv: [8, 3]\n", "expected a mapping for the arguments of `conv`, got a list", 5, "body[0].conv"),
     # unknown names with did-you-mean

@@ -98,6 +98,7 @@ ATTENTION_ARGS = {
     "qkv_bias": ArgSpec("bool", True), "proj_bias": ArgSpec("bool", True),
     "products": ArgSpec("text", "matmul", choices=("matmul", "einsum", "sdpa")),
     "projections": ArgSpec("text", "modules", choices=("modules", "functional", "mha")),
+    "scale": ArgSpec("text", "head", choices=("head", "features")),   # 1/√(D/heads), or MaxViT's 1/√D
 }
 
 
@@ -194,7 +195,7 @@ def attention(inputs: list[Shape], a: Args) -> OpResult:
         output=shape, params=num.norm(params), buffers=num.norm(buffers), macs=macs, rf=rf,
         attrs={"heads": heads, "window": w, "shift": shift, "partition": partition, "rel_pos": rel_pos,
                "cpb_hidden": a.int("cpb_hidden") if rel_pos == "cpb" else 0, "cosine": a.bool("cosine"),
-               "qkv_bias": bool(qkv_b), "proj_bias": bool(proj_b)},
+               "qkv_bias": bool(qkv_b), "proj_bias": bool(proj_b), "scale": a.text("scale")},
         counts={"projections": projections, "products": num.norm(2 * product), "cpb": cpb_macs,
                 "fvcore": num.norm(projections + fv_products + cpb_macs), "torchinfo": num.norm(ti),
                 "groups": groups, "tokens": per, "scores": num.norm(groups * heads * per * per)})
