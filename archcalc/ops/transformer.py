@@ -195,7 +195,8 @@ def attention(inputs: list[Shape], a: Args) -> OpResult:
         output=shape, params=num.norm(params), buffers=num.norm(buffers), macs=macs, rf=rf,
         attrs={"heads": heads, "window": w, "shift": shift, "partition": partition, "rel_pos": rel_pos,
                "cpb_hidden": a.int("cpb_hidden") if rel_pos == "cpb" else 0, "cosine": a.bool("cosine"),
-               "qkv_bias": bool(qkv_b), "proj_bias": bool(proj_b), "scale": a.text("scale")},
+               "qkv_bias": bool(qkv_b), "proj_bias": bool(proj_b), "scale": a.text("scale"),
+               "products": products, "projections": style},
         counts={"projections": projections, "products": num.norm(2 * product), "cpb": cpb_macs,
                 "fvcore": num.norm(projections + fv_products + cpb_macs), "torchinfo": num.norm(ti),
                 "groups": groups, "tokens": per, "scores": num.norm(groups * heads * per * per)})
