@@ -120,8 +120,11 @@ class Args:
         return v
 
     def text(self, name: str) -> Any:
-        v = self.value(name)
         spec = self.op.args[name]
+        raw = self.raw.get(name)
+        if spec.choices and isinstance(raw, Expr) and raw.text.isidentifier() and raw.text not in self.env:
+            raise self.error(name, f"expected one of {', '.join(spec.choices)}, got {raw.text!r}")
+        v = self.value(name)
         if v is not None and spec.choices and v not in spec.choices:
             raise self.error(name, f"expected one of {', '.join(spec.choices)}, got {v!r}")
         return v
