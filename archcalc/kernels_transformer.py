@@ -69,8 +69,10 @@ def linear_last(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np
 def linear_channels(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """nn.Linear on the channels of an NCHW map (torch's Linear on the channels-last permute)."""
     n, c, h, wd = x.shape
-    y = linear_last(_f32(x).transpose(0, 2, 3, 1), w, b)
-    return np.ascontiguousarray(y.transpose(0, 3, 1, 2))
+    y = _f32(w) @ _f32(x).reshape(n, c, h * wd)          # (out, in) @ (in, positions): no transposes
+    if b is not None:
+        y += _f32(b)[:, None]
+    return y.reshape(n, -1, h, wd)
 
 
 # ---------------------------------------------------------------- reshapes
