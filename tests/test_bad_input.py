@@ -59,7 +59,7 @@ CASES: list[tuple[str, str, str, int | None, str | None]] = [
     ("fraction_for_int", HEAD + "body:\n  - conv: {c: 2.5, k: 1}\n", "expected a whole number, got 5/2", 5, "body[0].conv.c"),
     ("int_for_bool", HEAD + "body:\n  - conv: {c: 8, k: 1, bias: 3}\n", "expected true or false", 5, "body[0].conv.bias"),
     ("bad_pad_word", HEAD + "body:\n  - conv: {c: 8, k: 1, p: full}\n", "unknown name `full`", 5, "body[0].conv.p"),
-    ("bad_round", HEAD + "body:\n  - conv: {c: 8, k: 1, round: up}\n", "unknown name `up`", 5, "body[0].conv.round"),
+    ("bad_round", HEAD + "body:\n  - conv: {c: 8, k: 1, round: up}\n", "expected one of exact, floor, ceil, got 'up'", 5, "body[0].conv.round"),
     ("mapping_item", HEAD + "body:\n  - {conv: {c: 8, k: 1}, relu: null}\n", "one op or block key", 5, "body[0]"),
     ("number_item", HEAD + "body:\n  - 3\n", "expected an op, a block or a construct", 5, "body[0]"),
     ("non_integer_size", "archcalc: 1\nname: t\ninput: [1, 7, 7]\nbody:\n  - relu\n  - {conv: {c: 1, k: 3, s: 3}, name: convA}\n",
