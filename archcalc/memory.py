@@ -9,8 +9,9 @@ Inference model (what must be alive at once):
   no later layer still reads it; with `fuse_bn`, batch norm is folded into the previous layer
   (inference only) and also writes in place;
 - the memory at a layer = every storage alive while it runs (its inputs, its output and every tensor
-  a later layer still needs, branches included). Peak = the largest such sum; parameters are counted
-  separately (all weights stay resident).
+  a later layer still needs, branches included), plus its workspace (attention: its qkv tensor and
+  score matrix, unfused). Peak = the largest such sum; parameters are counted separately (all weights
+  stay resident).
 
 Training estimate (stated, not measured): weights (params + buffers) + gradients (trainable params)
 + optimizer state (sgd 0, momentum 1, adam 2 copies of the trainable params) + saved activations.
@@ -62,6 +63,16 @@ class Memory:
     optimizer_bytes: int
     saved_activation_bytes: int
     training_bytes: int
+
+
+def workspace(layer: Any) -> Any:
+    """Elements a layer holds only while it runs. Attention (unfused, as torch's math path and
+    torchvision's Swin/MaxViT code run it): the qkv tensor (3·T·D) and the attention scores
+    (groups·heads·P²) are alive together. Fused kernels (flash attention) never hold the scores."""
+    if layer.op == "attention":
+        d = layer.output[-1] if len(layer.output) == 2 else layer.output[0]
+        return num.norm(3 * layer.counts["groups"] * layer.counts["tokens"] * d + layer.counts["scores"])
+    return 0
 
 
 def _int(x: Any, what: str) -> int:
@@ -116,6 +127,8 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
     for buf, n in size.items():
         for i in range(max(born[buf], 0), min(dies[buf], end - 1) + 1):
             live[i] += n
+    for i, r in enumerate(rows):
+        live[i] += _int(workspace(r.layer), f"{r.layer.name}'s workspace") * batch * width
     out = []
     for i, r in enumerate(rows):
         act = _int(r.activations, f"{r.layer.name}'s output")

@@ -141,3 +141,11 @@ def test_patch_merge_odd_sizes() -> None:
 def test_attention_bad_arguments(args: str, message: str) -> None:
     with pytest.raises(ArchcalcError, match=message):
         _one(f"  - {{attention: {args}}}\n", "[197, 768]")
+
+
+def test_attention_memory_holds_qkv_and_scores() -> None:
+    from archcalc.memory import memory
+
+    m = memory(_net("  - {attention: {heads: 12}}\n", "[197, 768]"))
+    # input and output (197·768 each) + the qkv tensor (3·197·768) + the scores (12·197²), float32
+    assert m.peak_activation_bytes == 4 * (2 * 197 * 768 + 3 * 197 * 768 + 12 * 197 * 197)
