@@ -13,7 +13,8 @@ Buffers are computed, never drawn; logit_scale starts at log 10 as in torchvisio
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

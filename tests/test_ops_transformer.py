@@ -25,7 +25,7 @@ def _one(body: str, shape: str, convention: str = "paper"):
 
 def test_global_attention_on_tokens() -> None:
     # ViT-B/16 block: N = 197 tokens, D = 768, 12 heads
-    row, a = _one("  - {attention: {heads: 12}}\n", "[197, 768]")
+    row, _ = _one("  - {attention: {heads: 12}}\n", "[197, 768]")
     assert row.layer.output == (197, 768)
     assert row.params == 4 * 768 * 768 + 4 * 768 == 2_362_368          # in_proj (3D² + 3D), out_proj (D² + D)
     proj = 197 * 4 * 768 * 768                                           # 464,781,312

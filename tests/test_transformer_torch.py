@@ -14,8 +14,8 @@ torch = pytest.importorskip("torch")
 tv_swin = pytest.importorskip("torchvision.models.swin_transformer")
 tv_maxvit = pytest.importorskip("torchvision.models.maxvit")
 
-from archcalc.numeric import forward  # noqa: E402
-from archcalc.spec import loads  # noqa: E402
+from archcalc.numeric import forward
+from archcalc.spec import loads
 
 
 def _run(body: str, shape: list[int], x: np.ndarray, weights: dict) -> np.ndarray:

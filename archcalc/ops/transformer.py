@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import num
 from ..errors import ShapeError
-from . import ArgSpec, Args, OpResult, Shape, register
+from . import Args, ArgSpec, OpResult, Shape, register
 
 
 def _show(shape: Shape) -> str:
