@@ -31,7 +31,8 @@ def test_global_attention_on_tokens() -> None:
     proj = 197 * 4 * 768 * 768                                           # 464,781,312
     prod = 197 * 197 * 768                                               # QKᵀ = A·V = N²·D = 29,805,312
     assert row.macs == proj + 2 * prod == 524_391_936
-    for products, fv in (("matmul", proj + 2 * prod), ("sdpa", proj),
+    # nn.MultiheadAttention: need_weights=False → scaled_dot_product_attention (0), True → torch.bmm (exact)
+    for products, fv in (("matmul", proj + 2 * prod), ("bmm", proj + 2 * prod), ("sdpa", proj),
                          ("einsum", proj + 2 * 29_805_000)):            # %.3e of 59,610,624 = 5.961e7, halved
         r, _ = _one(f"  - {{attention: {{heads: 12, products: {products}}}}}\n", "[197, 768]", "fvcore")
         assert r.macs == fv
@@ -136,7 +137,7 @@ def test_patch_merge_odd_sizes() -> None:
     ("{heads: 12, head_dim: 64}", "exactly one of `heads` and `head_dim`"),
     ("{heads: 5}", "5 heads do not divide the 768 features"),
     ("{heads: 12, window: 7}", "window, shift and grid attention need a C×H×W map"),
-    ("{heads: 12, products: fast}", "expected one of matmul, einsum, sdpa"),
+    ("{heads: 12, products: fast}", "expected one of matmul, bmm, einsum, sdpa"),
 ])
 def test_attention_bad_arguments(args: str, message: str) -> None:
     with pytest.raises(ArchcalcError, match=message):

@@ -96,7 +96,7 @@ ATTENTION_ARGS = {
     "rel_pos": ArgSpec("text", "none", choices=("none", "table", "cpb")),
     "cpb_hidden": ArgSpec("int", 512), "cosine": ArgSpec("bool", False),
     "qkv_bias": ArgSpec("bool", True), "proj_bias": ArgSpec("bool", True),
-    "products": ArgSpec("text", "matmul", choices=("matmul", "einsum", "sdpa")),
+    "products": ArgSpec("text", "matmul", choices=("matmul", "bmm", "einsum", "sdpa")),
     "projections": ArgSpec("text", "modules", choices=("modules", "functional", "mha")),
     "scale": ArgSpec("text", "head", choices=("head", "features")),   # 1/√(D/heads), or MaxViT's 1/√D
 }
@@ -183,7 +183,7 @@ def attention(inputs: list[Shape], a: Args) -> OpResult:
     projections = num.norm(tokens_in * (qkv_w + proj_w))
     macs = num.norm(projections + 2 * product + cpb_macs)
     products = a.text("products")
-    if products == "matmul":
+    if products in ("matmul", "bmm"):                           # matmul_flop_jit, bmm_flop_jit: exact
         fv_products = 2 * product
     elif products == "einsum":
         fv_products = 2 * einsum_fvcore(product) if num.is_exact(product) else 2 * product
