@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from archcalc.analysis import Analysis, analyze
+from archcalc import conventions
+from archcalc.analysis import Analysis, load_spec, summarize
+from archcalc.graph import Network, build
 
 DATA = json.loads((Path(__file__).parent / "data" / "torch_reference.json").read_text())["models"]
 
@@ -57,9 +59,15 @@ def _ref(name: str) -> tuple[dict, dict, tuple[int, int]]:
 
 
 @lru_cache(maxsize=None)
-def _analysis(name: str, convention: str) -> Analysis:
+def _network(name: str) -> Network:
     _, _, hw = _ref(name)
-    return analyze(name, vars={"impl": "torchvision"}, input=hw, convention=convention)
+    spec, preset = load_spec(name)
+    return build(spec, {"impl": "torchvision"}, hw, preset)
+
+
+@lru_cache(maxsize=None)
+def _analysis(name: str, convention: str) -> Analysis:
+    return summarize(_network(name), conventions.get(convention), 1, "float32", name)
 
 
 @pytest.mark.parametrize("name", CNNS)
