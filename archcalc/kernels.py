@@ -46,6 +46,10 @@ __all__ = [
     "add",
     "mul",
     "init_weights",
+    "hardsigmoid",
+    "spatial_mean",
+    "channel_range",
+    "center_crop",
 ]
 
 
@@ -165,12 +169,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     elif groups == cin:
         out = _conv_depthwise(xp, w, ho, wo, stride, dilation)
     else:
-        cout_g = cout // groups
-        out = np.empty((n, cout, ho, wo), dtype=DTYPE)
-        for g in range(groups):
-            out[:, g * cout_g:(g + 1) * cout_g] = _conv_im2col(
-                xp[:, g * cin_g:(g + 1) * cin_g], w[g * cout_g:(g + 1) * cout_g],
-                ho, wo, stride, dilation)
+        out = _conv_grouped(xp, w, groups, ho, wo, stride, dilation)
     if b is not None:
         out += _f32(b).reshape(1, -1, 1, 1)
     return out
@@ -218,6 +217,35 @@ def _conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
         out[:, b0:b1, r0:r1] = res.reshape(cout, b1 - b0, r1 - r0, wo)
     # no copy when n == 1: (1, Cout, Ho, Wo) is already contiguous
     return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+
+
+def _conv_grouped(xp: np.ndarray, w: np.ndarray, groups: int, ho: int, wo: int,
+                  stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+    """1 < groups < Cin (ResNeXt, RegNet): one batched GEMM over the groups,
+    W (g, Cout/g, Cin/g·kh·kw) @ cols (g, Cin/g·kh·kw, N·rows·Wo), chunked over output rows
+    within the im2col budget like `_conv_im2col`."""
+    n, c, _, _ = xp.shape
+    cout, cin_g, kh, kw = w.shape
+    cout_g, k = cout // groups, cin_g * kh * kw
+    wmat = w.reshape(groups, cout_g, k)
+    sn, sc, sh, sw = xp.strides
+    (st_h, st_w), (dl_h, dl_w) = stride, dilation
+    # view[g, c, i, j, b, oh, ow] = xp[b, g·cin_g + c, oh*st_h + i*dl_h, ow*st_w + j*dl_w]
+    view = as_strided(xp, shape=(groups, cin_g, kh, kw, n, ho, wo),
+                      strides=(cin_g * sc, sc, dl_h * sh, dl_w * sw, sn, st_h * sh, st_w * sw),
+                      writeable=False)
+    out = np.empty((groups, cout_g, n, ho, wo), dtype=DTYPE)
+    row_bytes = groups * k * n * wo * DTYPE().itemsize
+    rows = max(1, min(ho, IM2COL_BUDGET_BYTES // max(row_bytes, 1)))
+    buf = np.empty(groups * k * n * rows * wo, dtype=DTYPE)
+    for r0 in range(0, ho, rows):
+        r1 = min(r0 + rows, ho)
+        shape = (groups, cin_g, kh, kw, n, r1 - r0, wo)
+        cols = buf[: int(np.prod(shape))].reshape(shape)
+        np.copyto(cols, view[:, :, :, :, :, r0:r1])
+        res = np.matmul(wmat, cols.reshape(groups, k, -1))
+        out[:, :, :, r0:r1] = res.reshape(groups, cout_g, n, r1 - r0, wo)
+    return np.ascontiguousarray(out.reshape(cout, n, ho, wo).transpose(1, 0, 2, 3))
 
 
 def _conv_depthwise(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
@@ -483,3 +511,41 @@ def init_weights(shape: Sequence[int], rng: np.random.Generator | int | None = 0
     fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else shape[0]
     std = np.sqrt(2.0 / max(fan_in, 1))
     return (rng.standard_normal(shape, dtype=DTYPE) * DTYPE(std)).astype(DTYPE)
+
+
+# ---------------------------------------------------------------- modern-CNN ops (issue 11, convolutional half)
+
+
+def hardsigmoid(x: np.ndarray) -> np.ndarray:
+    """relu6(x + 3) / 6 (PyTorch nn.Hardsigmoid; MobileNetV3's squeeze-excitation gate)."""
+    x = _f32(x)
+    return relu6(x + DTYPE(3)) / DTYPE(6)
+
+
+def spatial_mean(x: np.ndarray, keepdim: bool = False) -> np.ndarray:
+    """x.mean([2, 3]) of an NCHW tensor: (N, C), or (N, C, 1, 1) with keepdim."""
+    x = _f32(x)
+    _check_nchw(x)
+    return x.mean(axis=(2, 3), keepdims=keepdim, dtype=DTYPE)
+
+
+def channel_range(x: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """x[:, start:stop] (torch.chunk / narrow along channels)."""
+    x = _f32(x)
+    if not 0 <= start < stop <= x.shape[1]:
+        raise ValueError(f"channel range [{start}, {stop}) outside {x.shape[1]} channels")
+    return x[:, start:stop]
+
+
+def center_crop(x: np.ndarray, size: Pair, top: int | None = None, left: int | None = None) -> np.ndarray:
+    """Centre crop of an NCHW tensor to size (h, w); offsets as torchvision's center_crop
+    (int(round((H − h) / 2))) unless given."""
+    x = _f32(x)
+    _check_nchw(x)
+    h, w = _pair(size)
+    big_h, big_w = x.shape[2:]
+    if h > big_h or w > big_w:
+        raise ValueError(f"crop {h}x{w} larger than the input {big_h}x{big_w}")
+    top = int(round((big_h - h) / 2.0)) if top is None else top
+    left = int(round((big_w - w) / 2.0)) if left is None else left
+    return x[:, :, top:top + h, left:left + w]

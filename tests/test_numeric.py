@@ -64,6 +64,9 @@ OP_CASES = {
                         "{attention: {head_dim: 4, window: 3, partition: grid, rel_pos: table, scale: features}}, "
                         "{attention: {heads: 2, window: 4, rel_pos: cpb, cpb_hidden: 16, cosine: true}}, "
                         "{fc: {c: 4, pointwise: true}}, patch_merge, {mul: [[], [{param: {shape: [C, 1, 1]}}]]}]",
+    # chunk 1 of 2 = channels 2-3; range [0, 1); centre crop 6×5 of 9×9; x.mean([2, 3]) → 1 (keepdim 1×1×1)
+    "slices_and_mean": "[{split: {chunks: 2, index: 1}}, {select: {start: 0, stop: 1}}, hardsigmoid, "
+                       "{stochastic_depth: {p: 0.2}}, {crop: {size: [6, 5]}}, {mean: {keepdim: true}}, mean]",
 }
 
 
