@@ -129,3 +129,27 @@ def test_mean_is_not_counted_by_fvcore_but_pooling_is() -> None:
         assert rows["mean"].macs == 0
     gap = [r for r in _analysis("mobilenet_v3_large", "fvcore").rows if r.layer.name == "avgpool"][0]
     assert gap.macs == 960 * 7 * 7
+
+
+@pytest.mark.parametrize("name", CNNS)
+def test_torchinfo_per_layer(name: str) -> None:
+    """torchinfo's own per-layer table: every Conv2d / BatchNorm2d / Linear leaf in call order,
+    its params and mult-adds, equal our conv / bn / fc rows in spec order."""
+    _, run, _ = _ref(name)
+    want = [(row[4], row[6]) for row in run["torchinfo"]["layers"]["rows"] if row[1] in ("Conv2d", "BatchNorm2d", "Linear")]
+    got = [(r.params, r.macs) for r in _analysis(name, "torchinfo").rows if r.layer.kind in ("conv", "bn", "fc")]
+    assert got == want
+
+
+# DenseNet and MobileNetV2 pool with F.adaptive_avg_pool2d in forward(), not through a module, so fvcore books
+# that count on the whole model rather than on a leaf module (their totals agree above)
+FVCORE_FUNCTIONAL_POOL = {"densenet121", "densenet161", "densenet169", "densenet201", "mobilenet_v2"}
+
+
+@pytest.mark.parametrize("name", [n for n in CNNS if n not in FVCORE_FUNCTIONAL_POOL])
+def test_fvcore_per_leaf_module(name: str) -> None:
+    """fvcore's by_module() of every leaf module with a non-zero count, in module order, equals our
+    non-zero fvcore rows in spec order."""
+    _, run, _ = _ref(name)
+    want = [v for v in run["fvcore"]["by_leaf_module"].values() if v]
+    assert [r.macs for r in _analysis(name, "fvcore").rows if r.macs] == want
