@@ -96,6 +96,8 @@ def _attention(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
     a = layer.attrs
     heads, win = int(a["heads"]), int(a["window"])
     bias = None
+    if "relative_position_index" in w:   # given arrays arrive as float32: the index is an index
+        w = w | {"relative_position_index": np.asarray(w["relative_position_index"]).astype(np.int64)}
     if a["rel_pos"] == "table":
         bias = T.position_bias(w["relative_position_bias_table"], w["relative_position_index"], win * win)
     elif a["rel_pos"] == "cpb":
