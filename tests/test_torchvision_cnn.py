@@ -16,7 +16,7 @@ All with `--set impl=torchvision` (a no-op for the specs that only follow torchv
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -58,14 +58,14 @@ def _ref(name: str) -> tuple[dict, dict, tuple[int, int]]:
     return ref, ref["runs"][f"{crop}x{crop}"], (crop, crop)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _network(name: str) -> Network:
     _, _, hw = _ref(name)
     spec, preset = load_spec(name)
     return build(spec, {"impl": "torchvision"}, hw, preset)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _analysis(name: str, convention: str) -> Analysis:
     return summarize(_network(name), conventions.get(convention), 1, "float32", name)
 
@@ -127,7 +127,7 @@ def test_mean_is_not_counted_by_fvcore_but_pooling_is() -> None:
         assert DATA[name]["runs"]["224x224"]["fvcore"]["unsupported_ops"]["aten::mean"] == 1
         rows = {r.layer.op: r for r in _analysis(name, "fvcore").rows}
         assert rows["mean"].macs == 0
-    gap = [r for r in _analysis("mobilenet_v3_large", "fvcore").rows if r.layer.name == "avgpool"][0]
+    gap = next(r for r in _analysis("mobilenet_v3_large", "fvcore").rows if r.layer.name == "avgpool")
     assert gap.macs == 960 * 7 * 7
 
 
