@@ -343,6 +343,12 @@ CASES: dict[str, Case] = {
     "report_empty": Case("stream", cli("report", "", "-o", "r.html"), "empty"),
     "report_batch_exp": Case("number", cli("report", "lenet5", "--batch", EXP, "-o", "r.html"), "number out of range"),
     "report_output_ext": Case("option", cli("report", "lenet5", "-o", "r.txt"), "a report is an .html file"),
+    "latency_fifo_device": Case("file", fifo("dev.yaml", "latency", "lenet5", "--device"), "this is a named pipe (FIFO); expected a device profile"),
+    "latency_dev_zero_device": Case("file", cli("latency", "lenet5", "--device", "/dev/zero"), "/dev/zero: this is a character device"),
+    "latency_fifo_spec": Case("file", fifo("p.yaml", "latency", after=("--device", "h100")), "this is a named pipe (FIFO)"),
+    "latency_batch_exp": Case("number", cli("latency", "lenet5", "--device", "h100", "--batch", EXP), "number out of range"),
+    "latency_inject": Case("inject", with_spec(INJECT_BODY, "--device", "h100", head=INJECT_HEAD, cmd="latency"), "h100", code=0),
+    "latency_unknown_device": Case("option", cli("latency", "lenet5", "--device", "\x1b[2Jh100x"), "unknown device"),
     "compare_sort": Case("option", cli("compare", "vgg16", "alexnet", "--sort", "speed"), "Invalid value for '--sort'", usage=True),
     "compare_item_garbage": Case("option", cli("compare", "vgg16", "alexnet --input 3"), "only `--set name=value` may follow a spec name"),
     "scale_no_grid": Case("option", cli("scale", "mobilenet_v1", "--set", "alpha=0.5"), "scale needs a --set with several comma-separated values"),
@@ -466,7 +472,7 @@ def test_every_kind_and_command_is_covered(results: dict[str, Run]) -> None:
     assert {c.kind for c in CASES.values()} == {"number", "steps", "symbolic", "file", "inject", "disclose", "shadow",
                                                 "silent", "huge", "stream", "message", "option"}
     assert {r.args[0] for r in results.values()} >= {"list", "summary", "compare", "scale", "memory", "formula", "conv",
-                                                      "verify", "check", "plot", "diagram", "report"}
+                                                      "verify", "check", "plot", "diagram", "report", "latency"}
 
 
 # ---------------------------------------------------------------- the shared guards, in-process

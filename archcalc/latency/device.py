@@ -50,21 +50,15 @@ def load(name_or_path: str) -> Device:
 
 
 def load_file(path: Path) -> Device:
-    from ..yamlio import load_text
+    from ..yamlio import load_text, read_file
 
     shown = str(path)
-    if not path.exists():
-        raise UsageError(f"{shown}: no such device profile")
-    if not path.is_file():
-        raise UsageError(f"{shown}: not a regular file")
-    if path.stat().st_size > MAX_PROFILE_BYTES:
+    try:   # the one file reader: regular files only (a FIFO or a device is refused unopened), size-capped
+        text = read_file(path, shown, "a device profile YAML file")
+    except FileNotFoundError:
+        raise UsageError(f"{shown}: no such device profile") from None
+    if len(text.encode("utf-8")) > MAX_PROFILE_BYTES:
         raise UsageError(f"{shown}: larger than {MAX_PROFILE_BYTES} bytes; a device profile is a short YAML file")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        raise SpecError("not a UTF-8 text file", Where(shown)) from None
-    except OSError as e:
-        raise UsageError(f"{shown}: {e.strerror}") from None
     doc = load_text(text, shown)
     return parse(doc.data, shown, doc)
 
