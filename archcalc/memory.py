@@ -3,7 +3,8 @@
 Inference model (what must be alive at once):
 - a tensor lives from the layer that produces it until its last consumer has run; the network
   input lives until its last consumer, the network output to the end;
-- views share their input's storage: flatten, identity, select (slicing) and dropout at inference;
+- views share their input's storage: flatten, identity, select/split (slicing), crop (a slice) and
+  dropout and stochastic depth at inference;
 - with `inplace` (default, as torchvision builds its models: nn.ReLU(inplace=True), nn.SiLU(inplace=True),
   `out += identity`), relu/relu6/swish/hardswish and a residual add write into their (first) input when
   no later layer still reads it; with `fuse_bn`, batch norm is folded into the previous layer
@@ -27,7 +28,7 @@ from . import num
 from .analysis import DTYPE_BYTES, Analysis
 from .errors import UsageError
 
-VIEW_OPS = ("flatten", "identity", "select", "dropout")
+VIEW_OPS = ("flatten", "identity", "select", "dropout", "split", "crop", "stochastic_depth")
 INPLACE_OPS = ("relu", "relu6", "swish", "hardswish", "add")
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
 

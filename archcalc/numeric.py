@@ -214,6 +214,13 @@ def _mul(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
     return out
 
 
+def _select(layer: Layer, x: np.ndarray) -> np.ndarray:
+    a = layer.attrs
+    if "channels" in a:
+        return np.ascontiguousarray(x[:, list(a["channels"])])
+    return K.channel_range(x, a["start"], a["stop"])
+
+
 def _unary(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[Layer, list[np.ndarray], Arrays], np.ndarray]:
     return lambda layer, xs, w: fn(xs[0])
 
@@ -239,7 +246,12 @@ FORWARD: dict[str, Callable[[Layer, list[np.ndarray], Arrays], np.ndarray]] = {
     "softmax": _unary(K.softmax),
     "identity": _unary(lambda x: x),
     "dropout": _unary(K.dropout),
-    "select": lambda layer, xs, w: np.ascontiguousarray(xs[0][:, list(layer.attrs["channels"])]),
+    "select": lambda layer, xs, w: _select(layer, xs[0]),
+    "split": lambda layer, xs, w: K.channel_range(xs[0], layer.attrs["start"], layer.attrs["stop"]),
+    "crop": lambda layer, xs, w: K.center_crop(xs[0], layer.attrs["size"], layer.attrs["top"], layer.attrs["left"]),
+    "mean": lambda layer, xs, w: K.spatial_mean(xs[0], layer.attrs["keepdim"]),
+    "hardsigmoid": _unary(K.hardsigmoid),
+    "stochastic_depth": _unary(lambda x: x),
     "channel_shuffle": lambda layer, xs, w: K.channel_shuffle(xs[0], layer.attrs["groups"]),
     "concat": lambda layer, xs, w: K.concat(xs),
     "add": lambda layer, xs, w: K.add(xs),

@@ -55,6 +55,9 @@ OP_CASES = {
     "select": "[{select: {channels: [3, 0]}}]",
     "channel_shuffle": "[{channel_shuffle: {groups: 2}}]",
     "joins": "[{concat: [[], [{conv: {c: 2, k: 1}}]]}, {add: [[], [relu]]}, {mul: [[], [gap, sigmoid]]}]",
+    # chunk 1 of 2 = channels 2-3; range [0, 1); centre crop 6×5 of 9×9; x.mean([2, 3]) → 1 (keepdim 1×1×1)
+    "slices_and_mean": "[{split: {chunks: 2, index: 1}}, {select: {start: 0, stop: 1}}, hardsigmoid, "
+                       "{stochastic_depth: {p: 0.2}}, {crop: {size: [6, 5]}}, {mean: {keepdim: true}}, mean]",
 }
 
 

@@ -146,3 +146,4 @@ def spatial(shape: Shape, op: str) -> tuple[Any, Any, Any]:
 
 
 from . import conv, dense, elementwise, join, pool  # noqa: E402,F401  (registration)
+from . import slicing  # noqa: E402,F401  (registration)
