@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import catalog, conventions, num
+from .dtypes import DTYPE_BYTES
 from .errors import UsageError
 from .graph import Builder, Layer, Limits, Network, build
 from .spec import Spec
+from .yamlio import gc_paused
 
-DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 WEIGHT_KINDS = ("conv", "conv_transpose", "fc")
 
 
@@ -77,8 +78,8 @@ def analyze(spec: str | Path | Spec, input: tuple[Any, ...] | None = None, vars:
         raise UsageError(f"batch must be a whole number ≥ 1, got {batch}")
     conv = conventions.get(convention)
     chosen = preset or named_preset
-    net = build(parsed, vars, input, chosen, limits, ideal, builder)
-    return summarize(net, conv, batch, dtype, chosen)
+    with gc_paused():
+        return summarize(build(parsed, vars, input, chosen, limits, ideal, builder), conv, batch, dtype, chosen)
 
 
 def summarize(net: Network, conv: conventions.Convention, batch: Any, dtype: str, label: str | None = None) -> Analysis:

@@ -31,7 +31,10 @@ def paper_macs(layer: Layer) -> Any:
 def fvcore_macs(layer: Layer) -> Any:
     """fvcore FlopCountAnalysis (one multiply-add = one flop): conv and linear weights without
     bias; batch norm in eval counts its input elements ×2 (affine) or ×1; adaptive average pooling
-    counts its input elements; every other op (activations, add, mul, max/avg pooling, LRN) 0."""
+    counts its input elements; every other op (activations, add, mul, max/avg pooling, LRN) 0,
+    among them `mean` (aten::mean has no handle: x.mean([2, 3]) counts 0 where the same average
+    as an AdaptiveAvgPool2d module counts its input), hardsigmoid (no handle), and the slices
+    select/split/crop (aten::slice, narrow, chunk: ignored ops)."""
     if layer.op == "bn":
         return num.norm(layer.counts["elements"] * (2 if layer.attrs.get("affine", True) else 1))
     if layer.op in ("gap", "adaptive_avgpool"):

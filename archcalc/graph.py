@@ -145,6 +145,7 @@ class Builder:
         self.spec, self.vars, self.limits, self.ideal = spec, dict(variables), limits, ideal
         self.layers: list[Layer] = []
         self.used: set[str] = {"input"}
+        self.suffix: dict[str, int] = {}  # name -> the last `_k` tried for it, so repeated names cost O(1)
         self.stack: list[str] = []
         self.least: dict[int, int] = {}   # id(node) -> fewest layers it can add (see least_layers)
 
@@ -190,9 +191,10 @@ class Builder:
 
     def unique(self, name: str) -> str:
         if name in self.used:
-            k = 2
+            k = self.suffix.get(name, 1) + 1
             while f"{name}_{k}" in self.used:
                 k += 1
+            self.suffix[name] = k
             name = f"{name}_{k}"
         self.used.add(name)
         return name

@@ -46,10 +46,6 @@ __all__ = [
     "add",
     "mul",
     "init_weights",
-    "hardsigmoid",
-    "spatial_mean",
-    "channel_range",
-    "center_crop",
 ]
 
 
@@ -169,12 +165,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     elif groups == cin:
         out = _conv_depthwise(xp, w, ho, wo, stride, dilation)
     else:
-        cout_g = cout // groups
-        out = np.empty((n, cout, ho, wo), dtype=DTYPE)
-        for g in range(groups):
-            out[:, g * cout_g:(g + 1) * cout_g] = _conv_im2col(
-                xp[:, g * cin_g:(g + 1) * cin_g], w[g * cout_g:(g + 1) * cout_g],
-                ho, wo, stride, dilation)
+        out = _conv_grouped(xp, w, groups, ho, wo, stride, dilation)
     if b is not None:
         out += _f32(b).reshape(1, -1, 1, 1)
     return out
@@ -224,22 +215,94 @@ def _conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
     return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
 
+def _conv_grouped(xp: np.ndarray, w: np.ndarray, groups: int, ho: int, wo: int,
+                  stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+    """1 < groups < Cin (ResNeXt, RegNet): one batched GEMM over the groups,
+    W (g, Cout/g, Cin/g·kh·kw) @ cols (g, Cin/g·kh·kw, N·rows·Wo), chunked over output rows
+    within the im2col budget like `_conv_im2col`."""
+    n, c, _, _ = xp.shape
+    cout, cin_g, kh, kw = w.shape
+    cout_g, k = cout // groups, cin_g * kh * kw
+    wmat = w.reshape(groups, cout_g, k)
+    sn, sc, sh, sw = xp.strides
+    (st_h, st_w), (dl_h, dl_w) = stride, dilation
+    # view[g, c, i, j, b, oh, ow] = xp[b, g·cin_g + c, oh*st_h + i*dl_h, ow*st_w + j*dl_w]
+    view = as_strided(xp, shape=(groups, cin_g, kh, kw, n, ho, wo),
+                      strides=(cin_g * sc, sc, dl_h * sh, dl_w * sw, sn, st_h * sh, st_w * sw),
+                      writeable=False)
+    out = np.empty((groups, cout_g, n, ho, wo), dtype=DTYPE)
+    row_bytes = groups * k * n * wo * DTYPE().itemsize
+    rows = max(1, min(ho, IM2COL_BUDGET_BYTES // max(row_bytes, 1)))
+    buf = np.empty(groups * k * n * rows * wo, dtype=DTYPE)
+    for r0 in range(0, ho, rows):
+        r1 = min(r0 + rows, ho)
+        shape = (groups, cin_g, kh, kw, n, r1 - r0, wo)
+        cols = buf[: int(np.prod(shape))].reshape(shape)
+        np.copyto(cols, view[:, :, :, :, :, r0:r1])
+        res = np.matmul(wmat, cols.reshape(groups, k, -1))
+        out[:, :, :, r0:r1] = res.reshape(groups, cout_g, n, r1 - r0, wo)
+    return np.ascontiguousarray(out.reshape(cout, n, ho, wo).transpose(1, 0, 2, 3))
+
+
+DEPTHWISE_BLOCK_BYTES = 1 << 19   # a channel (or row) block's working set: the kh·kw passes stay in cache
+DEPTHWISE_NCHW_MIN_WIDTH = 32     # output rows at least this wide run channels-first; narrower, channels-last
+
+
 def _conv_depthwise(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
                     stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
-    """groups == Cin: accumulate kh*kw shifted strided views (channel multiplier allowed)."""
+    """groups == Cin: accumulate kh·kw shifted strided views, weighted per channel (multiplier allowed).
+
+    Each tap is one pass over the output, so the passes run over blocks small enough to stay in
+    cache: blocks of channels on wide maps (NCHW, rows of wo contiguous), and blocks of rows in
+    channels-last layout on narrow maps, where the innermost loop would otherwise be only wo long.
+    """
     n, c, _, _ = xp.shape
-    cout, _, kh, kw = w.shape
-    mult = cout // c
-    if mult > 1:
-        xp = np.repeat(xp, mult, axis=1)  # output channel o reads input channel o // mult
-    out = np.zeros((n, cout, ho, wo), dtype=DTYPE)
-    tmp = np.empty_like(out)
-    for i in range(kh):
-        for j in range(kw):
-            view = _tap(xp, i * dilation[0], j * dilation[1], ho, wo, stride)
-            np.multiply(view, w[:, 0, i, j].reshape(1, cout, 1, 1), out=tmp)
-            out += tmp
+    cout = w.shape[0]
+    if cout // c > 1:
+        xp = np.repeat(xp, cout // c, axis=1)  # output channel o reads input channel o // mult
+    if wo >= DEPTHWISE_NCHW_MIN_WIDTH:
+        return _depthwise_nchw(xp, w, ho, wo, stride, dilation)
+    return _depthwise_nhwc(xp, w, ho, wo, stride, dilation)
+
+
+def _depthwise_nchw(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
+                    stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+    n, c, hp, wp = xp.shape
+    kh, kw = w.shape[2:]
+    out = np.empty((n, c, ho, wo), dtype=DTYPE)
+    per = max(1, DEPTHWISE_BLOCK_BYTES // (DTYPE().itemsize * n * (hp * wp + 2 * ho * wo)))
+    tmp = np.empty((n, min(per, c), ho, wo), dtype=DTYPE)
+    for c0 in range(0, c, per):
+        c1 = min(c0 + per, c)
+        xb, ob, tb, wb = xp[:, c0:c1], out[:, c0:c1], tmp[:, :c1 - c0], w[c0:c1, 0]
+        for t, (i, j) in enumerate((i, j) for i in range(kh) for j in range(kw)):
+            view = _tap(xb, i * dilation[0], j * dilation[1], ho, wo, stride)
+            np.multiply(view, wb[:, i, j].reshape(1, -1, 1, 1), out=ob if t == 0 else tb)
+            if t:
+                ob += tb
     return out
+
+
+def _depthwise_nhwc(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
+                    stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+    n, c, _, _ = xp.shape
+    kh, kw = w.shape[2:]
+    (sh, sw), (dh, dw) = stride, dilation
+    xt = np.ascontiguousarray(xp.transpose(0, 2, 3, 1))
+    wt = np.ascontiguousarray(w[:, 0].transpose(1, 2, 0))          # (kh, kw, C)
+    out = np.empty((n, ho, wo, c), dtype=DTYPE)
+    rows = max(1, DEPTHWISE_BLOCK_BYTES // (DTYPE().itemsize * n * c * (2 + sw) * wo))
+    tmp = np.empty((n, min(rows, ho), wo, c), dtype=DTYPE)
+    for r0 in range(0, ho, rows):
+        r1 = min(r0 + rows, ho)
+        ob, tb = out[:, r0:r1], tmp[:, :r1 - r0]
+        for t, (i, j) in enumerate((i, j) for i in range(kh) for j in range(kw)):
+            top, left = r0 * sh + i * dh, j * dw
+            view = xt[:, top: top + sh * (r1 - r0 - 1) + 1: sh, left: left + sw * (wo - 1) + 1: sw]
+            np.multiply(view, wt[i, j], out=ob if t == 0 else tb)
+            if t:
+                ob += tb
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
 
 def conv_transpose2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
@@ -487,41 +550,3 @@ def init_weights(shape: Sequence[int], rng: np.random.Generator | int | None = 0
     fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else shape[0]
     std = np.sqrt(2.0 / max(fan_in, 1))
     return (rng.standard_normal(shape, dtype=DTYPE) * DTYPE(std)).astype(DTYPE)
-
-
-# ---------------------------------------------------------------- modern-CNN ops (issue 11, convolutional half)
-
-
-def hardsigmoid(x: np.ndarray) -> np.ndarray:
-    """relu6(x + 3) / 6 (PyTorch nn.Hardsigmoid; MobileNetV3's squeeze-excitation gate)."""
-    x = _f32(x)
-    return relu6(x + DTYPE(3)) / DTYPE(6)
-
-
-def spatial_mean(x: np.ndarray, keepdim: bool = False) -> np.ndarray:
-    """x.mean([2, 3]) of an NCHW tensor: (N, C), or (N, C, 1, 1) with keepdim."""
-    x = _f32(x)
-    _check_nchw(x)
-    return x.mean(axis=(2, 3), keepdims=keepdim, dtype=DTYPE)
-
-
-def channel_range(x: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """x[:, start:stop] (torch.chunk / narrow along channels)."""
-    x = _f32(x)
-    if not 0 <= start < stop <= x.shape[1]:
-        raise ValueError(f"channel range [{start}, {stop}) outside {x.shape[1]} channels")
-    return x[:, start:stop]
-
-
-def center_crop(x: np.ndarray, size: Pair, top: int | None = None, left: int | None = None) -> np.ndarray:
-    """Centre crop of an NCHW tensor to size (h, w); offsets as torchvision's center_crop
-    (int(round((H − h) / 2))) unless given."""
-    x = _f32(x)
-    _check_nchw(x)
-    h, w = _pair(size)
-    big_h, big_w = x.shape[2:]
-    if h > big_h or w > big_w:
-        raise ValueError(f"crop {h}x{w} larger than the input {big_h}x{big_w}")
-    top = int(round((big_h - h) / 2.0)) if top is None else top
-    left = int(round((big_w - w) / 2.0)) if left is None else left
-    return x[:, :, top:top + h, left:left + w]

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from . import kernels as K
+from . import kernels_parts as KP
 from . import num
 from .errors import ArchcalcError, ShapeError, UsageError
 from .graph import Layer, Network, build
@@ -218,7 +219,7 @@ def _select(layer: Layer, x: np.ndarray) -> np.ndarray:
     a = layer.attrs
     if "channels" in a:
         return np.ascontiguousarray(x[:, list(a["channels"])])
-    return K.channel_range(x, a["start"], a["stop"])
+    return KP.channel_range(x, a["start"], a["stop"])
 
 
 def _unary(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[Layer, list[np.ndarray], Arrays], np.ndarray]:
@@ -247,10 +248,10 @@ FORWARD: dict[str, Callable[[Layer, list[np.ndarray], Arrays], np.ndarray]] = {
     "identity": _unary(lambda x: x),
     "dropout": _unary(K.dropout),
     "select": lambda layer, xs, w: _select(layer, xs[0]),
-    "split": lambda layer, xs, w: K.channel_range(xs[0], layer.attrs["start"], layer.attrs["stop"]),
-    "crop": lambda layer, xs, w: K.center_crop(xs[0], layer.attrs["size"], layer.attrs["top"], layer.attrs["left"]),
-    "mean": lambda layer, xs, w: K.spatial_mean(xs[0], layer.attrs["keepdim"]),
-    "hardsigmoid": _unary(K.hardsigmoid),
+    "split": lambda layer, xs, w: KP.channel_range(xs[0], layer.attrs["start"], layer.attrs["stop"]),
+    "crop": lambda layer, xs, w: KP.center_crop(xs[0], layer.attrs["size"], layer.attrs["top"], layer.attrs["left"]),
+    "mean": lambda layer, xs, w: KP.spatial_mean(xs[0], layer.attrs["keepdim"]),
+    "hardsigmoid": _unary(KP.hardsigmoid),
     "stochastic_depth": _unary(lambda x: x),
     "channel_shuffle": lambda layer, xs, w: K.channel_shuffle(xs[0], layer.attrs["groups"]),
     "concat": lambda layer, xs, w: K.concat(xs),

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from archcalc import kernels as K
+from archcalc import kernels_parts as K
 from archcalc import numeric
 from archcalc.analysis import Analysis, analyze
 from archcalc.errors import ShapeError, SpecError

@@ -16,12 +16,14 @@ All with `--set impl=torchvision` (a no-op for the specs that only follow torchv
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
 
-from archcalc.analysis import Analysis, analyze
+from archcalc import conventions
+from archcalc.analysis import Analysis, load_spec, summarize
+from archcalc.graph import Network, build
 
 DATA = json.loads((Path(__file__).parent / "data" / "torch_reference.json").read_text())["models"]
 
@@ -56,10 +58,16 @@ def _ref(name: str) -> tuple[dict, dict, tuple[int, int]]:
     return ref, ref["runs"][f"{crop}x{crop}"], (crop, crop)
 
 
-@lru_cache(maxsize=None)
-def _analysis(name: str, convention: str) -> Analysis:
+@cache
+def _network(name: str) -> Network:
     _, _, hw = _ref(name)
-    return analyze(name, vars={"impl": "torchvision"}, input=hw, convention=convention)
+    spec, preset = load_spec(name)
+    return build(spec, {"impl": "torchvision"}, hw, preset)
+
+
+@cache
+def _analysis(name: str, convention: str) -> Analysis:
+    return summarize(_network(name), conventions.get(convention), 1, "float32", name)
 
 
 @pytest.mark.parametrize("name", CNNS)
@@ -119,5 +127,29 @@ def test_mean_is_not_counted_by_fvcore_but_pooling_is() -> None:
         assert DATA[name]["runs"]["224x224"]["fvcore"]["unsupported_ops"]["aten::mean"] == 1
         rows = {r.layer.op: r for r in _analysis(name, "fvcore").rows}
         assert rows["mean"].macs == 0
-    gap = [r for r in _analysis("mobilenet_v3_large", "fvcore").rows if r.layer.name == "avgpool"][0]
+    gap = next(r for r in _analysis("mobilenet_v3_large", "fvcore").rows if r.layer.name == "avgpool")
     assert gap.macs == 960 * 7 * 7
+
+
+@pytest.mark.parametrize("name", CNNS)
+def test_torchinfo_per_layer(name: str) -> None:
+    """torchinfo's own per-layer table: every Conv2d / BatchNorm2d / Linear leaf in call order,
+    its params and mult-adds, equal our conv / bn / fc rows in spec order."""
+    _, run, _ = _ref(name)
+    want = [(row[4], row[6]) for row in run["torchinfo"]["layers"]["rows"] if row[1] in ("Conv2d", "BatchNorm2d", "Linear")]
+    got = [(r.params, r.macs) for r in _analysis(name, "torchinfo").rows if r.layer.kind in ("conv", "bn", "fc")]
+    assert got == want
+
+
+# DenseNet and MobileNetV2 pool with F.adaptive_avg_pool2d in forward(), not through a module, so fvcore books
+# that count on the whole model rather than on a leaf module (their totals agree above)
+FVCORE_FUNCTIONAL_POOL = {"densenet121", "densenet161", "densenet169", "densenet201", "mobilenet_v2"}
+
+
+@pytest.mark.parametrize("name", [n for n in CNNS if n not in FVCORE_FUNCTIONAL_POOL])
+def test_fvcore_per_leaf_module(name: str) -> None:
+    """fvcore's by_module() of every leaf module with a non-zero count, in module order, equals our
+    non-zero fvcore rows in spec order."""
+    _, run, _ = _ref(name)
+    want = [v for v in run["fvcore"]["by_leaf_module"].values() if v]
+    assert [r.macs for r in _analysis(name, "fvcore").rows if r.macs] == want

@@ -13,7 +13,7 @@ against::
 Options: ``-o PATH`` writes PATH after every model (useful for long runs),
 ``--only NAME[,NAME...]`` restricts to some models (keys as in the JSON),
 ``--merge PATH`` starts from an existing file: models already there keep their runs (their
-weight metadata is refreshed), only the missing ones are computed::
+weight metadata is refreshed; ``--redo`` recomputes them), only the missing ones are computed::
 
     nice /work/refvenv/bin/python tools/torch_reference.py \
         --merge tests/data/torch_reference.json -o tests/data/torch_reference.json
@@ -323,6 +323,7 @@ def run_at(model: nn.Module, h: int, w: int) -> dict:
 
 
 FAST = True  # --exact-init turns this off (real init, every pass on CPU)
+THREADS = 1  # --threads: one thread per process by default (spinning threads crawl on a shared machine)
 
 
 @contextlib.contextmanager
@@ -417,14 +418,15 @@ def _dumps(obj, indent: int = 0) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
-def build(only: set[str] | None, out_path: str | None, merge: str | None = None) -> dict:
+def build(only: set[str] | None, out_path: str | None, merge: str | None = None,
+          redo: bool = False) -> dict:
     TORCHVISION_MODELS[:] = torchvision_models()
     old: dict = {}
     if merge and os.path.exists(merge):
         with open(merge) as f:
             old = json.load(f).get("models", {})
     torch.manual_seed(0)
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(THREADS)
     doc = {
         "generator": "tools/torch_reference.py",
         "versions": {p: version(p) for p in ("torch", "torchvision", "timm", "torchinfo",
@@ -450,7 +452,7 @@ def build(only: set[str] | None, out_path: str | None, merge: str | None = None)
     jobs += [(k, lambda n=n: timm_entry(n)) for k, n in TIMM_MODELS]
     tv = {k for k, _ in TORCHVISION_MODELS}
     for key, job in jobs:
-        if key in old and "error" not in old[key] and not (only and key in only):
+        if key in old and "error" not in old[key] and not (redo and (not only or key in only)):
             doc["models"][key] = old[key]
             if key in tv:
                 doc["models"][key].update(torchvision_meta(key))
@@ -473,13 +475,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-o", "--out", help="write here (after every model) instead of stdout")
     ap.add_argument("--only", help="comma-separated model keys")
     ap.add_argument("--merge", help="keep the models of this file, compute the missing ones")
+    ap.add_argument("--redo", action="store_true",
+                    help="with --merge: recompute the models (of --only) that the file already has")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     ap.add_argument("--exact-init", action="store_true",
                     help="initialise weights as torch does and run every pass on CPU (slow)")
     args = ap.parse_args(argv)
-    global FAST
+    global FAST, THREADS
     FAST = not args.exact_init
+    THREADS = max(1, args.threads)
     only = set(args.only.split(",")) if args.only else None
-    doc = build(only, args.out, args.merge)
+    doc = build(only, args.out, args.merge, args.redo)
     if not args.out:
         sys.stdout.write(_dumps(doc) + "\n")
     return 0

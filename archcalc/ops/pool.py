@@ -63,7 +63,7 @@ def mean(inputs: list[Shape], a: Args) -> OpResult:
     (C×1×1 with keepdim). The same numbers as global average pooling, but a tensor method,
     not a module: fvcore has no handle for aten::mean (0, where adaptive_avg_pool2d counts
     its input elements) and torchinfo sees no layer."""
-    c, h, w = spatial(inputs[0], "mean")
+    c = spatial(inputs[0], "mean")[0]
     keep = a.bool("keepdim")
     return OpResult(output=(c, 1, 1) if keep else (c,), rf="global", attrs={"keepdim": keep},
                     counts={"input": num.prod(inputs[0])})

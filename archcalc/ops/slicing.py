@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import num
 from ..errors import ShapeError
-from . import ArgSpec, Args, OpResult, Shape, register, spatial
+from . import Args, ArgSpec, OpResult, Shape, register, spatial
 
 
 @register("select", {"channels": ArgSpec("list"), "start": ArgSpec("int"), "stop": ArgSpec("int")})
