@@ -8,9 +8,11 @@ Sources, each written next to the figure it checks:
   (parameters, BN running statistics, conv + linear multiply-adds counted by forward hooks).
 - NASNet-A Mobile: Keras NASNetMobile `model.summary()` (Total params 5,326,716, Trainable
   5,289,978, Non-trainable 36,738), keras/src/applications/nasnet.py re-derived below, and Zoph et
-  al. 2018 Table 2 (NASNet-A (4 @ 1056): 5.3M params, 564M mult-adds).
+  al. 2018 Table 2 (NASNet-A (4 @ 1056): 5.3M params, 564M mult-adds; also the Keras module's
+  docstring); osmr/imgclsmob's PyTorch NASNet-A 4@1056 has the same 5,289,978 trainable params.
 - MnasNet-A1: tensorflow/tpu models/official/mnasnet mnasnet_models.py (mnasnet_a1 block strings)
-  and mnasnet_model.py re-derived below; Tan et al. 2019 Table 1 (3.9M params, 312M mult-adds);
+  and mnasnet_model.py re-derived below; Tan et al. 2019 Table 1 and the repository's README
+  (3.9M params, 312M Multiply-Adds; Parameters(M) per depth multiplier);
   timm `semnasnet_100` (the same network) run in /work/refvenv.
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -223,8 +226,15 @@ def test_mnasnet_a1() -> None:
     t = analyze("mnasnet_a1").totals
     # timm semnasnet_100 run in /work/refvenv: 3,887,038 params, 33,488 BN buffers, 311,579,072 conv + linear MACs
     assert (t.params, t.macs, t.buffers) == (*tf_mnasnet_a1(), 33_488) == (3_887_038, 311_579_072, 33_488)
-    # Tan et al. 2019 Table 1: MnasNet-A1 3.9M params, 312M mult-adds
+    # Tan et al. 2019 Table 1 and the tensorflow/tpu mnasnet README: 3.9M params, 312M Multiply-Adds
     assert rounds_to(t.params, "3.9M") and rounds_to(t.macs, "312M")
+
+
+@pytest.mark.parametrize("alpha, printed", [("1.4", "6.1M"), ("0.75", "2.9M"), ("0.5", "2.1M"), ("0.35", "1.7M")])
+def test_mnasnet_a1_depth_multiplier(alpha: str, printed: str) -> None:
+    # tensorflow/tpu mnasnet README table, Parameters(M) per depth multiplier at 224 (its Multi-Adds
+    # column, e.g. 315.2 at 1.0, runs 1-3% above the conv + linear count and above its own prose's 312M)
+    assert rounds_to(analyze("mnasnet_a1", vars={"alpha": Fraction(alpha)}).totals.params, printed)
 
 
 # ---------------------------------------------------------------- claims
