@@ -244,3 +244,10 @@ def test_table4_claims(cli_run) -> None:  # type: ignore[no-untyped-def]
     rows = data if isinstance(data, list) else data["claims"]
     assert code == 0 and len(rows) == 6
     assert {r["verdict"] for r in rows} <= {"match", "within rounding"}
+
+
+def test_nasnet_diagram_labels_channel_ranges(cli_run) -> None:  # type: ignore[no-untyped-def]
+    # the cells take their inputs apart with select ranges ([0, 32) is the first cell's p); the diagram once
+    # assumed every select had a channel list)
+    code, out, _ = cli_run("diagram", "nasnet_a_mobile", "--format", "dot", "--depth", "9")
+    assert code == 0 and "select 0:32" in out
