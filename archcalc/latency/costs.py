@@ -114,6 +114,7 @@ RULES: dict[str, Rule] = {
     "flatten": (_const("view"), _per_out(0)),
     "identity": (_const("view"), _per_out(0)),
     "dropout": (_const("view"), _per_out(0)),
+    "stochastic_depth": (_const("view"), _per_out(0)),   # the identity at inference, as dropout
     "select": (_const("view"), _per_out(0)),
     "split": (_const("view"), _per_out(0)),
     **{a: (_const("eltwise"), _per_out(4 if a in ("swish", "silu", "sigmoid", "gelu", "tanh", "mish", "elu") else 1))
