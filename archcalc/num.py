@@ -45,29 +45,24 @@ def div(a: Number, b: Number) -> Number:
 def floor(x: Number) -> Number:
     if is_exact(x):
         return math.floor(x)
+    from . import canon
+
+    out = canon.floor_of(x)
+    if out is not None:
+        return norm(out)
     import sympy
 
-    return norm(sympy.floor(_unnest_floor(sympy.sympify(x))))
-
-
-def _unnest_floor(x: Any) -> Any:
-    """⌊(⌊y⌋ + c)/n⌋ = ⌊(y + c)/n⌋ for integer c and positive integer n: strides compose."""
-    import sympy
-
-    numer, denom = sympy.fraction(sympy.together(x))
-    if not (denom.is_Integer and denom > 0):
-        return x
-    terms = sympy.Add.make_args(sympy.expand(numer))
-    floors = [t for t in terms if isinstance(t, sympy.floor)]
-    rest = [t for t in terms if not isinstance(t, sympy.floor)]
-    if len(floors) == 1 and all(t.is_Integer for t in rest):
-        return (floors[0].args[0] + sum(rest)) / denom
-    return x
+    return norm(sympy.floor(x))
 
 
 def ceil(x: Number) -> Number:
     if is_exact(x):
         return math.ceil(x)
+    from . import canon
+
+    out = canon.ceil_of(x)
+    if out is not None:
+        return norm(out)
     import sympy
 
     return norm(sympy.ceiling(x))
