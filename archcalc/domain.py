@@ -26,7 +26,7 @@ class Domain:
     complete: bool = True       # False: an obligation was not understood (the form may hold on less)
 
     def base_text(self) -> str:
-        name = str(self.x0)
+        name = {"alpha": "α", "rho": "ρ", "phi": "φ"}.get(str(self.x0), str(self.x0))
         if self.unit == 1:
             return name
         return f"{self.unit}·{name}" if self.unit.denominator == 1 else f"({self.unit})·{name}"
