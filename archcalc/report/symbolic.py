@@ -96,7 +96,7 @@ def _rank(gens: tuple[Any, ...], monom: tuple[int, ...]) -> tuple[Any, ...]:
 @lru_cache(maxsize=4096)
 def text(expr: Any) -> str:
     """One line: a size, a polynomial in sizes (grouped by size terms), or sympy's form."""
-    if num.is_exact(expr):
+    if num.is_exact(expr) or isinstance(expr, str):
         return num.fmt(expr)
     import sympy
 
@@ -146,3 +146,53 @@ class Footnotes:
 
     def lines(self) -> list[str]:
         return [f"[{n}] {t}" for t, n in self.notes.items()]
+
+
+_EXACT: dict[Any, str] = {}
+
+
+def exact_text(expr: Any) -> str:
+    """sympy-readable exact text (as str(expr) gives, terms in build order), cached per expression:
+    sympy's own printer sorts every sum and costs ~1 ms an expression."""
+    try:
+        return _EXACT[expr]
+    except KeyError:
+        pass
+    except TypeError:
+        return str(expr)
+    out = _exact(expr)
+    if len(_EXACT) < 100_000:
+        _EXACT[expr] = out
+    return out
+
+
+def _exact(e: Any) -> str:
+    if e.is_Integer or e.is_Symbol:
+        return str(e)
+    if e.is_Rational:
+        return f"{e.p}/{e.q}"
+    if e.is_Pow and e.exp.is_Integer and e.exp > 0:
+        b = exact_text(e.base)
+        return (f"({b})" if e.base.is_Add or e.base.is_Mul or e.base.is_Rational and not e.base.is_Integer
+                else b) + f"**{e.exp}"
+    if e.is_Mul:
+        coeff, rest = e.as_coeff_Mul()
+        factors = [f"({exact_text(f)})" if f.is_Add else exact_text(f) for f in rest.as_ordered_factors()]
+        if coeff == 1:
+            return "*".join(factors)
+        if coeff == -1:
+            return "-" + "*".join(factors)
+        c = exact_text(coeff)
+        return "*".join([f"({c})" if not coeff.is_Integer else c] + factors)
+    if e.is_Add:
+        out = ""
+        for i, term in enumerate(e.args):
+            t = exact_text(term)
+            if i == 0:
+                out = t
+            elif t.startswith("-"):
+                out += " - " + t[1:]
+            else:
+                out += " + " + t
+        return out
+    return str(e)
