@@ -42,6 +42,7 @@ class Formulas:
     domain: list[str] = field(default_factory=list)      # where the closed forms hold, one line per input symbol
     at: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)    # the untidied totals (for evaluation and printing)
+    steps: Any = None                                    # stepforms.StepTable: a width/depth knob without --ideal
 
     def items(self) -> list[tuple[str, Any]]:
         out = [("output", self.output), ("params", self.params), ("macs", self.macs), ("activations", self.activations)]
@@ -90,7 +91,7 @@ def _analysis(spec: str, symbols: list[str], ideal: bool, sets: dict[str, Any], 
 def closed_forms(spec: str, symbols: list[str], ideal: bool = False, sets: dict[str, Any] | None = None,
                  ratio_to: str | None = None, rounding: str | None = None,
                  ratio_sets: dict[str, Any] | None = None,
-                 at: list[dict[str, Any]] | None = None) -> Formulas:
+                 at: list[dict[str, Any]] | None = None, steps_range: Any = None) -> Formulas:
     """Closed forms of `spec` in `symbols`; with `ratio_to`, also MACs divided by that spec's MACs
     (its vars: `sets` overridden by `ratio_sets`); with `at`, their values at those points."""
     if not symbols:
@@ -99,6 +100,18 @@ def closed_forms(spec: str, symbols: list[str], ideal: bool = False, sets: dict[
         for key in point:
             if key not in symbols and not (key == "W" and "H" in symbols):
                 raise UsageError(f"--at {key}: `{key}` is not one of --symbols {','.join(symbols)}")
+    if not ideal:
+        from .stepforms import step_table, stepped_knob
+
+        stepped = stepped_knob(spec, symbols, sets or {}, rounding)
+        if stepped is not None:
+            knob, probe = stepped
+            f = Formulas(spec, symbols, ideal, [], None, None, None)
+            f.steps = step_table(spec, symbols, knob, probe, sets or {}, rounding, steps_range,
+                                 ratio_to, ratio_sets)
+            parsed, preset = load_spec(spec)
+            f.name = preset or parsed.name
+            return f
     a = _analysis(spec, symbols, ideal, sets or {}, rounding)
     t = a.totals
     f = Formulas(a.name, symbols, ideal, [tidy(x) if not num.is_exact(x) else x for x in a.network.output],

@@ -12,6 +12,7 @@ from typing import Any, Union
 Number = Union[int, Fraction, Any]  # Any: a sympy expression
 
 MAX_INT_BITS = 4096  # integers above 2**4096 are rejected as hostile
+PROBE: Any = None   # archcalc.steps.Probe while a knob's step function is traced
 
 
 def is_exact(x: object) -> bool:
@@ -45,6 +46,8 @@ def div(a: Number, b: Number) -> Number:
 def floor(x: Number) -> Number:
     if is_exact(x):
         return math.floor(x)
+    if PROBE is not None and PROBE.touches(x):
+        return PROBE.round("floor", x)
     from . import canon
 
     out = canon.floor_of(x)
@@ -58,6 +61,8 @@ def floor(x: Number) -> Number:
 def ceil(x: Number) -> Number:
     if is_exact(x):
         return math.ceil(x)
+    if PROBE is not None and PROBE.touches(x):
+        return PROBE.round("ceil", x)
     from . import canon
 
     out = canon.ceil_of(x)
@@ -71,6 +76,8 @@ def ceil(x: Number) -> Number:
 def trunc(x: Number) -> Number:
     if is_exact(x):
         return math.trunc(x)
+    if PROBE is not None and PROBE.touches(x):
+        return PROBE.round("trunc", x)
     import sympy
 
     return norm(sympy.sign(x) * sympy.floor(sympy.Abs(x)))
@@ -92,6 +99,8 @@ def is_positive(x: Number) -> bool | None:
 
 
 def vmax(a: Number, b: Number) -> Number:
+    if PROBE is not None and PROBE.touches(a, b):
+        return PROBE.clamp("max", a, b)
     if is_exact(a) and is_exact(b):
         return max(a, b)
     import sympy
@@ -100,6 +109,8 @@ def vmax(a: Number, b: Number) -> Number:
 
 
 def vmin(a: Number, b: Number) -> Number:
+    if PROBE is not None and PROBE.touches(a, b):
+        return PROBE.clamp("min", a, b)
     if is_exact(a) and is_exact(b):
         return min(a, b)
     import sympy

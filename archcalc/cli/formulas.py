@@ -21,9 +21,11 @@ from .common import SYMBOL, emit, own_sets, parse_sets, whole
               help="Size rounding for every layer (default: the spec's). floor shows the floors strides introduce.")
 @click.option("--at", "at", multiple=True, metavar="NAME=V1,V2",
               help="Evaluate the closed forms at these values of the symbols (e.g. --at H=224,299).")
+@click.option("--range", "knob_range", metavar="LO..HI",
+              help="A width/depth knob without --ideal: list its intervals that meet LO..HI (e.g. 0.25..1.4).")
 @click.option("--format", "fmt", type=click.Choice(["text", "latex", "json"]), default="text", show_default=True)
 def formula(spec: str, symbols: str, sets: tuple[str, ...], ideal: bool, ratio_to: str | None, rounding: str | None,
-            at: tuple[str, ...], fmt: str) -> None:
+            at: tuple[str, ...], knob_range: str | None, fmt: str) -> None:
     """Closed forms of output size, params, MACs and activations.
 
     \b
@@ -31,6 +33,8 @@ def formula(spec: str, symbols: str, sets: tuple[str, ...], ideal: bool, ratio_t
       archcalc formula vgg16 --symbols H
       archcalc formula mobilenet_v1 --symbols alpha,rho --ideal
       archcalc formula efficientnet --symbols phi --ideal
+      archcalc formula mobilenet_v1 --symbols alpha --range 0.25..0.3
+      archcalc formula resnet50 --symbols H --at H=224,299
     """
     from .. import formula as formula_mod
     from .. import report
@@ -43,8 +47,13 @@ def formula(spec: str, symbols: str, sets: tuple[str, ...], ideal: bool, ratio_t
     if ratio_to:
         words = ratio_to.split()
         other, other_sets = words[0], parse_sets(own_sets(words[1:], ratio_to))
+    from ..stepforms import parse_range
+
     points = at_points(at)
-    result = formula_mod.closed_forms(spec, names, ideal, parse_sets(sets), other, rounding, other_sets, points)
+    result = formula_mod.closed_forms(spec, names, ideal, parse_sets(sets), other, rounding, other_sets, points,
+                                      parse_range(knob_range))
+    if result.steps is not None and points:
+        raise UsageError("--at applies to closed forms; a stepped knob lists its intervals (use --range, or --ideal)")
     emit(report.formula_render(result, fmt))
 
 
