@@ -118,6 +118,23 @@ def vmin(a: Number, b: Number) -> Number:
     return norm(sympy.Min(_sym(a), _sym(b)))
 
 
+def total(values: Any) -> Number:
+    """An exact sum; symbolic terms are added once (sympy.Add of all of them), not folded one by one,
+    which re-flattens the growing sum at every step (quadratic)."""
+    exact: Number = 0
+    terms = []
+    for v in values:
+        if is_exact(v):
+            exact += v
+        else:
+            terms.append(v)
+    if not terms:
+        return norm(exact) if isinstance(exact, Fraction) else exact
+    import sympy
+
+    return norm(sympy.Add(_sym(exact), *terms))
+
+
 def prod(values: "list[Number] | tuple[Number, ...]") -> Number:
     out: Number = 1
     for v in values:

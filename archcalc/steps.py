@@ -89,7 +89,7 @@ class Site:
                         x = (Fraction(c) - p.offset) / p.slope
                         if lo < x < hi:
                             out.add(x)
-            return sorted(out)
+            return _sorted(out)
         if self.pieces:
             out = set()
             bounds = [p[0] for p in self.pieces[1:]]
@@ -98,7 +98,7 @@ class Site:
                 k, c = next((k, c) for start, k, c in reversed(self.pieces) if start <= (edges[i] + edges[i + 1]) / 2)
                 out.update(Site(self.kind, k, c, self.params).candidates(edges[i], edges[i + 1]))
             out.update(b for b in bounds if lo < b < hi)
-            return sorted(out)
+            return _sorted(out)
         if self.slope == 0:
             return []
         a, b = sorted((self.slope * lo + self.offset, self.slope * hi + self.offset))
@@ -119,23 +119,44 @@ class Site:
         if len(values) > MAX_BREAKS:
             raise UsageError(f"the rounding rule has more than {MAX_BREAKS} steps in this range; narrow --range")
         xs = [(v - self.offset) / self.slope for v in values]
-        return sorted({x for x in xs if lo < x < hi})
+        return _sorted({x for x in xs if lo < x < hi})
+
+
+def _sorted(xs: Any) -> list[Fraction]:
+    """Fractions in order, compared as floats first (exactly only on a tie): much faster."""
+    return sorted(xs, key=lambda x: (float(x), x))
+
+
+def _monotone(site: Site) -> bool:
+    return (site.kind in ("floor", "ceil") or site.kind == "trunc" and site.offset >= 0) \
+        and not site.pieces and site.slope > 0
 
 
 def exact_breaks(site: Site, lo: Fraction, hi: Fraction) -> dict[Fraction, str]:
     """The candidates where the site's value really changes, each with the side its own value
     belongs to: `right` ([c, …), `left` (…, c]) or `none` (a value of its own)."""
+    if site.kind in ("max", "min") and len(site.params) == 2 and lo >= 0:
+        inner, const = site.params
+        if isinstance(const, Site):
+            inner, const = const, inner
+        if isinstance(inner, Site) and not isinstance(const, Site) and _monotone(inner):
+            # a rising step clamped by a constant changes exactly where the clamp lets its new value
+            # through: above the floor of max(·, K), below the ceiling of min(·, K)
+            out = {}
+            for c, side in exact_breaks(inner, lo, hi).items():
+                new = inner.at(c) if side == "right" else inner.at(c) + 1
+                old = new - 1
+                if (site.kind == "max" and new > const) or (site.kind == "min" and old < const):
+                    out[c] = side
+            return out
     cands = site.candidates(lo, hi)
     if not cands:
         return {}
-    if site.kind in ("floor", "ceil", "trunc") and not site.pieces and site.slope:
-        ups = site.slope > 0
-        values = [site.slope * c + site.offset for c in cands]
-        if site.kind != "trunc" or all(v > 0 for v in values):
-            # a strictly monotone argument crosses a whole number at every candidate: floor takes the
-            # new value at the crossing when rising, ceil keeps the old one
-            side = "right" if (site.kind != "ceil") == ups else "left"
-            return {c: side for c in cands}
+    if _monotone(site) and lo >= 0:
+        # a rising argument crosses a whole number at every candidate (positive for trunc): floor and
+        # trunc take the new value at the crossing, ceil keeps the old one
+        side = "left" if site.kind == "ceil" else "right"
+        return {c: side for c in cands}
     points = [lo] + cands + [hi]
     mids = [(points[i] + points[i + 1]) / 2 for i in range(len(points) - 1)]
     mid_vals = [site.key(m) for m in mids]
@@ -262,7 +283,7 @@ class Probe:
                 out[c] = side if seen is None or seen == side else "none"
             if len(out) > MAX_BREAKS:
                 raise UsageError(f"more than {MAX_BREAKS} steps in this range; narrow --range")
-        return dict(sorted(out.items()))
+        return {c: out[c] for c in _sorted(out)}
 
     def signature(self, x: Fraction) -> tuple[Any, ...]:
         return tuple(s.key(x) for s in self.sites if s not in self.consumed)

@@ -32,6 +32,14 @@ def same_out(n: Any, s: Any) -> Any:
     return out
 
 
+def _grows(size: Any) -> bool:
+    """A canonical size that increases with the input (its positivity is left to the domain)."""
+    from .. import canon
+
+    form = canon.parse(num.to_sympy(size))
+    return form is not None and canon.slope(form) > 0
+
+
 def _require(kind: str, value: Any) -> None:
     from .. import canon
 
@@ -89,7 +97,7 @@ def conv_out(n: Any, k_eff: Any, s: Any, before: Any, after: Any, mode: str, axi
             _require("int", q)
     if not num.is_exact(out):
         _require("pos", out)
-    positive = num.is_positive(out)
+    positive = num.is_positive(out) if num.is_exact(out) or not _grows(out) else None
     if positive is False:
         raise ShapeError(f"output {axis} {_formula(n, before, after, k_eff, s)} = {num.fmt(out)} is not positive: "
                          f"the kernel ({num.fmt(k_eff)}) is larger than the padded input")
