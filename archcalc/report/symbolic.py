@@ -107,7 +107,12 @@ def text(expr: Any) -> str:
         poly = sympy.Poly(expr, *gens) if gens else None
     except (sympy.PolynomialError, sympy.GeneratorsNeeded):
         poly = None
-    if poly is None or not poly.domain.is_QQ and not poly.domain.is_ZZ or len(poly.terms()) <= 1:
+    if poly is None:
+        n, d = sympy.fraction(sympy.cancel(expr)) if expr.is_Mul or expr.is_Add or expr.is_Pow else (expr, 1)
+        if d != 1 and not d.is_number:
+            return f"({text(n)}) / ({text(d)})"
+        return _p(expr)
+    if not poly.domain.is_QQ and not poly.domain.is_ZZ or len(poly.terms()) <= 1:
         return _p(expr)
     terms = sorted(poly.terms(), key=lambda t: _rank(gens, t[0]))
     out = []
