@@ -124,7 +124,7 @@ def closed_forms(spec: str, symbols: list[str], ideal: bool = False, sets: dict[
         b = _analysis(ratio_to, symbols, ideal, {**(sets or {}), **(ratio_sets or {})}, rounding)
         import sympy
 
-        f.ratio = num.norm(sympy.cancel(num.to_sympy(t.macs) / num.to_sympy(b.totals.macs)))   # once, at the end
+        f.ratio = sympy.cancel(num.to_sympy(t.macs) / num.to_sympy(b.totals.macs))   # once, at the end
         f.ratio_to = " ".join([ratio_to] + [f"--set {k}={num.fmt(v) if not isinstance(v, str) else v}"
                                             for k, v in (ratio_sets or {}).items()])
     if ideal:
