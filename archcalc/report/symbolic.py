@@ -110,7 +110,8 @@ def text(expr: Any) -> str:
     if poly is None:
         n, d = sympy.fraction(sympy.cancel(expr)) if expr.is_Mul or expr.is_Add or expr.is_Pow else (expr, 1)
         if d != 1 and not d.is_number:
-            return f"({text(n)}) / ({text(d)})"
+            top, bottom = text(n), text(d)
+            return f"{f'({top})' if n.is_Add else top} / {f'({bottom})' if d.is_Add or d.is_Mul else bottom}"
         return _p(expr)
     if not poly.domain.is_QQ and not poly.domain.is_ZZ or len(poly.terms()) <= 1:
         return _p(expr)
