@@ -45,8 +45,14 @@ def declare_base(size: Any) -> None:
         return
     if x0.is_integer:
         c = sympy.Integer(1)     # B = X0 itself is already a whole number
+    unit = Fraction(int(c.p), int(c.q))
+    if _BASES.get(x0, unit) != unit:
+        # the same symbol as another input size (224·ρ, then 192·ρ): forms built on the old unit
+        # no longer apply; forget them (they fall back to plain sympy)
+        for table in (_BASES, _ATOMS, _MADE, _PARSED, _ROUNDED):
+            table.clear()
     if x0 not in _BASES:
-        _BASES[x0] = Fraction(int(c.p), int(c.q))
+        _BASES[x0] = unit
         _PARSED.clear()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .common import dumps, grouped, plain
+from .symbolic import latex
 from .symbolic import text as readable
 
 
@@ -52,9 +53,7 @@ def steps_render(f: Any, fmt: str) -> str:
     table = [[(_interval(r, k) if not st.whole else _q(r.lo))]
              + [_n(getattr(r, c)) for c in cols] for r in st.rows]
     if fmt == "latex":
-        import sympy
-
-        table = [[row[0]] + [sympy.latex(getattr(r, c)) if not num.is_exact(getattr(r, c)) else row[i + 1]
+        table = [[row[0]] + [latex(getattr(r, c)) if not num.is_exact(getattr(r, c)) else row[i + 1]
                              for i, c in enumerate(cols)] for row, r in zip(table, st.rows)]
     widths = [max(len(h), *(len(row[i]) for row in table)) if table else len(h) for i, h in enumerate(header)]
     symbolic_cols = any(not num.is_exact(r.macs) for r in st.rows)
@@ -81,15 +80,15 @@ def formula_render(f: Any, fmt: str) -> str:
                       "formulas": {k: (plain(v) if not isinstance(v, list) else [str(x) for x in v]) for k, v in f.items()},
                       "readable": {k: (readable(v) if not isinstance(v, list) else [readable(x) for x in v])
                                    for k, v in f.items()},
-                      "latex": {k: (sympy.latex(v) if not isinstance(v, list) else [sympy.latex(x) for x in v])
+                      "latex": {k: (latex(f.raw.get(k, v)) if not isinstance(v, list) else [latex(x) for x in v])
                                 for k, v in f.items()},
                       "at": [_json_at(p) for p in f.at]})
     lines = [f"{f.name} in {', '.join(f.symbols)}"]
     for key, value in f.items():
         if isinstance(value, list):
-            body = " × ".join(sympy.latex(x) if fmt == "latex" else readable(x) for x in value)
+            body = " × ".join(latex(x) if fmt == "latex" else readable(x) for x in value)
         elif fmt == "latex":
-            body = sympy.latex(value)
+            body = latex(f.raw.get(key, value))
         else:
             body = readable(f.raw.get(key, value))
         lines.append(f"{key} = {body}")

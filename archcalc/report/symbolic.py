@@ -202,3 +202,33 @@ def _exact(e: Any) -> str:
                 out += " + " + t
         return out
     return str(e)
+
+
+_LATEX: Any = None
+
+
+def latex(expr: Any) -> str:
+    """LaTeX with canonical sizes as \\lceil H/2 \\rceil rather than ⌊H/2 + 1/2⌋."""
+    global _LATEX
+    if _LATEX is None:
+        from sympy.printing.latex import LatexPrinter
+
+        class Printer(LatexPrinter):  # type: ignore[misc]
+            def _print_floor(self, e: Any, exp: Any = None) -> str:
+                parts = canon.atom_parts(e)
+                if parts is None:
+                    return super()._print_floor(e, exp)
+                x0, p, r, q = parts
+                unit = canon.base_unit(x0) or 1
+                b = self._print(p * unit * x0)
+                if r in (0, q - 1):
+                    inner = rf"\frac{{{b}}}{{{q}}}"
+                    out = (rf"\left\lfloor {inner} \right\rfloor" if r == 0 else rf"\left\lceil {inner} \right\rceil")
+                else:
+                    out = rf"\left\lfloor \frac{{{b} + {r}}}{{{q}}} \right\rfloor"
+                return f"{out}^{{{exp}}}" if exp is not None else out
+
+        _LATEX = Printer()
+    if num.is_exact(expr):
+        return num.fmt(expr)
+    return str(_LATEX.doprint(expr))
