@@ -50,7 +50,7 @@ class Domain:
             out = f"for {b} ≥ {self.minimum} with {b} mod {self.modulus} ∈ {{{_runs(self.residues, self.modulus)}}}"
         if self.unit != 1:
             out += f" ({b} is the input size, a whole number)"
-        return out + ("" if self.complete else " (some conditions could not be analysed; checked numerically)")
+        return out + ("" if self.complete else " (some conditions could not be put in canonical form and are not included)")
 
 
 def _runs(residues: tuple[int, ...], m: int) -> str:
