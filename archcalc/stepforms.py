@@ -12,7 +12,7 @@ from .steps import Probe, probing
 
 COUNT_TOP = Fraction(2)      # intervals are counted on 0 < knob ≤ max(2, range top)
 SHOWN_AROUND = 4             # without --range: the default's interval and this many on each side
-MAX_ROWS = 500
+MAX_ROWS = 5000
 
 
 @dataclass(frozen=True)

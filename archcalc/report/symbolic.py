@@ -101,6 +101,11 @@ def text(expr: Any) -> str:
     import sympy
 
     expr = sympy.sympify(expr)
+    if not expr.is_Add:                      # a size, or a coefficient times sizes: nothing to group
+        if expr.is_Mul and any(f.is_Add for f in expr.args):
+            expr = sympy.expand(expr)
+        if not expr.is_Add:
+            return _p(expr)
     gens = tuple(sorted(expr.free_symbols, key=str)) + tuple(sorted(
         (a for a in expr.atoms(sympy.floor, sympy.ceiling) if a.free_symbols), key=str))
     try:
