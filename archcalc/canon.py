@@ -168,7 +168,8 @@ def floor_of(expr: Any) -> Any:
     if form is not None:
         u, v, w = _split(form)
         out = _floor_int(form, u, math.floor(w), v)
-    _ROUNDED[key] = out
+    if len(_ROUNDED) < 200_000:
+        _ROUNDED[key] = out
     return out
 
 
@@ -182,7 +183,8 @@ def ceil_of(expr: Any) -> Any:
     if form is not None:
         u, v, w = _split(form)
         out = _floor_int(form, u, math.ceil(w) + v - 1, v)
-    _ROUNDED[key] = out
+    if len(_ROUNDED) < 200_000:
+        _ROUNDED[key] = out
     return out
 
 
