@@ -52,12 +52,14 @@ class Formulas:
 
 
 def tidy(expr: Any) -> Any:
+    """Totals are already flat sums (added once, like terms collected by sympy); only a product
+    holding a sum is multiplied out. No blind simplify: it costs seconds on φ's powers."""
     import sympy
 
     expr = sympy.sympify(expr) if not isinstance(expr, sympy.Basic) else expr
-    if expr.has(sympy.floor, sympy.ceiling, sympy.Max, sympy.Min):
-        return expr
-    return sympy.factor_terms(sympy.expand(expr))
+    if expr.is_Mul and any(a.is_Add for a in expr.args):
+        return sympy.expand(expr, power_base=False, power_exp=False, log=False, multinomial=False)
+    return expr
 
 
 def _analysis(spec: str, symbols: list[str], ideal: bool, sets: dict[str, Any], rounding: str | None = None) -> Analysis:
