@@ -52,18 +52,21 @@ def main() -> int:
     baseline = [sys.executable, "-c", "pass"]
     floor = [sys.executable, "-c", "import sympy"]     # what any symbolic command pays before it starts
     commands = [[sys.executable, "-m", "archcalc", *row] for row in ROWS]
-    best = [float("inf")] * (len(commands) + 2)
+    concrete = [sys.executable, "-m", "archcalc", "summary", "mobilenet_v1", "--format", "json"]
+    best = [float("inf")] * (len(commands) + 3)
     for _ in range(args.repeat):
-        for i, argv in enumerate([baseline, floor, *commands]):
+        for i, argv in enumerate([baseline, floor, concrete, *commands]):
             best[i] = min(best[i], once(argv))
-    base, sym = best[0], best[1]
+    base, sym, con = best[0], best[1], best[2]
     width = max(len(" ".join(r)) for r in ROWS) + 9
     print(f"{'command':<{width}} {'min s':>7} {'× python':>9} {'− sympy':>8}  target {args.target:g} s")
     print(f"{'python -c pass':<{width}} {base:7.3f} {1:9.1f}")
     label = "python -c 'import sympy'"
     print(f"{label:<{width}} {sym:7.3f} {sym / base:9.1f}")
+    label = "archcalc summary mobilenet_v1 --format json (concrete)"
+    print(f"{label:<{width}} {con:7.3f} {con / base:9.1f}")
     missed = 0
-    for row, t in zip(ROWS, best[2:]):
+    for row, t in zip(ROWS, best[3:]):
         ok = t < args.target
         missed += not ok
         print(f"{'archcalc ' + ' '.join(row):<{width}} {t:7.3f} {t / base:9.1f} {t - sym:8.3f}  "

@@ -118,3 +118,9 @@ def test_step_table_cli(cli_run) -> None:   # type: ignore[no-untyped-def]
     assert first["closed_from"] and not first["closed_to"]
     code, out, err = cli_run("formula", "mobilenet_v1", "--symbols", "alpha", "--range", "1..0.5")
     assert code == 2 and "LO < HI" in err
+
+
+def test_compound_scaling_prints_fastest_base_first() -> None:
+    # Tan & Le Eq. 3: FLOPS ∝ (α·β²·γ²)^φ with α = 1.2, β = 1.1, γ = 1.15: 1.2·1.21·1.3225 = 1.920270
+    f = closed_forms("efficientnet", ["phi"], ideal=True)
+    assert text(f.raw["macs"]).split(" ")[0].endswith("·(192027/100000)^φ")
