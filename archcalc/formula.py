@@ -131,6 +131,9 @@ def closed_forms(spec: str, symbols: list[str], ideal: bool = False, sets: dict[
                                             for k, v in (ratio_sets or {}).items()])
     if ideal:
         f.notes.append("ideal: channel rounding (floor, ceil, int, round, make_divisible, at_least) is ignored")
+        if any(n in SPATIAL for n in symbols):
+            f.notes.append("ideal: sizes are N/S exactly (the papers' sizes), equal to the real ones only where "
+                           "every stride divides; drop --ideal for the exact forms and their domain")
     if rounding == "floor":
         f.notes.append("sizes floor as frameworks do (floor((N + 2P − F)/S) + 1 at every layer)")
     return f
