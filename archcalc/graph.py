@@ -149,6 +149,7 @@ class Builder:
         self.spec, self.vars, self.limits, self.ideal = spec, dict(variables), limits, ideal
         self.layers: list[Layer] = []
         self.used: set[str] = {"input"}
+        self.suffix: dict[str, int] = {}  # name -> the last `_k` tried for it, so repeated names cost O(1)
         self.stack: list[str] = []
         self.least: dict[int, int] = {}   # id(node) -> fewest layers it can add (see least_layers)
 
@@ -194,9 +195,10 @@ class Builder:
 
     def unique(self, name: str) -> str:
         if name in self.used:
-            k = 2
+            k = self.suffix.get(name, 1) + 1
             while f"{name}_{k}" in self.used:
                 k += 1
+            self.suffix[name] = k
             name = f"{name}_{k}"
         self.used.add(name)
         return name
@@ -371,8 +373,12 @@ def resolve_vars(spec: Spec, overrides: Mapping[str, Any], preset: str | None = 
 
 
 def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: tuple[Any, ...] | None = None,
-          preset: str | None = None, limits: Limits | None = None, ideal: bool = False) -> Network:
-    """Expand the spec for these var values and input into a Network of leaf layers."""
+          preset: str | None = None, limits: Limits | None = None, ideal: bool = False,
+          builder: type[Builder] | None = None) -> Network:
+    """Expand the spec for these var values and input into a Network of leaf layers.
+
+    `builder` is a Builder subclass that may watch the expansion (archcalc.diagram records the nesting);
+    it must not change what is built."""
     variables = resolve_vars(spec, overrides or {}, preset, ideal)
     shape = tuple(v.eval(variables, spec.places.get(f"input[{i}]", spec.where), ideal) if isinstance(v, Expr) else v
                   for i, v in enumerate(spec.input))
@@ -397,14 +403,14 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
             shown = [f"{k}={num.fmt(x)}" for k, x in variables.items() if k != "impl" and num.is_exact(x)]
             raise SpecError(f"input {axes[i]} {text}{num.fmt(v)}{_approx(v)} is not a positive whole number"
                             + (f" (vars: {', '.join(shown)})" if shown and isinstance(raw, Expr) else ""), where)
-    builder = Builder(spec, variables, limits or Limits(), ideal)
+    runner = (builder or Builder)(spec, variables, limits or Limits(), ideal)
     if all(num.is_exact(v) for v in shape[1:]):
         with gc_paused():
-            return builder.run(tuple(num.norm(v) for v in shape))
+            return runner.run(tuple(num.norm(v) for v in shape))
     from . import canon
 
     for v in shape[1:]:
         canon.declare_base(num.to_sympy(v))
     with gc_paused(), canon.collecting() as obligations:
-        net = builder.run(tuple(num.norm(v) for v in shape))
+        net = runner.run(tuple(num.norm(v) for v in shape))
     return dataclasses.replace(net, obligations=tuple(obligations))

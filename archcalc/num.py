@@ -16,6 +16,9 @@ PROBE: Any = None   # archcalc.steps.Probe while a knob's step function is trace
 
 
 def is_exact(x: object) -> bool:
+    t = type(x)
+    if t is int or t is Fraction:
+        return True
     return isinstance(x, (int, Fraction)) and not isinstance(x, bool)
 
 
@@ -25,6 +28,8 @@ def is_symbolic(x: object) -> bool:
 
 def norm(x: Number) -> Number:
     """Fractions with denominator 1 become ints; sympy integers become ints."""
+    if type(x) is int:
+        return x
     if isinstance(x, Fraction):
         return x.numerator if x.denominator == 1 else x
     if isinstance(x, int):
@@ -38,6 +43,9 @@ def norm(x: Number) -> Number:
 
 def div(a: Number, b: Number) -> Number:
     """True division, exact."""
+    if type(a) is int and type(b) is int:
+        q, r = divmod(a, b)
+        return q if r == 0 else Fraction(a, b)
     if is_exact(a) and is_exact(b):
         return norm(Fraction(a) / Fraction(b))
     return norm(_sym(a) / _sym(b))
