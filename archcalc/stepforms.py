@@ -25,6 +25,7 @@ class Row:
     macs: Any
     activations: Any
     ratio: Any = None
+    error: str | None = None     # the network is not valid on this interval
 
     @property
     def point(self) -> bool:
@@ -89,7 +90,7 @@ def step_table(spec: str, symbols: list[str], knob: str, probe: Probe, sets: dic
     segments = _segments(probe, lo, top, breaks)
     table = StepTable(knob, (lo, top), len(segments), asked=asked)
     if asked is not None:
-        chosen = [s for s in segments if s[1] >= asked[0] and s[0] <= asked[1]]
+        chosen = [s for s in segments if _meets(s, asked)]
     else:
         p = _default_point(spec, knob, sets)
         i = next((k for k, s in enumerate(segments) if _contains(s, p)), 0)
@@ -99,8 +100,29 @@ def step_table(spec: str, symbols: list[str], knob: str, probe: Probe, sets: dic
         raise UsageError(f"--range holds {len(chosen)} intervals; at most {MAX_ROWS} print (narrow the range)")
     for lo_, hi_, cl, ch in chosen:
         x = lo_ if lo_ == hi_ else (lo_ + hi_) / 2
-        table.rows.append(_row(spec, symbols, knob, x, sets, rounding, (lo_, hi_, cl, ch), ratio_to, ratio_sets))
+        table.rows.append(_safe_row(spec, symbols, knob, x, sets, rounding, (lo_, hi_, cl, ch), ratio_to, ratio_sets))
     return table
+
+
+def _safe_row(spec: str, symbols: list[str], knob: str, x: Fraction, sets: dict[str, Any], rounding: str | None,
+              seg: tuple[Fraction, Fraction, bool, bool], ratio_to: str | None,
+              ratio_sets: dict[str, Any] | None) -> Row:
+    """A row, or the reason the network is not valid on this interval (e.g. a width rounded to 0)."""
+    from .errors import ArchcalcError
+
+    try:
+        return _row(spec, symbols, knob, x, sets, rounding, seg, ratio_to, ratio_sets)
+    except ArchcalcError as e:
+        return Row(seg[0], seg[1], seg[2], seg[3], None, None, None, error=str(getattr(e, "message", e)))
+
+
+def _meets(seg: tuple[Fraction, Fraction, bool, bool], asked: tuple[Fraction, Fraction]) -> bool:
+    """The piece shares a knob value with LO..HI."""
+    lo, hi, cl, ch = seg
+    a, b = asked
+    if lo == hi:
+        return a <= lo <= b
+    return (hi > a or hi == a and ch) and (lo < b or lo == b and cl)
 
 
 def _contains(seg: tuple[Fraction, Fraction, bool, bool], x: Fraction) -> bool:
@@ -171,7 +193,7 @@ def _whole_table(spec: str, symbols: list[str], knob: str, probe: Probe, sets: d
         raise UsageError(f"--range holds {len(values)} whole values; at most {MAX_ROWS} print")
     table = StepTable(knob, (lo, hi), len(values), whole=True, nonlinear=sorted(set(probe.nonlinear)), asked=asked)
     for v in values:
-        table.rows.append(_row(spec, symbols, knob, v, sets, rounding, (v, v, True, True), ratio_to, ratio_sets))
+        table.rows.append(_safe_row(spec, symbols, knob, v, sets, rounding, (v, v, True, True), ratio_to, ratio_sets))
     return table
 
 

@@ -174,8 +174,13 @@ def exact_breaks(site: Site, lo: Fraction, hi: Fraction) -> dict[Fraction, str]:
 class Probe:
     knob: Any                     # the sympy symbol
     point: Fraction
-    sites: dict[Site, None] = field(default_factory=dict)
-    consumed: set[Site] = field(default_factory=set)
+    sites: dict[Site, int] = field(default_factory=dict)       # site -> how many rounding calls made it
+    taken: dict[Site, int] = field(default_factory=dict)       # site -> how many of those a clamp took in
+
+    @property
+    def consumed(self) -> set[Site]:
+        """Sites seen only through a clamp (max(int(c·α), 8)): their own steps below the clamp are hidden."""
+        return {s for s, n in self.taken.items() if n >= self.sites.get(s, 0)}
     nonlinear: list[str] = field(default_factory=list)
 
     def _linear(self, x: Any) -> tuple[Fraction, Fraction] | None:
@@ -237,7 +242,7 @@ class Probe:
             pieces = self._pieces(x) if not self.nonlinear else None
             if pieces is not None:
                 site = Site(kind, params=tuple(params), pieces=pieces)
-                self.sites[site] = None
+                self.sites[site] = self.sites.get(site, 0) + 1
                 return Stepped(site.at(self.point), site)
             import sympy
 
@@ -247,7 +252,7 @@ class Probe:
                 raise UsageError(f"cannot evaluate `{x}` at {self.knob} = {num.fmt(self.point)}")
             return Site(kind, Fraction(0), v, params).at(self.point)
         site = Site(kind, lin[0], lin[1], tuple(params))
-        self.sites[site] = None
+        self.sites[site] = self.sites.get(site, 0) + 1
         return Stepped(site.at(self.point), site)
 
     def clamp(self, kind: str, a: Any, b: Any) -> Any:
@@ -255,7 +260,7 @@ class Probe:
         for v in (a, b):
             if isinstance(v, Stepped):
                 parts.append(v.site)
-                self.consumed.add(v.site)
+                self.taken[v.site] = self.taken.get(v.site, 0) + 1
             elif num.is_exact(v):
                 parts.append(v)
             else:
@@ -268,15 +273,16 @@ class Probe:
             import sympy          # stays a clamp of the knob: a rounding rule around it sees the kink
 
             return (sympy.Max if kind == "max" else sympy.Min)(num.to_sympy(a), num.to_sympy(b))
-        self.sites[site] = None
+        self.sites[site] = self.sites.get(site, 0) + 1
         value = site.at(self.point)
         return Stepped(value, site) if float(value).is_integer() else value
 
     def breaks(self, lo: Fraction, hi: Fraction) -> dict[Fraction, str]:
         """Every knob value in (lo, hi) where some count changes, with the side its value belongs to."""
         out: dict[Fraction, str] = {}
+        consumed = self.consumed
         for site in self.sites:
-            if site in self.consumed:
+            if site in consumed:
                 continue
             for c, side in exact_breaks(site, lo, hi).items():
                 seen = out.get(c)
@@ -286,7 +292,8 @@ class Probe:
         return {c: out[c] for c in _sorted(out)}
 
     def signature(self, x: Fraction) -> tuple[Any, ...]:
-        return tuple(s.key(x) for s in self.sites if s not in self.consumed)
+        consumed = self.consumed
+        return tuple(s.key(x) for s in self.sites if s not in consumed)
 
 
 def probing(probe: Probe | None) -> Callable[[], None]:

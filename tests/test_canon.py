@@ -124,3 +124,25 @@ def test_compound_scaling_prints_fastest_base_first() -> None:
     # Tan & Le Eq. 3: FLOPS ∝ (α·β²·γ²)^φ with α = 1.2, β = 1.1, γ = 1.15: 1.2·1.21·1.3225 = 1.920270
     f = closed_forms("efficientnet", ["phi"], ideal=True)
     assert text(f.raw["macs"]).split(" ")[0].endswith("·(192027/100000)^φ")
+
+
+def test_a_rule_used_bare_and_clamped_keeps_its_own_steps(tmp_path) -> None:   # type: ignore[no-untyped-def]
+    from fractions import Fraction
+
+    from archcalc.analysis import analyze
+    from archcalc.stepforms import step_table, stepped_knob
+
+    spec = tmp_path / "mixed.yaml"
+    spec.write_text("archcalc: 1\nname: mixed\nvars: {alpha: 1}\ninput: [3, 8, 8]\nbody:\n"
+                    "  - conv: {c: 'at_least(int(16 * alpha), 8)', k: 1}\n"
+                    "  - conv: {c: 'int(16 * alpha)', k: 1}\n")
+    found = stepped_knob(str(spec), ["alpha"], {}, None)
+    assert found is not None
+    table = step_table(str(spec), ["alpha"], "alpha", found[1], {}, None, (Fraction(1, 16), Fraction(1, 2)))
+    # the bare int(16α) changes at every k/16, though the clamped one stays 8 below α = 9/16: pieces
+    # [k/16, (k + 1)/16) for k = 1 … 8 meet 1/16..1/2
+    assert [r.lo for r in table.rows] == [Fraction(k, 16) for k in range(1, 9)]
+    for row in table.rows:
+        x = row.lo if row.point else (row.lo + row.hi) / 2
+        c = analyze(str(spec), vars={"alpha": x})
+        assert (c.totals.params, c.totals.macs) == (row.params, row.macs)

@@ -38,6 +38,7 @@ def steps_render(f: Any, fmt: str) -> str:
                       "intervals": [{"from": _q(r.lo), "to": _q(r.hi), "closed_from": r.closed_lo,
                                      "closed_to": r.closed_hi, "params": plain(r.params), "macs": plain(r.macs),
                                      "activations": plain(r.activations),
+                                     **({"error": r.error} if r.error is not None else {}),
                                      **({"ratio": plain(r.ratio)} if r.ratio is not None else {})}
                                     for r in st.rows]})
     lines = [f"{f.name} in {', '.join(f.symbols)} (exact: channel and repeat counts rounded as the spec says)"]
@@ -51,12 +52,13 @@ def steps_render(f: Any, fmt: str) -> str:
     cols = ["params", "macs", "activations"] + (["ratio"] if any(r.ratio is not None for r in st.rows) else [])
     header = [k if st.whole else f"{k} interval"] + cols
     table = [[(_interval(r, k) if not st.whole else _q(r.lo))]
-             + [_n(getattr(r, c)) for c in cols] for r in st.rows]
+             + ([_n(getattr(r, c)) for c in cols] if r.error is None else ["invalid"] + [""] * (len(cols) - 1))
+             for r in st.rows]
     if fmt == "latex":
-        table = [[row[0]] + [latex(getattr(r, c)) if not num.is_exact(getattr(r, c)) else row[i + 1]
+        table = [[row[0]] + [latex(getattr(r, c)) if r.error is None and not num.is_exact(getattr(r, c)) else row[i + 1]
                              for i, c in enumerate(cols)] for row, r in zip(table, st.rows)]
     widths = [max(len(h), *(len(row[i]) for row in table)) if table else len(h) for i, h in enumerate(header)]
-    symbolic_cols = any(not num.is_exact(r.macs) for r in st.rows)
+    symbolic_cols = any(r.error is None and not num.is_exact(r.macs) for r in st.rows)
     if symbolic_cols:        # closed forms in ρ, H: one block per interval, one line per quantity
         for row in table:
             lines.append(row[0])
@@ -65,6 +67,9 @@ def steps_render(f: Any, fmt: str) -> str:
         lines.append("  ".join(h.ljust(widths[i]) if i == 0 else h.rjust(widths[i]) for i, h in enumerate(header)))
         for row in table:
             lines.append("  ".join(v.ljust(widths[i]) if i == 0 else v.rjust(widths[i]) for i, v in enumerate(row)))
+    for r in st.rows:
+        if r.error is not None:
+            lines.append(f"invalid on {_interval(r, k)}: {r.error}")
     lines.append("note: --ideal gives the paper's polynomial (rounding dropped)")
     return "\n".join(lines) + "\n"
 
