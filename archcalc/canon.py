@@ -11,17 +11,18 @@ Only `floor_of`/`ceil_of` build atoms; every atom is made once (cached), unevalu
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Iterator
+from typing import Any
 
 # primitive symbol part X0 of a declared input size -> unit u with B = u·X0 integer-valued
 _BASES: dict[Any, Fraction] = {}
 # canonical floor atom -> (X0, p, r, q): ⌊(p·B + r)/q⌋ with B = u·X0
 _ATOMS: dict[Any, tuple[Any, int, int, int]] = {}
 _MADE: dict[tuple[Any, int, int, int], Any] = {}
-_PARSED: dict[Any, "Form | None"] = {}
+_PARSED: dict[Any, Form | None] = {}
 _ROUNDED: dict[tuple[Any, str], Any] = {}
 
 

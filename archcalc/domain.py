@@ -7,9 +7,10 @@ every size must be ≥ 1 (monotone in B: canonical sizes never decrease as B gro
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Iterable
+from typing import Any
 
 from . import canon
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import canon, num
-from .domain import Domain, domains
 from .analysis import Analysis, analyze, load_spec
+from .domain import Domain, domains
 from .errors import UsageError, did_you_mean
 
 SPATIAL = ("H", "W")

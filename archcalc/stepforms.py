@@ -200,6 +200,7 @@ def _whole_table(spec: str, symbols: list[str], knob: str, probe: Probe, sets: d
 def parse_range(text: str | None) -> tuple[Fraction, Fraction] | None:
     if text is None:
         return None
+    from .errors import ArchcalcError
     from .expr import parse_constant
 
     if ".." not in text:
@@ -207,7 +208,7 @@ def parse_range(text: str | None) -> tuple[Fraction, Fraction] | None:
     a, b = text.split("..", 1)
     try:
         lo, hi = parse_constant(a.strip()), parse_constant(b.strip())
-    except Exception as e:  # an ExprError names the problem
+    except ArchcalcError as e:  # an ExprError names the problem
         raise UsageError(f"--range {text}: {getattr(e, 'message', e)}") from None
     if not (num.is_exact(lo) and num.is_exact(hi)) or isinstance(lo, bool) or isinstance(hi, bool) or not 0 <= lo < hi:
         raise UsageError(f"--range {text}: expected 0 ≤ LO < HI")

@@ -12,9 +12,10 @@ every block counts once; a site wrapped by a clamp counts only through the clamp
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from . import num
 from .errors import UsageError
@@ -24,9 +25,9 @@ MAX_BREAKS = 200_000
 
 class Stepped(int):
     """A rounded count that remembers the site it came from (arithmetic gives plain ints)."""
-    site: "Site"
+    site: Site
 
-    def __new__(cls, value: int, site: "Site") -> "Stepped":
+    def __new__(cls, value: int, site: Site) -> Stepped:
         out = super().__new__(cls, value)
         out.site = site
         return out
@@ -244,7 +245,6 @@ class Probe:
                 site = Site(kind, params=tuple(params), pieces=pieces)
                 self.sites[site] = self.sites.get(site, 0) + 1
                 return Stepped(site.at(self.point), site)
-            import sympy
 
             value = num.to_sympy(x).subs(self.knob, num.to_sympy(self.point))
             v = Fraction(int(value.p), int(value.q)) if value.is_Rational else None
@@ -270,7 +270,7 @@ class Probe:
                 parts.append(Site("linear", lin[0], lin[1]))
         site = Site(kind, params=tuple(parts))
         if any(isinstance(p, Site) and p.kind == "linear" for p in parts):
-            import sympy          # stays a clamp of the knob: a rounding rule around it sees the kink
+            import sympy  # stays a clamp of the knob: a rounding rule around it sees the kink
 
             return (sympy.Max if kind == "max" else sympy.Min)(num.to_sympy(a), num.to_sympy(b))
         self.sites[site] = self.sites.get(site, 0) + 1

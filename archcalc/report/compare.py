@@ -61,7 +61,7 @@ def compare_text_rows(records: list[dict[str, Any]], exact: bool, raw: bool = Fa
 
         cell = notes.cell if notes is not None else readable
         base = fmt
-        fmt = lambda x: base(x) if num.is_exact(x) else cell(x)  # noqa: E731
+        fmt = lambda x: base(x) if num.is_exact(x) else cell(x)
     return [[r["name"], fmt(r["params"]), ratio_str(r["params_ratio"], cell), fmt(r["macs"]),
              ratio_str(r["macs_ratio"], cell),
              fmt(r["activations"]), str(r["depth"]),

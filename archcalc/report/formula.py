@@ -75,7 +75,6 @@ def steps_render(f: Any, fmt: str) -> str:
 
 
 def formula_render(f: Any, fmt: str) -> str:
-    import sympy
 
     if getattr(f, "steps", None) is not None:
         return steps_render(f, fmt)

@@ -157,8 +157,8 @@ def summary_records(a: Analysis, exact: bool, depth: int | None = None, top: int
     shape = shape_str
     if symbolic(a) and not raw:
         cell = notes.cell if notes is not None else readable
-        fmt = lambda x: grouped(x) if num.is_exact(x) and exact else human(x) if num.is_exact(x) else cell(x)  # noqa: E731
-        shape = lambda s: "×".join(num.fmt(x) if num.is_exact(x) else cell(x) for x in s)  # noqa: E731
+        fmt = lambda x: grouped(x) if num.is_exact(x) and exact else human(x) if num.is_exact(x) else cell(x)
+        shape = lambda s: "×".join(num.fmt(x) if num.is_exact(x) else cell(x) for x in s)
     t = a.totals
     records = []
     for v in view_rows(a, depth, top):
@@ -275,7 +275,7 @@ def summary_table(a: Analysis, console: Any, depth: int | None = None, top: int 
 
 
 def _footer(a: Analysis, notes: Footnotes) -> Any:
-    return (lambda x: human(x) if num.is_exact(x) else notes.cell(x)) if symbolic(a) else human  # noqa: E731
+    return (lambda x: human(x) if num.is_exact(x) else notes.cell(x)) if symbolic(a) else human
 
 
 def _title(a: Analysis) -> str:
