@@ -113,7 +113,7 @@ def _safe_row(spec: str, symbols: list[str], knob: str, x: Fraction, sets: dict[
     try:
         return _row(spec, symbols, knob, x, sets, rounding, seg, ratio_to, ratio_sets)
     except ArchcalcError as e:
-        return Row(seg[0], seg[1], seg[2], seg[3], None, None, None, error=str(getattr(e, "message", e)))
+        return Row(seg[0], seg[1], seg[2], seg[3], None, None, None, error=str(e))
 
 
 def _meets(seg: tuple[Fraction, Fraction, bool, bool], asked: tuple[Fraction, Fraction]) -> bool:
