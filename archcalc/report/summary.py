@@ -264,7 +264,7 @@ def summary_plain(a: Analysis, depth: int | None = None, top: int | None = None)
     return "\n".join(lines) + "\n"
 
 
-LARGE_TABLE = 2_000   # rows above which the table streams as plain columns instead of a rich table
+LARGE_TABLE = 500     # rows above which the table streams as plain columns instead of a rich table
 
 
 def summary_table(a: Analysis, console: Any, depth: int | None = None, top: int | None = None) -> None:
