@@ -114,7 +114,6 @@ RULES: dict[str, Rule] = {
     "flatten": (_const("view"), _per_out(0)),
     "identity": (_const("view"), _per_out(0)),
     "dropout": (_const("view"), _per_out(0)),
-    "stochastic_depth": (_const("view"), _per_out(0)),   # the identity at inference, as dropout
     "select": (_const("view"), _per_out(0)),
     "split": (_const("view"), _per_out(0)),
     "stochastic_depth": (_const("view"), _per_out(0)),   # identity at inference
