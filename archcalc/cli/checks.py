@@ -1,9 +1,11 @@
 """check and verify: the slides' arithmetic and the NumPy forward pass."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from ..errors import UsageError
+from ..errors import UsageError, did_you_mean
 from .app import cli
 from .common import EXIT_DISAGREE, EXIT_OK, console, emit, parse_input, parse_sets
 
@@ -11,19 +13,52 @@ from .common import EXIT_DISAGREE, EXIT_OK, console, emit, parse_input, parse_se
 @cli.command("check")
 @click.argument("files", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def check_cmd(files: tuple[str, ...], fmt: str) -> int:
-    """Check the arithmetic stated on slides against what archcalc computes.
+@click.option("--explain", "explain", metavar="ID", help="Print one claim's derivation: computation, reading, verdict.")
+@click.option("--coverage", "coverage", metavar="DOCUMENT", multiple=True,
+              help="A document the claims come from (repeatable): list its lines with numbers and the claims that "
+                   "cite each; also checks that every justification quotes it.")
+@click.option("--all-lines", is_flag=True, help="With --coverage: list covered lines too.")
+def check_cmd(files: tuple[str, ...], fmt: str, explain: str | None, coverage: tuple[str, ...],
+              all_lines: bool) -> int:
+    """Check the numbers stated in documents (slides, articles) against what archcalc computes.
 
     \b
     FILES are claim files (default: the built-in ones, one per seed document).
-    Exit status 1 when a verdict differs from the claim's expectation.
+    Every stated value is read by one rule: good to its last printed digit, rounded to
+    nearest; any other reading is quoted from the document (README "Slide arithmetic").
+    Exit status 1 when a verdict is a surprise: a mismatch the claim file does not record,
+    or a recorded mistake the computation does not reproduce.
     Examples:
       archcalc check
       archcalc check specs/claims/001_architectures.yaml --format json
+      archcalc check --explain s1-vgg-total
+      archcalc check --coverage ../shared/seeds/004_3b4cde5f135a9376.txt
     """
+    from rich.text import Text
+
     from .. import claims, report
 
-    result = claims.check(list(files) or None)
+    files_ = claims.load_files(list(files) or None)
+    if coverage:
+        docs = {path: claims.read_document(path) for path in coverage}
+        claims.verify_quotes(files_, {Path(p).name: t for p, t in docs.items()})
+        covs = [claims.coverage(p, t, files_) for p, t in docs.items()]
+        if fmt == "json":
+            emit(report.dumps(report.coverage_json(covs)))
+        else:
+            console().print(Text(report.coverage_text(covs, all_lines)))
+        return EXIT_OK
+    result = claims.run(files_)
+    if explain is not None:
+        found = claims.find(explain, result)
+        if found is None:
+            ids = [r.claim.id for r in result.results]
+            raise UsageError(f"no claim with id `{explain}`{did_you_mean(explain, ids)}")
+        if fmt == "json":
+            emit(report.dumps(found.as_dict()))
+        else:
+            console().print(Text(report.explain_text(found)))
+        return EXIT_OK if not found.surprise else EXIT_DISAGREE
     if fmt == "json":
         emit(report.dumps(report.claims_json(result)))
     else:

@@ -1,7 +1,7 @@
 """Every output format lives here: rich tables, JSON, CSV and Markdown, one module per command. The core never formats."""
 from __future__ import annotations
 
-from .claims import claims_json, claims_summary, claims_table  # noqa: F401
+from .claims import claims_json, claims_summary, claims_table, coverage_json, coverage_text, explain_text  # noqa: F401
 from .common import (  # noqa: F401
     BAR_WIDTH,
     EIGHTHS,
