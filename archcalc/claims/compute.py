@@ -71,6 +71,8 @@ class Evaluator:
         metric = c["metric"]
         if metric == "depth":
             return a.totals.depth
+        if metric == "input":
+            return tuple(a.network.input)
         rows = list(a.rows)
         if c.get("layer"):
             rows = [r for r in rows if r.layer.name == c["layer"]]

@@ -24,7 +24,7 @@ CLAIM_KEYS = {"id", "where", "statement", "stated", "reads_as", "compute", "kind
 CELL_KEYS = CLAIM_KEYS - {"binary", "unit"}
 TABLE_KEYS = {"id", "where", "statement", "justification", "compute", "candidates", "cells", "layout"} | READING_KEYS
 TEXT_KEYS = {"id", "where", "statement", "stated", "kind", "correct", "why", "note", "pending"}
-METRICS = ("params", "trainable", "weights", "macs", "flops", "activations", "output", "channels", "size", "rf", "depth",
+METRICS = ("input", "params", "trainable", "weights", "macs", "flops", "activations", "output", "channels", "size", "rf", "depth",
            "count", "exact")
 COMPUTE_KINDS = ("spec", "conv", "expr", "forward")
 SPEC_KEYS = {"spec", "vars", "input", "layer", "scope", "kinds", "metric", "convention"}
@@ -191,9 +191,8 @@ def _claim(doc: Document, path: tuple[Any, ...], raw: Any, pending: bool, table:
     reading = _reading(doc, path, raw, base)
     justification = _justification(doc, path, raw)
     compute_raw = raw.get("compute")
-    if table is not None:
-        compute_raw = {**table.compute, **(compute_raw if isinstance(compute_raw, dict) else {})} \
-            if compute_raw is None or isinstance(compute_raw, dict) else compute_raw
+    if table is not None and (compute_raw is None or isinstance(compute_raw, dict)):
+        compute_raw = inherit(table.compute, compute_raw or {})
     if compute_raw is None:
         raise _fail(doc, path, "missing key `compute`")
     departures = [k for k in ("rounding", "sig", "binary", "unit") if k in raw and getattr(reading, k) != getattr(Reading(), k)]
@@ -228,6 +227,18 @@ def _claim(doc: Document, path: tuple[Any, ...], raw: Any, pending: bool, table:
                            compute_raw.get("vars") else "number")
     check_compute(doc, path + ("compute",), compute_raw, depth=0)
     return claim
+
+
+def inherit(base: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
+    """A cell's computation with its table's: the cell's keys win; when the cell names another kind of
+    computation (an `expr` in a column of `spec` metrics), only the table keys that kind accepts are kept."""
+    mine = [k for k in COMPUTE_KINDS if k in own]
+    theirs = [k for k in COMPUTE_KINDS if k in base]
+    if not mine or mine == theirs:
+        return {**base, **own}
+    allowed = {"spec": SPEC_KEYS, "conv": {"conv", "metric"}, "expr": {"expr", "vars"}, "forward": {"forward"}}
+    keep = allowed.get(mine[0], set())
+    return {**{k: v for k, v in base.items() if k in keep and k not in theirs}, **own}
 
 
 def _with_kind(claim: Claim, kind: str) -> Claim:
@@ -438,14 +449,15 @@ def _check_forward(doc: Document, path: tuple[Any, ...], f: Any) -> None:
             _whole(doc, path + (key,), f[key], f"`{key}`", 1, MAX_FORWARD_SIDE)
     pad = f.get("padding", 0)
     pads = pad if isinstance(pad, list) else [pad]
-    if len(pads) not in (1, 2):
-        raise _fail(doc, path + ("padding",), "`padding` is a number or [rows, columns]")
+    if len(pads) not in (1, 2, 4):
+        raise _fail(doc, path + ("padding",), "`padding` is a number, [rows, columns] or [top, bottom, left, right]")
     for i, p in enumerate(pads):
         _whole(doc, path + ("padding",) + ((i,) if isinstance(pad, list) else ()), p, "`padding`", 0, MAX_FORWARD_PAD)
     d = f.get("dilation", 1) or 1
-    ph, pw = (pads * 2)[:2]
-    if (kh - 1) * d + 1 > h + 2 * ph or (kw - 1) * d + 1 > w + 2 * pw:
-        raise _fail(doc, path, f"the kernel ({kh}×{kw}) is larger than the padded input ({h + 2 * ph}×{w + 2 * pw})")
+    rows_pad, cols_pad = (2 * pads[0], 2 * pads[0]) if len(pads) == 1 else (2 * pads[0], 2 * pads[1]) \
+        if len(pads) == 2 else (pads[0] + pads[1], pads[2] + pads[3])
+    if (kh - 1) * d + 1 > h + rows_pad or (kw - 1) * d + 1 > w + cols_pad:
+        raise _fail(doc, path, f"the kernel ({kh}×{kw}) is larger than the padded input ({h + rows_pad}×{w + cols_pad})")
     if "ceil_mode" in f and not isinstance(f["ceil_mode"], bool):
         raise _fail(doc, path + ("ceil_mode",), "`ceil_mode` is true or false")
     at = f.get("at", [])

@@ -65,6 +65,7 @@ _NUMBER = re.compile(
     rf"(?P<int>\d{{1,3}}(?:{_SEP}\d{{3}})+|\d+)(?:[.](?P<frac>\d+))?\s*"
     r"(?:(?P<suffix>[kKMGBT])|(?:[×x·*]\s*10\s*(?:\^|\*\*)?\s*(?P<exp>[-−]?\d+)))?\s*(?P<times>[×x%])?$")
 _SHAPE = re.compile(r"^\(?\s*(\d+(?:\s*[x×]\s*\d+)+)\s*\)?$")
+_SQUARE = re.compile(r"^(\d{1,9})²\s*[x×]\s*(\d{1,9})$")    # "112²×32": a 112×112 map of 32 channels
 _TOKEN = re.compile(r"\s*(\[|\]|,|[-−]?\d+(?:\.\d+)?)")
 
 
@@ -119,6 +120,9 @@ def parse_stated(text: str, reading: Reading | None = None) -> Stated:
         return Stated("number", number=Quantity(Fraction(value), None))
     if t.startswith("["):
         return Stated("array", array=_parse_array(t, reading))
+    sq = _SQUARE.match(t)
+    if sq:
+        return Stated("shape", shape=(int(sq.group(1)), int(sq.group(1)), int(sq.group(2))))
     m = _SHAPE.match(t)
     if m and not _NUMBER.match(t):
         dims = re.split(r"\s*[x×]\s*", m.group(1))
@@ -152,7 +156,7 @@ def parse_number(text: str, reading: Reading | None = None) -> Quantity:
         mantissa = -mantissa
     percent = m.group("times") == "%"
     scale = Fraction(1, 100) if percent else Fraction(1)
-    multiplier = False
+    multiplier = m.group("times") in ("×", "x")
     if m.group("suffix"):
         s = m.group("suffix")
         scale = Fraction(BINARY[s] if reading.binary and s in BINARY else SUFFIX[s])
