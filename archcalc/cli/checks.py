@@ -34,8 +34,6 @@ def check_cmd(files: tuple[str, ...], fmt: str, explain: str | None, coverage: t
       archcalc check --explain s1-vgg-total
       archcalc check --coverage ../shared/seeds/004_3b4cde5f135a9376.txt
     """
-    from rich.text import Text
-
     from .. import claims, report
 
     files_ = claims.load_files(list(files) or None)
@@ -46,7 +44,7 @@ def check_cmd(files: tuple[str, ...], fmt: str, explain: str | None, coverage: t
         if fmt == "json":
             emit(report.dumps(report.coverage_json(covs)))
         else:
-            console().print(Text(report.coverage_text(covs, all_lines)))
+            click.echo(report.coverage_text(covs, all_lines))
         return EXIT_OK
     result = claims.run(files_)
     if explain is not None:
@@ -57,7 +55,7 @@ def check_cmd(files: tuple[str, ...], fmt: str, explain: str | None, coverage: t
         if fmt == "json":
             emit(report.dumps(found.as_dict()))
         else:
-            console().print(Text(report.explain_text(found)))
+            click.echo(report.explain_text(found))
         return EXIT_OK if not found.surprise else EXIT_DISAGREE
     if fmt == "json":
         emit(report.dumps(report.claims_json(result)))
