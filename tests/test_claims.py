@@ -320,7 +320,7 @@ def test_coverage(monkeypatch: pytest.MonkeyPatch) -> None:
     assert lines[10]["status"] == "uncovered"
     assert lines[12]["claims"] == ["a", "c", "e", "f"]
     assert cov["counts"] == {"lines with numbers": 10, "covered": 8, "out of scope": 1, "uncovered": 1}
-    res = CliRunner().invoke(cli, ["check", "tests/data/claims_small.yaml", "--coverage", "tests/data/claims_small.txt"])
+    res = CliRunner().invoke(cli, ["check", "--coverage", "tests/data/claims_small.txt", "tests/data/claims_small.yaml"])
     assert "L10 UNCOVERED: Table 1 (Million Mult-Adds)" in res.output
 
 

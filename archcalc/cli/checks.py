@@ -14,16 +14,17 @@ from .common import EXIT_DISAGREE, EXIT_OK, console, emit, parse_input, parse_se
 @click.argument("files", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--explain", "explain", metavar="ID", help="Print one claim's derivation: computation, reading, verdict.")
-@click.option("--coverage", "coverage", metavar="DOCUMENT", multiple=True,
-              help="A document the claims come from (repeatable): list its lines with numbers and the claims that "
-                   "cite each; also checks that every justification quotes it.")
+@click.option("--coverage", is_flag=True,
+              help="The arguments are documents (and .yaml/.yml claim files, default the built-in ones): list each "
+                   "document's lines with numbers and the claims that cite them; also checks that every justification "
+                   "quotes its document.")
 @click.option("--all-lines", is_flag=True, help="With --coverage: list covered lines too.")
-def check_cmd(files: tuple[str, ...], fmt: str, explain: str | None, coverage: tuple[str, ...],
-              all_lines: bool) -> int:
+def check_cmd(files: tuple[str, ...], fmt: str, explain: str | None, coverage: bool, all_lines: bool) -> int:
     """Check the numbers stated in documents (slides, articles) against what archcalc computes.
 
     \b
-    FILES are claim files (default: the built-in ones, one per seed document).
+    FILES are claim files (default: the built-in ones, one per seed document); with
+    --coverage, the documents to cover (plus any .yaml/.yml claim files).
     Every stated value is read by one rule: good to its last printed digit, rounded to
     nearest; any other reading is quoted from the document (README "Slide arithmetic").
     Exit status 1 when a verdict is a surprise: a mismatch the claim file does not record,
@@ -32,13 +33,19 @@ def check_cmd(files: tuple[str, ...], fmt: str, explain: str | None, coverage: t
       archcalc check
       archcalc check specs/claims/001_architectures.yaml --format json
       archcalc check --explain s1-vgg-total
-      archcalc check --coverage ../shared/seeds/004_3b4cde5f135a9376.txt
+      archcalc check --coverage ../shared/seeds/*.txt
     """
     from .. import claims, report
 
+    documents: list[str] = []
+    if coverage:
+        documents = [f for f in files if not f.lower().endswith((".yaml", ".yml"))]
+        files = tuple(f for f in files if f not in documents)
+        if not documents:
+            raise UsageError("check --coverage needs at least one DOCUMENT (the text the claims come from)")
     files_ = claims.load_files(list(files) or None)
     if coverage:
-        docs = {path: claims.read_document(path) for path in coverage}
+        docs = {path: claims.read_document(path) for path in documents}
         claims.verify_quotes(files_, {Path(p).name: t for p, t in docs.items()})
         covs = [claims.coverage(p, t, files_) for p, t in docs.items()]
         if fmt == "json":
