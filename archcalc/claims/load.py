@@ -219,8 +219,9 @@ def _claim(doc: Document, path: tuple[Any, ...], raw: Any, pending: bool, table:
     try:
         stated = stated_of(claim)
     except ValueError as e:
-        raise _fail(doc, path + ("reads_as" if claim.reads_as else "stated",),
-                    f"{e}; give `reads_as` (with a justification) when the value is written in words") from None
+        hint = "; give `reads_as` (with a justification) when the value is written in words" \
+            if str(e).startswith("cannot read") else ""
+        raise _fail(doc, path + ("reads_as" if claim.reads_as else "stated",), f"{e}{hint}") from None
     if kind is None:
         claim = _with_kind(claim, "matrix" if stated.kind == "array" else "shape" if stated.kind == "shape" else
                            "formula" if "expr" in compute_raw and isinstance(compute_raw, dict) and
