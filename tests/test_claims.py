@@ -9,7 +9,14 @@ import pytest
 from click.testing import CliRunner
 
 from archcalc import claims
-from archcalc.claims import MATCH, MISMATCH, ROUNDING, Reading, parse_number, parse_stated
+from archcalc.claims import (
+    MATCH,
+    MISMATCH,
+    ROUNDING,
+    Reading,
+    parse_number,
+    parse_stated,
+)
 from archcalc.cli import cli
 from archcalc.errors import SpecError
 from archcalc.yamlio import load_text
@@ -183,10 +190,10 @@ BAD = [
      ":4 claims[0].compute.conv.p", "1,000,000"),
     ('  - {id: a, where: L1, statement: s, stated: "4", compute: {forward: {op: conv2d, x: [[1, 2], [3]], w: [[1]]}}}\n',
      ":4 claims[0].compute.forward.x[1]", "ragged"),
-    ('  - {id: a, where: L1, statement: s, stated: "4", compute: {forward: {op: max_pool2d, x: [[1, 2], [3, 4]], '
-     'kernel: 2, at: [5]}}}\n', ":4 claims[0]", "row 5"),
-    ('  - {id: a, where: L1, statement: s, stated: "4", compute: {forward: {op: conv2d, x: [[1]], w: [[1]], '
-     'padding: 99999999}}}\n', ":4 claims[0].compute.forward.padding", "padding"),
+    (('  - {id: a, where: L1, statement: s, stated: "4", compute: {forward: {op: max_pool2d, x: [[1, 2], [3, 4]], '
+      'kernel: 2, at: [5]}}}\n'), ":4 claims[0]", "row 5"),
+    (('  - {id: a, where: L1, statement: s, stated: "4", compute: {forward: {op: conv2d, x: [[1]], w: [[1]], '
+      'padding: 99999999}}}\n'), ":4 claims[0].compute.forward.padding", "padding"),
     ('  - {id: a, where: L1, statement: s, stated: "1×10^99999999", compute: {expr: "2*2"}}\n', ":4 claims[0].stated",
      "power of ten"),
     ('  - {id: a, where: L1, statement: s, stated: "4", compute: {expr: "4"}, sig: 999999999999}\n', ":4 claims[0].sig",
@@ -332,6 +339,6 @@ def test_builtin_claim_files_pass() -> None:
     assert report.ok
     assert all(r.reading for r in report.results)
     # no verdict rests on a departure from the reading rule without a quoted justification
-    assert all(r.claim.justification is not None for r in report.results if r.reading not in ("nearest", "text (judged "
-                                                                                                         "by a reader)"))
+    plain = ("nearest", "text (judged by a reader)")
+    assert all(r.claim.justification is not None for r in report.results if r.reading not in plain)
     assert main(["check", "--format", "json"]) == 0

@@ -9,11 +9,34 @@ from __future__ import annotations
 from .compute import CACHE_SIZE, Evaluator, SpecMissing
 from .coverage import Coverage, coverage, has_number, read_document
 from .load import load, parse, stated_of
-from .model import (EXPECTED_MISMATCH, MATCH, MISMATCH, PENDING, ROUNDING, UNDECIDABLE, VERDICTS, Claim, ClaimFile,
-                    Justification, Table, cited_lines)
+from .model import (
+                    EXPECTED_MISMATCH,
+                    MATCH,
+                    MISMATCH,
+                    PENDING,
+                    ROUNDING,
+                    UNDECIDABLE,
+                    VERDICTS,
+                    Claim,
+                    ClaimFile,
+                    Justification,
+                    Table,
+                    cited_lines,
+)
 from .stated import Quantity, Reading, Stated, parse_number, parse_stated
-from .verdict import (Report, Result, builtin_files, check, compare, evaluate, find, load_files, run, show,
-                      verify_quotes)
+from .verdict import (
+                    Report,
+                    Result,
+                    builtin_files,
+                    check,
+                    compare,
+                    evaluate,
+                    find,
+                    load_files,
+                    run,
+                    show,
+                    verify_quotes,
+)
 
 __all__ = ["CACHE_SIZE", "EXPECTED_MISMATCH", "MATCH", "MISMATCH", "PENDING", "ROUNDING", "UNDECIDABLE", "VERDICTS",
            "Claim", "ClaimFile", "Coverage", "Evaluator", "Justification", "Quantity", "Reading", "Report", "Result",

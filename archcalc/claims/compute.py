@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 from .. import num
 from ..errors import ArchcalcError, SpecError, UsageError, did_you_mean

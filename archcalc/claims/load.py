@@ -5,14 +5,23 @@ with its file and line before anything runs.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .. import num
 from ..errors import SpecError, UsageError, Where
 from ..yamlio import Document, load_text
-from .model import KINDS, Claim, ClaimFile, Justification, OutOfScope, Table, cited_lines
+from .model import (
+    KINDS,
+    Claim,
+    ClaimFile,
+    Justification,
+    OutOfScope,
+    Table,
+    cited_lines,
+)
 from .stated import MAX_CELLS, MAX_SIG, ROUNDINGS, UNITS, Reading, parse_stated
 
 MAX_FILE_BYTES = 2_000_000

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import Where
 from .stated import Reading
@@ -57,7 +58,7 @@ class Claim:
     stated: str
     kind: str
     compute: Mapping[str, Any] | None
-    reading: Reading = Reading()
+    reading: Reading = field(default_factory=Reading)
     justification: Justification | None = None
     reads_as: str | None = None
     correct: str | None = None

@@ -7,17 +7,28 @@ does not reproduce, is a surprise (exit 1).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .. import num
 from ..errors import ArchcalcError, SpecError, Where
 from .compute import Evaluator, SpecMissing
 from .load import load, stated_of
-from .model import (EXPECTED_MISMATCH, MATCH, MISMATCH, PENDING, ROUNDING, UNDECIDABLE, VERDICTS, Claim, ClaimFile,
-                    Table)
+from .model import (
+    EXPECTED_MISMATCH,
+    MATCH,
+    MISMATCH,
+    PENDING,
+    ROUNDING,
+    UNDECIDABLE,
+    VERDICTS,
+    Claim,
+    ClaimFile,
+    Table,
+)
 from .stated import Quantity, Reading, Stated, parse_stated
 
 OK = (MATCH, ROUNDING)

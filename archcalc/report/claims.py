@@ -1,9 +1,8 @@
 """check: the verdict of every claim, one claim's derivation, and a document's coverage."""
 from __future__ import annotations
 
-from typing import Any
-
 import re
+from typing import Any
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -72,10 +71,12 @@ def _compute_lines(compute: Any, indent: str = "  ") -> list[str]:
         args = compute["conv"]
         head = ", ".join(f"{k}={v}" for k, v in args.items())
         out = [f"{indent}one convolution ({head}), metric {compute.get('metric')}"]
+        from ..errors import ArchcalcError
+
         try:
             out += [indent + "  " + line for line in one_layer(args).lines()]
-        except Exception:  # noqa: BLE001 - the verdict already reported the error
-            pass
+        except ArchcalcError as e:
+            out.append(f"{indent}  ({getattr(e, 'message', e)})")
         return out
     if "spec" in compute:
         what = [f"spec {compute['spec']}"]
