@@ -270,6 +270,12 @@ claims:
         claims.parse(load_text(text, "x.yaml"), "x.yaml")
 
 
+def test_forward_bias() -> None:
+    # window [[1, 2], [3, 4]] · [[1, 0], [0, 1]] = 1 + 4 = 5, plus the bias 10
+    assert claims.Evaluator().compute({"forward": {"op": "conv2d", "x": [[1, 2], [3, 4]], "w": [[1, 0], [0, 1]],
+                                                   "b": 10, "at": [0, 0]}}) == 15
+
+
 def test_bounded_analysis_cache() -> None:
     ev = claims.Evaluator(cache_size=2)
     for n in (32, 64, 96, 128):

@@ -148,7 +148,8 @@ def forward(f: Mapping[str, Any]) -> Any:
     x = arr(f["x"])
     pad = tuple(f["padding"]) if isinstance(f.get("padding"), list) else f.get("padding", 0)
     if f["op"] == "conv2d":
-        out = kernels.conv2d(x, arr(f["w"]), None, stride=f.get("stride", 1), padding=pad,
+        bias = np.array([float(f["b"])], dtype=np.float64) if "b" in f else None
+        out = kernels.conv2d(x, arr(f["w"]), bias, stride=f.get("stride", 1), padding=pad,
                              dilation=f.get("dilation", 1))
     elif f["op"] == "max_pool2d":
         out = kernels.max_pool2d(x, f["kernel"], f.get("stride"), pad, ceil_mode=bool(f.get("ceil_mode", False)))

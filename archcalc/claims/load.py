@@ -454,8 +454,12 @@ def _check_forward(doc: Document, path: tuple[Any, ...], f: Any) -> None:
             raise _fail(doc, path, f"a {f['op']} example needs `kernel`")
         _whole(doc, path + ("kernel",), f["kernel"], "`kernel`", 1, MAX_FORWARD_SIDE)
         kh = kw = f["kernel"]
+    unused = ("kernel",) if f["op"] == "conv2d" else ("w", "b", "dilation")
+    for key in unused:
+        if key in f:
+            raise _fail(doc, path + (key,), f"`{key}` does not apply to {f['op']}")
     for key in ("stride", "dilation"):
-        if key in f and f[key] is not None:
+        if key in f and (f[key] is not None or f["op"] == "conv2d"):
             _whole(doc, path + (key,), f[key], f"`{key}`", 1, MAX_FORWARD_SIDE)
     pad = f.get("padding", 0)
     pads = pad if isinstance(pad, list) else [pad]
@@ -468,6 +472,8 @@ def _check_forward(doc: Document, path: tuple[Any, ...], f: Any) -> None:
         if len(pads) == 2 else (pads[0] + pads[1], pads[2] + pads[3])
     if (kh - 1) * d + 1 > h + rows_pad or (kw - 1) * d + 1 > w + cols_pad:
         raise _fail(doc, path, f"the kernel ({kh}×{kw}) is larger than the padded input ({h + rows_pad}×{w + cols_pad})")
+    if "b" in f and (isinstance(f["b"], bool) or not num.is_exact(f["b"]) or abs(f["b"]) > 10**9):
+        raise _fail(doc, path + ("b",), "`b` (the bias) is a number of at most 10^9 in size")
     if "ceil_mode" in f and not isinstance(f["ceil_mode"], bool):
         raise _fail(doc, path + ("ceil_mode",), "`ceil_mode` is true or false")
     at = f.get("at", [])
