@@ -232,9 +232,9 @@ def _claim(doc: Document, path: tuple[Any, ...], raw: Any, pending: bool, table:
             if str(e).startswith("cannot read") else ""
         raise _fail(doc, path + ("reads_as" if claim.reads_as else "stated",), f"{e}{hint}") from None
     if kind is None:
+        printed = (claim.reads_as if claim.reads_as is not None else claim.stated).lstrip()
         claim = _with_kind(claim, "matrix" if stated.kind == "array" else "shape" if stated.kind == "shape" else
-                           "formula" if "expr" in compute_raw and isinstance(compute_raw, dict) and
-                           compute_raw.get("vars") else "number")
+                           "formula" if printed.startswith("=") else "number")
     check_compute(doc, path + ("compute",), compute_raw, depth=0)
     return claim
 

@@ -216,9 +216,12 @@ def evaluate(claim: Claim, file: str, source: str, ev: Evaluator | None = None) 
     return _finish(file, source, claim, computed, verdict, detail)
 
 
-def evaluate_table(table: Table, cells: list[Claim], file: str, source: str, ev: Evaluator) -> list[Result]:
+def evaluate_table(table: Table, cells: list[Claim], file: str, document: str, ev: Evaluator) -> list[Result]:
     """Cells of a table whose column counts by a rule the document leaves open: the rule that fits every cell
     decides; when none fits the whole column, a cell right under some rules only is `undecidable`."""
+    def source(cell: Claim) -> str:
+        return f"{document}: {cell.where}"
+
     values: dict[str, dict[str, Any]] = {}
     verdicts: dict[str, dict[str, tuple[str, str]]] = {}
     pending: dict[str, Result] = {}
@@ -233,7 +236,7 @@ def evaluate_table(table: Table, cells: list[Claim], file: str, source: str, ev:
             if not cell.pending:
                 raise SpecError(f"claim `{cell.id}`: {e} (mark the cell `pending: true` while its spec is being "
                                 "written)", cell.place) from None
-            pending[cell.id] = Result(file, cell, source, None, "—", PENDING, False, f"spec missing: {e}",
+            pending[cell.id] = Result(file, cell, source(cell), None, "—", PENDING, False, f"spec missing: {e}",
                                       _describe_reading(cell))
     live = [c for c in cells if c.id not in pending]
     fits = {n: sum(verdicts[c.id][n][0] in OK for c in live) for n in table.candidates}
@@ -250,13 +253,13 @@ def evaluate_table(table: Table, cells: list[Claim], file: str, source: str, ev:
         if verdict in OK:
             note = (f"`{best}` fits every cell of the column" if whole else
                     f"`{best}` fits {fits[best]} of the column's {len(live)} cells, the most of any rule")
-            out.append(_finish(file, source, cell, values[cell.id][best], verdict, detail or note, best, shown))
+            out.append(_finish(file, source(cell), cell, values[cell.id][best], verdict, detail or note, best, shown))
         elif good:
             detail = (f"no single counting rule fits the whole column (`{best}`, which fits the most cells, gives "
                       f"{shown[best]}); right under " + ", ".join(f"`{n}`" for n in good))
-            out.append(_finish(file, source, cell, values[cell.id][good[0]], UNDECIDABLE, detail, None, shown))
+            out.append(_finish(file, source(cell), cell, values[cell.id][good[0]], UNDECIDABLE, detail, None, shown))
         else:
-            out.append(_finish(file, source, cell, values[cell.id][best], MISMATCH,
+            out.append(_finish(file, source(cell), cell, values[cell.id][best], MISMATCH,
                                "wrong under every counting rule: " + "; ".join(f"{n}: {v}" for n, v in shown.items()),
                                best, shown))
     return out

@@ -101,7 +101,7 @@ def _compute_lines(compute: Any, indent: str = "  ") -> list[str]:
 
 def explain_text(result: Any) -> str:
     c = result.claim
-    out = [f"{c.id}  ({result.file}, line {c.place.line})", f"document: {result.source}", f"where: {c.where}",
+    out = [f"{c.id}  ({result.file}, line {c.place.line})", f"document: {result.source}",
            f"statement: {c.statement}", f"stated: {c.stated}" + (f"  (reads as {c.reads_as})" if c.reads_as else ""),
            f"kind: {c.kind}"]
     if c.table is not None:
