@@ -73,8 +73,7 @@ def _fail(doc: Document, path: tuple[Any, ...], message: str) -> SpecError:
 def _keys(doc: Document, path: tuple[Any, ...], raw: dict[str, Any], allowed: set[str], what: str) -> None:
     for key in raw:
         if key not in allowed:
-            shown = str(key) if len(str(key)) <= 40 else str(key)[:37] + "..."
-            raise _fail(doc, path + (key,), f"unknown key `{shown}` in {what} (known: {', '.join(sorted(allowed))})")
+            raise _fail(doc, path + (key,), f"unknown key `{_name(key)}` in {what} (known: {', '.join(sorted(allowed))})")
 
 
 def parse(doc: Document, display: str) -> ClaimFile:
@@ -330,6 +329,11 @@ def _whole(doc: Document, path: tuple[Any, ...], v: Any, what: str, low: int, hi
         raise _fail(doc, path, f"{what} is a whole number from {low} to {high:,}, got {_show(v)}")
 
 
+def _name(key: Any) -> str:
+    text = str(key)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _show(v: Any) -> str:
     text = repr(v)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -348,7 +352,7 @@ def check_compute(doc: Document, path: tuple[Any, ...], c: Any, depth: int) -> N
     allowed = {"spec": SPEC_KEYS, "conv": {"conv", "metric"}, "expr": {"expr", "vars"}, "forward": {"forward"}}[kind]
     for key in c:
         if key not in allowed:
-            raise _fail(doc, path + (key,), f"unknown key `{_show(key)}` for a `{kind}` computation "
+            raise _fail(doc, path + (key,), f"unknown key `{_name(key)}` for a `{kind}` computation "
                                             f"(known: {', '.join(sorted(allowed))})")
     if kind in ("spec", "conv") and c.get("metric") not in METRICS:
         raise _fail(doc, path + ("metric",), f"`metric` is one of {', '.join(METRICS)}, got {_show(c.get('metric'))}")
@@ -391,7 +395,7 @@ def _check_conv(doc: Document, path: tuple[Any, ...], a: Any) -> None:
         raise _fail(doc, path, "`conv` needs at least n and f")
     for key in a:
         if key not in CONV_KEYS:
-            raise _fail(doc, path + (key,), f"unknown conv argument `{_show(key)}` (known: {', '.join(sorted(CONV_KEYS))})")
+            raise _fail(doc, path + (key,), f"unknown conv argument `{_name(key)}` (known: {', '.join(sorted(CONV_KEYS))})")
     for key, low in (("n", 1), ("f", 1), ("s", 1), ("d", 1), ("groups", 1), ("c_in", 1), ("c_out", 1),
                      ("output_padding", 0)):
         if key in a:
@@ -445,7 +449,7 @@ def _check_forward(doc: Document, path: tuple[Any, ...], f: Any) -> None:
     for key in f:
         if key not in FORWARD_KEYS:
             raise _fail(doc, path + (key,),
-                        f"unknown forward argument `{_show(key)}` (known: {', '.join(sorted(FORWARD_KEYS))})")
+                        f"unknown forward argument `{_name(key)}` (known: {', '.join(sorted(FORWARD_KEYS))})")
     h, w = _matrix(doc, path + ("x",), f["x"], "x")
     if f["op"] == "conv2d":
         if "w" not in f:
