@@ -298,7 +298,7 @@ def test_golden_table(golden: object, monkeypatch: pytest.MonkeyPatch) -> None:
     res = CliRunner().invoke(cli, ["check", "tests/data/claims_small.yaml"], env={"COLUMNS": "160"})
     assert res.exit_code == 0, res.output
     assert " ".join(res.output.split()).endswith(
-        "5 claims: 2 match, 2 within rounding, 1 mistakes in the documents (1 corrections confirmed by the computation, "
+        "5 claims: 2 match, 2 within rounding, 1 mistake in the documents (1 correction confirmed by the computation, "
         "0 in words or symbols), 0 undecidable; every verdict agrees with the claim files' record")
     golden("claims_small.txt", res.output)  # type: ignore[operator]
 

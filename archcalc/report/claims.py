@@ -19,16 +19,20 @@ def claims_json(report: Any) -> list[dict[str, Any]]:
     return [r.as_dict() for r in report.results]
 
 
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
 def claims_summary(report: Any) -> str:
     c = report.counts()
     mistakes = c["expected mismatch"] + c["mismatch"]
-    text = (f"{len(report.results)} claims: {c['match']} match, {c['within rounding']} within rounding, "
-            f"{mistakes} mistakes in the documents ({c['corrections checked']} corrections confirmed by the computation, "
-            f"{c['text']} in words or symbols), {c['undecidable']} undecidable")
+    text = (f"{_n(len(report.results), 'claim')}: {c['match']} match, {c['within rounding']} within rounding, "
+            f"{_n(mistakes, 'mistake')} in the documents ({_n(c['corrections checked'], 'correction')} confirmed by "
+            f"the computation, {c['text']} in words or symbols), {c['undecidable']} undecidable")
     if c["pending"]:
         text += f", {c['pending']} pending (spec missing)"
     tail = ("every verdict agrees with the claim files' record" if not c["surprises"] else
-            f"{c['surprises']} surprises (verdicts the claim files do not record)")
+            f"{_n(c['surprises'], 'surprise')} (verdicts the claim files do not record)")
     return f"{text}; {tail}"
 
 
