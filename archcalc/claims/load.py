@@ -165,11 +165,20 @@ def _justification(doc: Document, path: tuple[Any, ...], raw: Mapping[str, Any])
     return Justification(quote.strip(), doc.where(path + ("justification",)))
 
 
-def _convention(compute: Mapping[str, Any] | None) -> str | None:
-    if not isinstance(compute, dict):
+def _convention(compute: Mapping[str, Any] | None, depth: int = 0) -> str | None:
+    """A non-default counting convention anywhere in a computation (an `expr`'s vars included)."""
+    if not isinstance(compute, dict) or depth > 8:
         return None
     c = compute.get("convention")
-    return None if c in (None, "paper") else str(c)
+    if c not in (None, "paper"):
+        return str(c)
+    inner = compute.get("vars") if "expr" in compute else None
+    if isinstance(inner, dict):
+        for v in inner.values():
+            found = _convention(v, depth + 1)
+            if found:
+                return found
+    return None
 
 
 def _claim(doc: Document, path: tuple[Any, ...], raw: Any, pending: bool, table: Table | None) -> Claim:
