@@ -316,9 +316,19 @@ def run(files: list[ClaimFile]) -> Report:
             if t.id in by_table:
                 for r in evaluate_table(t, by_table[t.id], f.path, f.source, ev):
                     done[r.claim.id] = r
-        for c in f.claims:
-            results.append(done.get(c.id) or evaluate(c, f.path, f"{f.source}: {c.where}", ev))
+        # claims on the same network and inputs are evaluated together, so the bounded cache serves them all
+        for c in sorted((c for c in f.claims if c.id not in done), key=_analysis_key):
+            done[c.id] = evaluate(c, f.path, f"{f.source}: {c.where}", ev)
+        results += [done[c.id] for c in f.claims]
     return Report(tuple(files), tuple(results))
+
+
+def _analysis_key(claim: Claim) -> str:
+    c = claim.compute if isinstance(claim.compute, dict) else {}
+    if "spec" not in c:
+        return ""
+    return repr((c.get("spec"), sorted((str(k), str(v)) for k, v in (c.get("vars") or {}).items()), c.get("input"),
+                 c.get("convention")))
 
 
 def check(paths: list[str] | None = None, documents: Mapping[str, str] | None = None) -> Report:
