@@ -272,6 +272,31 @@ claims:
         claims.parse(load_text(text, "x.yaml"), "x.yaml")
 
 
+def test_number_lines_ignore_links() -> None:
+    assert claims.has_number("Output size 5×5")
+    assert not claims.has_number("![](https://images.viblo.asia/287cedf0-52f2-4b34.png)")
+    assert not claims.has_number("see <https://arxiv.org/abs/1905.11946>")
+    assert claims.cited_lines("Table 1, L10-12 and L20") == ((10, 12), (20, 20))
+
+
+def test_cell_inherits_and_may_depart_with_its_own_quote(tmp_path: Path) -> None:
+    from archcalc.claims.load import inherit
+
+    # an expr cell in a column of spec metrics keeps only what an expr accepts
+    assert inherit({"spec": "vgg16", "metric": "macs"}, {"expr": "2*2"}) == {"expr": "2*2"}
+    assert inherit({"spec": "vgg16", "metric": "macs"}, {"layer": "fc1"}) == {"spec": "vgg16", "metric": "macs",
+                                                                             "layer": "fc1"}
+    p = _one(tmp_path, """  - id: t
+    where: "Table, L10-12"
+    compute: {metric: macs}
+    cells:
+      # 3.66 truncated to 3.6: the cell departs, with its own quote
+      - {id: a, where: L11, stated: "3.6×10⁹", compute: {spec: resnet34}, rounding: truncate, justification: "quoted"}
+""", "claims: []\ntables:\n")
+    (r,) = claims.check([str(p)]).results
+    assert r.verdict == ROUNDING and r.reading == "truncate" and r.as_dict()["justification"] == "quoted"
+
+
 def test_forward_bias() -> None:
     # window [[1, 2], [3, 4]] · [[1, 0], [0, 1]] = 1 + 4 = 5, plus the bias 10
     assert claims.Evaluator().compute({"forward": {"op": "conv2d", "x": [[1, 2], [3, 4]], "w": [[1, 0], [0, 1]],
