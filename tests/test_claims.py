@@ -303,6 +303,13 @@ def test_forward_bias() -> None:
                                                    "b": 10, "at": [0, 0]}}) == 15
 
 
+def test_ids_unique_across_files(tmp_path: Path) -> None:
+    other = tmp_path / "d.yaml"
+    other.write_text(SMALL.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(SpecError, match=r"d.yaml:\d+ claims\[0\]: claim id `conv1-size` is already used in"):
+        claims.check([str(SMALL), str(other)])
+
+
 def test_bounded_analysis_cache() -> None:
     ev = claims.Evaluator(cache_size=2)
     for n in (32, 64, 96, 128):

@@ -298,9 +298,19 @@ def load_files(paths: list[str] | None = None) -> list[ClaimFile]:
     from ..catalog import specs_dir
 
     if paths:
-        return [load(p) for p in paths]
-    root = specs_dir().parent
-    return [load(p, str(p.relative_to(root)) if p.is_relative_to(root) else str(p)) for p in builtin_files()]
+        files = [load(p) for p in paths]
+    else:
+        root = specs_dir().parent
+        files = [load(p, str(p.relative_to(root)) if p.is_relative_to(root) else str(p)) for p in builtin_files()]
+    seen: dict[str, Claim] = {}
+    for f in files:
+        for c in f.claims:
+            if c.id in seen and seen[c.id].place.file != c.place.file:
+                first = seen[c.id].place
+                raise SpecError(f"claim id `{c.id}` is already used in {first.file}:{first.line}; ids are unique across "
+                                "the files checked together (`--explain ID` names one claim)", c.place)
+            seen.setdefault(c.id, c)
+    return files
 
 
 def run(files: list[ClaimFile]) -> Report:
