@@ -180,8 +180,8 @@ BAD = [
      "justification"),
     ('  - {id: a, where: L1, statement: s, stated: "4", compute: {spec: vgg16, metric: params, convention: keras}}\n',
      ":4 claims[0].compute", "justification"),
-    ('  - {id: a, where: L1, statement: s, stated: "4", compute: {expr: "m", vars: {m: {spec: vgg16, metric: params, '
-     'convention: keras}}}}\n', ":4 claims[0].compute", "justification"),
+    (('  - {id: a, where: L1, statement: s, stated: "4", compute: {expr: "m", vars: {m: {spec: vgg16, metric: params, '
+      'convention: keras}}}}\n'), ":4 claims[0].compute", "justification"),
     # a correction the computation contradicts
     ('  - {id: a, where: L1, statement: s, stated: "353M", compute: {expr: "271351808"}, correct: "281M", why: x}\n',
      ":4 claims[0]", "contradicted"),
