@@ -20,9 +20,13 @@ class Line:
     claims: tuple[str, ...]
     out_of_scope: str | None
 
+    pending: bool = False          # every claim citing it waits for a spec that is not built in
+
     @property
     def status(self) -> str:
-        return "covered" if self.claims else "out of scope" if self.out_of_scope else "uncovered"
+        if self.claims:
+            return "pending" if self.pending else "covered"
+        return "out of scope" if self.out_of_scope else "uncovered"
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ class Coverage:
     lines: tuple[Line, ...]
 
     def counts(self) -> dict[str, int]:
-        out = {"lines with numbers": len(self.lines), "covered": 0, "out of scope": 0, "uncovered": 0}
+        out = {"lines with numbers": len(self.lines), "covered": 0, "pending": 0, "out of scope": 0, "uncovered": 0}
         for line in self.lines:
             out[line.status] += 1
         return out
@@ -63,9 +67,12 @@ def coverage(document: str, text: str, files: list[ClaimFile]) -> Coverage:
     name = Path(document).name
     mine = [f for f in files if Path(f.source).name == name]
     cites: dict[int, list[str]] = {}
+    waiting: set[str] = set()
     scope: dict[int, str] = {}
     for f in mine:
         for c in f.claims:
+            if c.pending and _spec_missing(c.compute):
+                waiting.add(c.id)
             for lo, hi in c.lines:
                 for n in range(lo, min(hi, lo + 400) + 1):
                     cites.setdefault(n, []).append(c.id)
@@ -76,5 +83,18 @@ def coverage(document: str, text: str, files: list[ClaimFile]) -> Coverage:
     lines = []
     for i, line in enumerate(text.splitlines(), start=1):
         if has_number(line):
-            lines.append(Line(i, line.strip(), tuple(dict.fromkeys(cites.get(i, []))), scope.get(i)))
+            ids = tuple(dict.fromkeys(cites.get(i, [])))
+            lines.append(Line(i, line.strip(), ids, scope.get(i), bool(ids) and all(c in waiting for c in ids)))
     return Coverage(document, tuple(f.path for f in mine), tuple(lines))
+
+
+def _spec_missing(compute: object) -> bool:
+    from .. import catalog
+
+    if not isinstance(compute, dict) or "spec" not in compute:
+        return False
+    try:
+        catalog.resolve(compute["spec"])
+    except UsageError:
+        return True
+    return False

@@ -147,11 +147,14 @@ def coverage_text(covs: list[Any], show_all: bool = False) -> str:
     for cv in covs:
         n = cv.counts()
         out.append(f"{cv.document}: {n['lines with numbers']} lines with numbers, {n['covered']} covered by claims, "
-                   f"{n['out of scope']} out of scope, {n['uncovered']} uncovered"
+                   + (f"{n['pending']} cited only by claims waiting for a spec, " if n["pending"] else "")
+                   + f"{n['out of scope']} out of scope, {n['uncovered']} uncovered"
                    + (f" (claim files: {', '.join(cv.files)})" if cv.files else " (no claim file names it as source)"))
         for ln in cv.lines:
             if ln.status == "uncovered":
                 out.append(f"  L{ln.number} UNCOVERED: {_excerpt(ln.text)}")
+            elif ln.status == "pending":
+                out.append(f"  L{ln.number} PENDING ({', '.join(ln.claims)}: spec missing): {_excerpt(ln.text)}")
             elif ln.status == "out of scope":
                 out.append(f"  L{ln.number} out of scope ({ln.out_of_scope}): {_excerpt(ln.text)}")
             elif show_all:
