@@ -22,7 +22,7 @@ from .model import (
     Table,
     cited_lines,
 )
-from .stated import MAX_CELLS, MAX_SIG, ROUNDINGS, UNITS, Reading, parse_stated
+from .stated import MAX_SIG, ROUNDINGS, UNITS, Reading, parse_stated
 
 MAX_FILE_BYTES = 2_000_000
 MAX_CLAIMS = 5_000
@@ -494,4 +494,3 @@ def _check_forward(doc: Document, path: tuple[Any, ...], f: Any) -> None:
     at = f.get("at", [])
     if not isinstance(at, list) or len(at) > 2 or not all(isinstance(i, int) and not isinstance(i, bool) for i in at):
         raise _fail(doc, path + ("at",), "`at` is [row] or [row, column] of the output")
-    _ = MAX_CELLS

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import num
-from ..errors import ArchcalcError, SpecError, Where
+from ..errors import ArchcalcError, SpecError
 from .compute import Evaluator, SpecMissing
 from .load import load, stated_of
 from .model import (
@@ -372,5 +372,3 @@ def verify_quotes(files: list[ClaimFile], documents: Mapping[str, str]) -> None:
 def find(claim_id: str, report: Report) -> Result | None:
     return next((r for r in report.results if r.claim.id == claim_id), None)
 
-
-_ = Where
