@@ -18,8 +18,8 @@ from .common import EXIT_DISAGREE, EXIT_OK, console, emit, parse_input, parse_se
               help="The arguments are documents (and .yaml/.yml claim files, default the built-in ones): list each "
                    "document's lines with numbers and the claims that cite them; also checks that every justification "
                    "quotes its document.")
-@click.option("--all-lines", is_flag=True, help="With --coverage: list covered lines too.")
-def check_cmd(files: tuple[str, ...], fmt: str, explain: str | None, coverage: bool, all_lines: bool) -> int:
+@click.option("--gaps", is_flag=True, help="With --coverage: list only the lines not covered by a claim.")
+def check_cmd(files: tuple[str, ...], fmt: str, explain: str | None, coverage: bool, gaps: bool) -> int:
     """Check the numbers stated in documents (slides, articles) against what archcalc computes.
 
     \b
@@ -51,7 +51,7 @@ def check_cmd(files: tuple[str, ...], fmt: str, explain: str | None, coverage: b
         if fmt == "json":
             emit(report.dumps(report.coverage_json(covs)))
         else:
-            click.echo(report.coverage_text(covs, all_lines))
+            click.echo(report.coverage_text(covs, show_all=not gaps))
         return EXIT_OK
     result = claims.run(files_)
     if explain is not None:

@@ -142,7 +142,7 @@ def coverage_json(covs: list[Any]) -> list[dict[str, Any]]:
                         "text": ln.text[:200]} for ln in cv.lines]} for cv in covs]
 
 
-def coverage_text(covs: list[Any], show_all: bool = False) -> str:
+def coverage_text(covs: list[Any], show_all: bool = True) -> str:
     out = []
     for cv in covs:
         n = cv.counts()
