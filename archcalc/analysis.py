@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import catalog, conventions, num
+from .dtypes import DTYPE_BYTES
 from .errors import UsageError
-from .graph import Layer, Limits, Network, build
+from .graph import Builder, Layer, Limits, Network, build
 from .spec import Spec
+from .yamlio import gc_paused
 
-DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 WEIGHT_KINDS = ("conv", "conv_transpose", "fc")
 
 
@@ -63,7 +64,7 @@ def load_spec(spec: str | Path | Spec) -> tuple[Spec, str | None]:
 
 def analyze(spec: str | Path | Spec, input: tuple[Any, ...] | None = None, vars: Mapping[str, Any] | None = None,
             convention: str = "paper", batch: Any = 1, dtype: str = "float32", preset: str | None = None,
-            limits: Limits | None = None, ideal: bool = False) -> Analysis:
+            limits: Limits | None = None, ideal: bool = False, builder: type[Builder] | None = None) -> Analysis:
     """Analyse a built-in spec name, a YAML path or a parsed Spec.
 
     >>> a = analyze("vgg16")
@@ -77,8 +78,8 @@ def analyze(spec: str | Path | Spec, input: tuple[Any, ...] | None = None, vars:
         raise UsageError(f"batch must be a whole number ≥ 1, got {batch}")
     conv = conventions.get(convention)
     chosen = preset or named_preset
-    net = build(parsed, vars, input, chosen, limits, ideal)
-    return summarize(net, conv, batch, dtype, chosen)
+    with gc_paused():
+        return summarize(build(parsed, vars, input, chosen, limits, ideal, builder), conv, batch, dtype, chosen)
 
 
 def summarize(net: Network, conv: conventions.Convention, batch: Any, dtype: str, label: str | None = None) -> Analysis:

@@ -145,6 +145,7 @@ class Builder:
         self.spec, self.vars, self.limits, self.ideal = spec, dict(variables), limits, ideal
         self.layers: list[Layer] = []
         self.used: set[str] = {"input"}
+        self.suffix: dict[str, int] = {}  # name -> the last `_k` tried for it, so repeated names cost O(1)
         self.stack: list[str] = []
         self.least: dict[int, int] = {}   # id(node) -> fewest layers it can add (see least_layers)
 
@@ -190,9 +191,10 @@ class Builder:
 
     def unique(self, name: str) -> str:
         if name in self.used:
-            k = 2
+            k = self.suffix.get(name, 1) + 1
             while f"{name}_{k}" in self.used:
                 k += 1
+            self.suffix[name] = k
             name = f"{name}_{k}"
         self.used.add(name)
         return name
@@ -367,8 +369,12 @@ def resolve_vars(spec: Spec, overrides: Mapping[str, Any], preset: str | None = 
 
 
 def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: tuple[Any, ...] | None = None,
-          preset: str | None = None, limits: Limits | None = None, ideal: bool = False) -> Network:
-    """Expand the spec for these var values and input into a Network of leaf layers."""
+          preset: str | None = None, limits: Limits | None = None, ideal: bool = False,
+          builder: type[Builder] | None = None) -> Network:
+    """Expand the spec for these var values and input into a Network of leaf layers.
+
+    `builder` is a Builder subclass that may watch the expansion (archcalc.diagram records the nesting);
+    it must not change what is built."""
     variables = resolve_vars(spec, overrides or {}, preset, ideal)
     shape = tuple(v.eval(variables, spec.places.get(f"input[{i}]", spec.where), ideal) if isinstance(v, Expr) else v
                   for i, v in enumerate(spec.input))
@@ -394,4 +400,4 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
             raise SpecError(f"input {axes[i]} {text}{num.fmt(v)}{_approx(v)} is not a positive whole number"
                             + (f" (vars: {', '.join(shown)})" if shown and isinstance(raw, Expr) else ""), where)
     with gc_paused():
-        return Builder(spec, variables, limits or Limits(), ideal).run(tuple(num.norm(v) for v in shape))
+        return (builder or Builder)(spec, variables, limits or Limits(), ideal).run(tuple(num.norm(v) for v in shape))

@@ -220,22 +220,65 @@ def _conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
     return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
 
+DEPTHWISE_BLOCK_BYTES = 1 << 19   # a channel (or row) block's working set: the kh·kw passes stay in cache
+DEPTHWISE_NCHW_MIN_WIDTH = 32     # output rows at least this wide run channels-first; narrower, channels-last
+
+
 def _conv_depthwise(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
                     stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
-    """groups == Cin: accumulate kh*kw shifted strided views (channel multiplier allowed)."""
+    """groups == Cin: accumulate kh·kw shifted strided views, weighted per channel (multiplier allowed).
+
+    Each tap is one pass over the output, so the passes run over blocks small enough to stay in
+    cache: blocks of channels on wide maps (NCHW, rows of wo contiguous), and blocks of rows in
+    channels-last layout on narrow maps, where the innermost loop would otherwise be only wo long.
+    """
     n, c, _, _ = xp.shape
-    cout, _, kh, kw = w.shape
-    mult = cout // c
-    if mult > 1:
-        xp = np.repeat(xp, mult, axis=1)  # output channel o reads input channel o // mult
-    out = np.zeros((n, cout, ho, wo), dtype=DTYPE)
-    tmp = np.empty_like(out)
-    for i in range(kh):
-        for j in range(kw):
-            view = _tap(xp, i * dilation[0], j * dilation[1], ho, wo, stride)
-            np.multiply(view, w[:, 0, i, j].reshape(1, cout, 1, 1), out=tmp)
-            out += tmp
+    cout = w.shape[0]
+    if cout // c > 1:
+        xp = np.repeat(xp, cout // c, axis=1)  # output channel o reads input channel o // mult
+    if wo >= DEPTHWISE_NCHW_MIN_WIDTH:
+        return _depthwise_nchw(xp, w, ho, wo, stride, dilation)
+    return _depthwise_nhwc(xp, w, ho, wo, stride, dilation)
+
+
+def _depthwise_nchw(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
+                    stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+    n, c, hp, wp = xp.shape
+    kh, kw = w.shape[2:]
+    out = np.empty((n, c, ho, wo), dtype=DTYPE)
+    per = max(1, DEPTHWISE_BLOCK_BYTES // (DTYPE().itemsize * n * (hp * wp + 2 * ho * wo)))
+    tmp = np.empty((n, min(per, c), ho, wo), dtype=DTYPE)
+    for c0 in range(0, c, per):
+        c1 = min(c0 + per, c)
+        xb, ob, tb, wb = xp[:, c0:c1], out[:, c0:c1], tmp[:, :c1 - c0], w[c0:c1, 0]
+        for t, (i, j) in enumerate((i, j) for i in range(kh) for j in range(kw)):
+            view = _tap(xb, i * dilation[0], j * dilation[1], ho, wo, stride)
+            np.multiply(view, wb[:, i, j].reshape(1, -1, 1, 1), out=ob if t == 0 else tb)
+            if t:
+                ob += tb
     return out
+
+
+def _depthwise_nhwc(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
+                    stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+    n, c, _, _ = xp.shape
+    kh, kw = w.shape[2:]
+    (sh, sw), (dh, dw) = stride, dilation
+    xt = np.ascontiguousarray(xp.transpose(0, 2, 3, 1))
+    wt = np.ascontiguousarray(w[:, 0].transpose(1, 2, 0))          # (kh, kw, C)
+    out = np.empty((n, ho, wo, c), dtype=DTYPE)
+    rows = max(1, DEPTHWISE_BLOCK_BYTES // (DTYPE().itemsize * n * c * (2 + sw) * wo))
+    tmp = np.empty((n, min(rows, ho), wo, c), dtype=DTYPE)
+    for r0 in range(0, ho, rows):
+        r1 = min(r0 + rows, ho)
+        ob, tb = out[:, r0:r1], tmp[:, :r1 - r0]
+        for t, (i, j) in enumerate((i, j) for i in range(kh) for j in range(kw)):
+            top, left = r0 * sh + i * dh, j * dw
+            view = xt[:, top: top + sh * (r1 - r0 - 1) + 1: sh, left: left + sw * (wo - 1) + 1: sw]
+            np.multiply(view, wt[i, j], out=ob if t == 0 else tb)
+            if t:
+                ob += tb
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
 
 def conv_transpose2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,

@@ -15,6 +15,9 @@ MAX_INT_BITS = 4096  # integers above 2**4096 are rejected as hostile
 
 
 def is_exact(x: object) -> bool:
+    t = type(x)
+    if t is int or t is Fraction:
+        return True
     return isinstance(x, (int, Fraction)) and not isinstance(x, bool)
 
 
@@ -24,6 +27,8 @@ def is_symbolic(x: object) -> bool:
 
 def norm(x: Number) -> Number:
     """Fractions with denominator 1 become ints; sympy integers become ints."""
+    if type(x) is int:
+        return x
     if isinstance(x, Fraction):
         return x.numerator if x.denominator == 1 else x
     if isinstance(x, int):
@@ -37,6 +42,9 @@ def norm(x: Number) -> Number:
 
 def div(a: Number, b: Number) -> Number:
     """True division, exact."""
+    if type(a) is int and type(b) is int:
+        q, r = divmod(a, b)
+        return q if r == 0 else Fraction(a, b)
     if is_exact(a) and is_exact(b):
         return norm(Fraction(a) / Fraction(b))
     return norm(_sym(a) / _sym(b))

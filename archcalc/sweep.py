@@ -10,15 +10,18 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from . import num
-from .analysis import Analysis, analyze
+from .analysis import Totals, analyze
 from .errors import UsageError
 from .spec import Spec
 
 
 @dataclass(frozen=True)
 class Point:
+    """One point of the sweep: its totals, not its layers (a sweep of thousands keeps only what it prints)."""
     values: Mapping[str, Any]
-    analysis: Analysis
+    name: str
+    input: tuple[Any, ...]
+    totals: Totals
     macs_ratio: Any
     params_ratio: Any
     macs_rule: Any          # None when the spec states no rule for a varied var
@@ -41,17 +44,18 @@ def sweep(spec_name: str, grid: Mapping[str, Sequence[Any]], fixed: Mapping[str,
         raise UsageError("scale needs at least one --set name=v1,v2,... to sweep")
     names = list(grid)
     points: list[Point] = []
-    base: tuple[Analysis, Any, Any] | None = None
+    base: tuple[Totals, Any, Any] | None = None
     for combo in itertools.product(*(grid[n] for n in names)):
         values = dict(zip(names, combo))
         a = analyze(spec_name, vars={**(fixed or {}), **values}, **options)
         spec = a.network.spec
         macs_rule, params_rule = _rule(spec, values, "macs_rule"), _rule(spec, values, "params_rule")
+        t = a.totals
         if base is None:
-            base = (a, macs_rule, params_rule)
+            base = (t, macs_rule, params_rule)
         b, bm, bp = base
-        points.append(Point(values, a, num.div(a.totals.macs, b.totals.macs) if b.totals.macs else None,
-                            num.div(a.totals.params, b.totals.params) if b.totals.params else None,
+        points.append(Point(values, a.name, a.network.input, t, num.div(t.macs, b.macs) if b.macs else None,
+                            num.div(t.params, b.params) if b.params else None,
                             num.div(macs_rule, bm) if macs_rule is not None and bm else None,
                             num.div(params_rule, bp) if params_rule is not None and bp else None))
     return points

@@ -1,6 +1,7 @@
 """Option parsing, shared options, console and output helpers used by every command."""
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -90,12 +91,23 @@ def parse_batch(value: str) -> Any:
 
 
 def console() -> Any:
-    from rich.console import Console
+    """The terminal console, created on first use: commands that print no table never import rich."""
+    return _LazyConsole()
 
-    width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
-    if width is None and not sys.stdout.isatty():
-        width = 160
-    return Console(width=width, highlight=False)
+
+class _LazyConsole:
+    def __init__(self) -> None:
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
+            if width is None and not sys.stdout.isatty():
+                width = 160
+            self._console = Console(width=width, highlight=False)
+        return getattr(self._console, name)
 
 
 def emit(text: str | None) -> None:
@@ -105,7 +117,7 @@ def emit(text: str | None) -> None:
 
 # ---------------------------------------------------------------- shared options
 def analysis_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    from ..analysis import DTYPE_BYTES
+    from ..dtypes import DTYPE_BYTES
 
     options = [
         click.option("--input", "input_", metavar="N|HxW|CxHxW", help="Input size (a symbol such as H works too)."),
@@ -129,8 +141,10 @@ def run_analysis(spec: str, input_: str | None, sets: Sequence[str], batch: str,
     from ..analysis import analyze
     from ..graph import Limits
 
-    return analyze(spec, input=parse_input(input_), vars=parse_sets(sets), convention=convention,
-                   batch=parse_batch(batch), dtype=dtype, preset=preset, limits=Limits(max_layers=max_layers))
+    a = analyze(spec, input=parse_input(input_), vars=parse_sets(sets), convention=convention,
+                batch=parse_batch(batch), dtype=dtype, preset=preset, limits=Limits(max_layers=max_layers))
+    gc.freeze()   # the analysis lives until exit: later collections need not walk its 100,000 layers again
+    return a
 
 
 # ---------------------------------------------------------------- output helpers

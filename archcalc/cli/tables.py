@@ -129,13 +129,13 @@ def compare(specs: tuple[str, ...], input_: str | None, sets: tuple[str, ...], b
     """
     from .. import report
 
-    analyses, labels = [], []
+    rows = []
     for item in specs:
         words = item.split()
         name, extra = words[0], own_sets(words[1:], item)
-        analyses.append(run_analysis(name, input_, tuple(sets) + extra, batch, dtype, convention, max_layers))
-        labels.append(item)
-    records = report.compare_records(analyses, labels)
+        rows.append(report.compare_record(run_analysis(name, input_, tuple(sets) + extra, batch, dtype, convention,
+                                                       max_layers), item))
+    records = report.with_ratios(rows)
     if sort:
         key = {"depth": "weight_layers"}.get(sort, sort)
         records = [records[0]] + sorted(records[1:], key=lambda r: (float(r[key]) if num.is_exact(r[key]) else 0))

@@ -11,15 +11,22 @@ from ..analysis import Analysis
 from .common import csv_ratio, dumps, grouped, human, plain, shape_str, tsv
 
 
+def compare_record(a: Analysis, label: str) -> dict[str, Any]:
+    """One network's row (its totals only: `compare` of hundreds of specs keeps no layers)."""
+    t = a.totals
+    return {"name": label, "params": t.params, "macs": t.macs, "activations": t.activations,
+            "activation_bytes": t.activation_bytes, "weight_layers": t.weight_layers, "depth": t.depth, "rf": t.rf}
+
+
+def with_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Params and MACs ratios against the first row."""
+    base = rows[0]
+    return [{**r, "params_ratio": _ratio(r["params"], base["params"]), "macs_ratio": _ratio(r["macs"], base["macs"])}
+            for r in rows]
+
+
 def compare_records(analyses: list[Analysis], labels: list[str]) -> list[dict[str, Any]]:
-    base = analyses[0].totals
-    out = []
-    for label, a in zip(labels, analyses):
-        t = a.totals
-        out.append({"name": label, "params": t.params, "macs": t.macs, "activations": t.activations,
-                    "activation_bytes": t.activation_bytes, "weight_layers": t.weight_layers, "depth": t.depth, "rf": t.rf,
-                    "params_ratio": _ratio(t.params, base.params), "macs_ratio": _ratio(t.macs, base.macs)})
-    return out
+    return with_ratios([compare_record(a, label) for label, a in zip(labels, analyses)])
 
 
 def _ratio(a: Any, b: Any) -> Any:

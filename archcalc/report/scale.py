@@ -24,8 +24,8 @@ def _val(v: Any) -> str:
 def scale_records(points: list[Any]) -> list[dict[str, Any]]:
     out = []
     for p in points:
-        t = p.analysis.totals
-        out.append({**{k: v for k, v in p.values.items()}, "input": list(p.analysis.network.input),
+        t = p.totals
+        out.append({**{k: v for k, v in p.values.items()}, "input": list(p.input),
                     "params": t.params, "params_ratio": p.params_ratio, "params_rule": p.params_rule,
                     "macs": t.macs, "macs_ratio": p.macs_ratio, "macs_rule": p.macs_rule})
     return out
@@ -37,7 +37,7 @@ def scale_render(points: list[Any], fmt: str, console: Any) -> str | None:
     if fmt == "json":
         rows = [{k: (None if v is None else float(v) if k.endswith(("_ratio", "_rule")) and num.is_exact(v) else plain(v))
                  for k, v in r.items()} for r in records]
-        return dumps({"name": points[0].analysis.name, "vars": names, "points": rows})
+        return dumps({"name": points[0].name, "vars": names, "points": rows})
     header = names + ["input", "params", "params ×", "rule ×", "MACs", "MACs ×", "rule ×", "MACs vs rule"]
     rows = []
     exact = fmt in ("csv", "markdown", "plain")
@@ -62,7 +62,7 @@ def scale_render(points: list[Any], fmt: str, console: Any) -> str | None:
         return "\n".join(lines) + "\n"
     from rich.table import Table
 
-    table = Table(title=f"{points[0].analysis.name}: scaling sweep · ratios against the first row · "
+    table = Table(title=f"{points[0].name}: scaling sweep · ratios against the first row · "
                         f"rule = the paper's predicted factor", title_justify="left", header_style="bold")
     for i, col in enumerate(header):
         table.add_column(col, justify="left" if i < len(names) else "right")

@@ -63,6 +63,8 @@ def summary_json(a: Analysis, depth: int | None = None, top: int | None = None) 
 
 def _share_json(part: Any, total: Any) -> float | None:
     """A share of the total as a float rounded to 6 digits (not a count; counts stay exact ints)."""
+    if type(part) is int and type(total) is int and total:
+        return round(part / total, 6)   # int / int is correctly rounded in Python
     f = share(part, total)
     return None if f is None else round(float(f), 6)
 
@@ -226,23 +228,64 @@ def summary_plain(a: Analysis, depth: int | None = None, top: int | None = None)
     return "\n".join(lines) + "\n"
 
 
+LARGE_TABLE = 2_000   # rows above which the table streams as plain columns instead of a rich table
+
+
 def summary_table(a: Analysis, console: Any, depth: int | None = None, top: int | None = None) -> None:
+    records = summary_records(a, exact=False, depth=depth, top=top)
+    if len(records) > LARGE_TABLE:
+        _stream_table(a, records, console, depth, top)
+        return
+    _rich_table(a, records, console, depth, top)
+
+
+def _title(a: Analysis) -> str:
+    short = a.network.spec.description.split(";")[0]
+    return f"{a.name} — {short}" if short else a.name
+
+
+def _stream_table(a: Analysis, records: list[dict[str, str]], console: Any, depth: int | None,
+                  top: int | None) -> None:
+    """The same columns as the rich table, written line by line: linear in the rows, no layout pass."""
+    t = a.totals
+    show_inputs = any(r["inputs"] for r in records)
+    cols = [("layer", "Layer", "Total", "<"), ("op", "Op", "", "<")] + ([("inputs", "From", "", "<")] if show_inputs else []) + [
+        ("output", "Output", "", ">"), ("params", "Params", human(t.params), ">"), ("params_pct", "%", "", ">"),
+        ("macs", "MACs", human(t.macs), ">"), ("macs_pct", "MACs %", "", ">"), ("macs_bar", "", "", "<"),
+        ("activations", "Activations", human(t.activations), ">"), ("activations_bar", "Memory", "", "<"), ("rf", "RF", "", ">")]
+    widths = [max([len(head), len(foot)] + [len(r[key]) for r in records]) for key, head, foot, _ in cols]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(f"{c:{align}{w}}" for c, w, (_, _, _, align) in zip(cells, widths, cols)).rstrip() + "\n"
+
+    write = console.file.write
+    write(_title(a) + "\n")
+    write(f"{len(records):,} rows, drawn as plain columns (collapse blocks with --depth N, or keep the costliest "
+          f"with --top K)\n")
+    write(line([head for _, head, _, _ in cols]))
+    write("─" * (sum(widths) + 2 * (len(widths) - 1)) + "\n")
+    for r in records:
+        write(line([r[key] for key, _, _, _ in cols]))
+    write("\n" + line([foot for _, _, foot, _ in cols]))
+    write(_caption(a, depth, top) + "\n")
+    print_pairs(console, totals_lines(a))
+
+
+def _caption(a: Analysis, depth: int | None, top: int | None) -> str:
+    view = (f" · blocks collapsed below depth {depth}" if depth is not None else "") + \
+           (f" · top {top} by MACs" if top is not None else "")
+    return (f"input {shape_str(a.network.input)} · convention {a.convention} · batch {a.batch} · {a.dtype}{view} · "
+            f"%: share of the network's total; bars: share of MACs and of activation memory")
+
+
+def _rich_table(a: Analysis, records: list[dict[str, str]], console: Any, depth: int | None, top: int | None) -> None:
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    spec = a.network.spec
-    short = spec.description.split(";")[0]
-    title = f"{a.name} — {short}" if short else a.name
-    view = (f" · blocks collapsed below depth {depth}" if depth is not None else "") + \
-           (f" · top {top} by MACs" if top is not None else "")
-    table = Table(title=title, title_justify="left", caption=f"input {shape_str(a.network.input)} · "
-                  f"convention {a.convention} · batch {a.batch} · {a.dtype}{view} · "
-                  f"%: share of the network's total; bars: share of MACs and of activation memory",
-                  caption_justify="left", show_footer=True, header_style="bold", footer_style="bold",
+    table = Table(title=_title(a), title_justify="left", caption=_caption(a, depth, top), caption_justify="left", show_footer=True, header_style="bold", footer_style="bold",
                   box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     t = a.totals
-    records = summary_records(a, exact=False, depth=depth, top=top)
     for r in records:
         r["macs_share"] = f"{r['macs_pct']:>5} {r['macs_bar']}" if r["macs_pct"] else ""
     show_inputs = any(r["inputs"] for r in records)
