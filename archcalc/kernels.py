@@ -165,31 +165,32 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     elif groups == cin:
         out = _conv_depthwise(xp, w, ho, wo, stride, dilation)
     else:
-        cout_g = cout // groups
-        out = np.empty((n, cout, ho, wo), dtype=DTYPE)
-        for g in range(groups):
-            out[:, g * cout_g:(g + 1) * cout_g] = _conv_im2col(
-                xp[:, g * cin_g:(g + 1) * cin_g], w[g * cout_g:(g + 1) * cout_g],
-                ho, wo, stride, dilation)
+        out = _conv_im2col(xp, w, ho, wo, stride, dilation, groups)
     if b is not None:
         out += _f32(b).reshape(1, -1, 1, 1)
     return out
 
 
 def _conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
-                 stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+                 stride: tuple[int, int], dilation: tuple[int, int], groups: int = 1) -> np.ndarray:
     """Dense conv on a padded input as GEMM: W (Cout, C*kh*kw) @ cols (C*kh*kw, N*rows*Wo).
 
     The column matrix is laid out (C, kh, kw, N, Ho, Wo) (Caffe im2col order), so the
-    copy reads contiguous input rows and the GEMM result is already channel-major.
+    copy reads contiguous input rows and the GEMM result is already channel-major. With groups,
+    each group's rows of the column matrix are one contiguous slab: one batched matmul
+    (G, Cout/G, K/G) @ (G, K/G, P) computes every group at once.
     """
     n, c, _, _ = xp.shape
     cout, _, kh, kw = w.shape
     k = c * kh * kw
-    wmat = w.reshape(cout, k)
+    wmat = w.reshape(cout, k) if groups == 1 else w.reshape(groups, cout // groups, k // groups)
+
+    def gemm(cols: np.ndarray) -> np.ndarray:
+        return wmat @ cols if groups == 1 else np.matmul(wmat, cols.reshape(groups, k // groups, -1))
+
     if kh == kw == 1 and stride == (1, 1):
         cols = xp[:, :, :ho, :wo].transpose(1, 0, 2, 3).reshape(k, n * ho * wo)
-        return np.ascontiguousarray((wmat @ cols).reshape(cout, n, ho, wo).transpose(1, 0, 2, 3))
+        return np.ascontiguousarray(gemm(cols).reshape(cout, n, ho, wo).transpose(1, 0, 2, 3))
 
     sn, sc, sh, sw = xp.strides
     (st_h, st_w), (dl_h, dl_w) = stride, dilation
@@ -214,8 +215,7 @@ def _conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
         shape = (c, kh, kw, b1 - b0, r1 - r0, wo)
         cols = buf[: int(np.prod(shape))].reshape(shape)
         np.copyto(cols, view[:, :, :, b0:b1, r0:r1])
-        res = wmat @ cols.reshape(k, -1)
-        out[:, b0:b1, r0:r1] = res.reshape(cout, b1 - b0, r1 - r0, wo)
+        out[:, b0:b1, r0:r1] = gemm(cols.reshape(k, -1)).reshape(cout, b1 - b0, r1 - r0, wo)
     # no copy when n == 1: (1, Cout, Ho, Wo) is already contiguous
     return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
