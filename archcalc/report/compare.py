@@ -46,7 +46,7 @@ def ratio_str(r: Any) -> str:
 def compare_json(records: list[dict[str, Any]], convention: str) -> dict[str, Any]:
     rows = []
     for r in records:
-        rows.append({k: (plain(v) if not k.endswith("ratio") else (None if v is None else float(v) if num.is_exact(v) else str(v)))
+        rows.append({k: (v if k == "latency_seconds" else plain(v) if not k.endswith("ratio") else (None if v is None else float(v) if num.is_exact(v) else str(v)))
                      for k, v in r.items()})
     return {"convention": convention, "networks": rows}
 
@@ -64,26 +64,35 @@ COMPARE_COLUMNS = ("network", "params", "params ×", "MACs", "MACs ×", "activat
 def compare_render(records: list[dict[str, Any]], fmt: str, convention: str, console: Any) -> str | None:
     if fmt == "json":
         return dumps(compare_json(records, convention))
+    timed = "latency_seconds" in records[0]
     if fmt == "csv":
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(["network", "params", "params_ratio", "macs", "macs_ratio", "activations", "depth", "rf"])
+        w.writerow(["network", "params", "params_ratio", "macs", "macs_ratio", "activations", "depth", "rf"]
+                   + (["latency_seconds"] if timed else []))
         for r in records:
             w.writerow([r["name"], plain(r["params"]), csv_ratio(r["params_ratio"]), plain(r["macs"]),
-                        csv_ratio(r["macs_ratio"]), plain(r["activations"]), r["depth"], plain(r["rf"])])
+                        csv_ratio(r["macs_ratio"]), plain(r["activations"]), r["depth"], plain(r["rf"])]
+                       + ([f"{r['latency_seconds']:.6g}"] if timed else []))
         return out.getvalue()
     rows = compare_text_rows(records, exact=fmt in ("markdown", "plain"), raw=fmt == "plain")
+    columns = COMPARE_COLUMNS
+    if timed:
+        from .latency import seconds_str
+
+        columns = columns + ("est. latency",)
+        rows = [row + [seconds_str(r["latency_seconds"])] for row, r in zip(rows, records)]
     if fmt == "plain":
-        return tsv(COMPARE_COLUMNS, rows)
+        return tsv(columns, rows)
     if fmt == "markdown":
-        lines = ["| " + " | ".join(COMPARE_COLUMNS) + " |", "|---|" + "---:|" * (len(COMPARE_COLUMNS) - 1)]
+        lines = ["| " + " | ".join(columns) + " |", "|---|" + "---:|" * (len(columns) - 1)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         return "\n".join(lines) + "\n"
     from rich.table import Table
 
     table = Table(title=f"comparison · convention {convention} · ratios against {records[0]['name']}",
                   title_justify="left", header_style="bold")
-    for i, col in enumerate(COMPARE_COLUMNS):
+    for i, col in enumerate(columns):
         table.add_column(col, justify="left" if i == 0 else "right")
     for row in rows:
         table.add_row(*row)
