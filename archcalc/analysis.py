@@ -12,7 +12,7 @@ from .graph import Builder, Layer, Limits, Network, build
 from .spec import Spec
 from .yamlio import gc_paused
 
-WEIGHT_KINDS = ("conv", "conv_transpose", "fc")
+WEIGHT_KINDS = ("conv", "conv_transpose", "fc", "attention")
 
 
 @dataclass(frozen=True)

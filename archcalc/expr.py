@@ -199,7 +199,8 @@ class _Compiler:
             try:
                 return env[name]
             except KeyError:
-                raise ExprError(f"unknown name `{name}`{did_you_mean(name, set(env))}") from None
+                hint = did_you_mean(name, set(env)) + f"; a word meant as text is quoted inside the string: \"'{name}'\""
+                raise ExprError(f"unknown name `{name}`{hint}") from None
 
         return lookup
 

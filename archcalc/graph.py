@@ -111,13 +111,16 @@ class TensorEnv(Mapping[str, Any]):
 
     def _tensor(self) -> dict[str, Any]:
         shape = self.t.shape
-        out = {"C": shape[0], "in_c": shape[0]}
+        c = shape[-1] if len(shape) == 2 else shape[0]   # N×D tokens: C is the feature size D
+        out = {"C": c, "in_c": c}
         if len(shape) == 3:
             out.update(H=shape[1], W=shape[2], in_h=shape[1], in_w=shape[2])
+        if len(shape) == 2 and "N" not in self.base:   # the token count; a var or param named N wins
+            out["N"] = shape[0]
         return out
 
     def __getitem__(self, key: str) -> Any:
-        if key in ("C", "H", "W", "in_c", "in_h", "in_w"):
+        if key in ("C", "H", "W", "in_c", "in_h", "in_w") or (key == "N" and key not in self.base):
             return self._tensor()[key]
         return self.base[key]
 
@@ -150,6 +153,7 @@ class Builder:
         self.least: dict[int, int] = {}   # id(node) -> fewest layers it can add (see least_layers)
 
     def run(self, shape: Shape) -> Network:
+        self.input_shape = shape
         t = self.seq(self.spec.body, Tensor(shape, "input", RF()), self.vars, Scope("", ()))
         return Network(self.spec, self.vars, shape, tuple(self.layers), t.shape, t.source, t.rf)
 
@@ -216,7 +220,17 @@ class Builder:
         opdef = REGISTRY[n.op]
         args = Args(opdef, n.args, env, n.where, self.spec.round, self.ideal)
         result = self.apply(opdef.handler, [t.shape], args, name, n.op, n.where)
-        return self.add_layer(name, n.op, [t], result, scope, n.where, t.rf.step(result.rf, t.shape), n.frozen)
+        rf = self.whole_input(t.rf) if result.rf == "input" else t.rf.step(result.rf, t.shape)
+        return self.add_layer(name, n.op, [t], result, scope, n.where, rf, n.frozen)
+
+    def whole_input(self, rf: RF) -> RF:
+        """The field of a layer that sees every input pixel (attention over all tokens)."""
+        shape = self.input_shape
+        if len(shape) != 3 or rf.size[0] == GLOBAL:
+            return rf
+        if not all(num.is_exact(x) for x in shape[1:]):
+            return RF((GLOBAL, GLOBAL), rf.jump, (GLOBAL, GLOBAL))
+        return RF((shape[1], shape[2]), rf.jump, (num.div(shape[1] - 1, 2), num.div(shape[2] - 1, 2)))
 
     def apply(self, handler: Any, shapes: list[Shape], args: Args, name: str, op: str, where: Where) -> OpResult:
         try:
@@ -388,7 +402,7 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
         else:
             raise SpecError(f"--input gives {len(input_shape)} sizes but `{spec.name}` takes {len(shape)}",
                             spec.places.get("input", spec.where))
-    axes = ("channels", "height", "width") if len(shape) == 3 else ("features",)
+    axes = {3: ("channels", "height", "width"), 2: ("tokens", "features")}.get(len(shape), ("features",))
     for i, v in enumerate(shape):
         where = spec.places.get(f"input[{i}]", spec.where) if input_shape is None else spec.places.get("input", spec.where)
         if isinstance(v, (bool, str)) or v is None:

@@ -25,7 +25,9 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from . import kernels as K
+from . import kernels_parts as KP
 from . import num
+from . import numeric_transformer as NT
 from .errors import ArchcalcError, ShapeError, UsageError
 from .graph import Layer, Network, build
 from .spec import Spec
@@ -71,6 +73,9 @@ def network_of(spec: str | Path | Spec | Network, vars: Mapping[str, Any] | None
 def weight_shapes(layer: Layer) -> dict[str, tuple[int, ...]]:
     """Names and shapes of the arrays a layer needs."""
     a, op = layer.attrs, layer.op
+    special = NT.weight_shapes(layer)
+    if special is not None:
+        return special
     if op in ("conv", "dwconv"):
         c_in, c_out = layer.in_shapes[0][0], layer.output[0]
         (kh, kw), g = a["k"], a["groups"]
@@ -81,9 +86,11 @@ def weight_shapes(layer: Layer) -> dict[str, tuple[int, ...]]:
         (kh, kw), g = a["k"], a["groups"]
         out = {"weight": (c_in, c_out // g, kh, kw)}
         return out | ({"bias": (c_out,)} if a["bias"] else {})
-    if op == "fc":
-        out = {"weight": (layer.output[0], layer.in_shapes[0][0])}
-        return out | ({"bias": (layer.output[0],)} if a["bias"] else {})
+    if op == "fc":   # features: the last axis of tokens, the channels of a map (pointwise), a flat vector
+        shape_in, shape_out = layer.in_shapes[0], layer.output
+        f_in, f_out = (shape_in[-1], shape_out[-1]) if len(shape_in) == 2 else (shape_in[0], shape_out[0])
+        out = {"weight": (f_out, f_in)}
+        return out | ({"bias": (f_out,)} if a["bias"] else {})
     if op == "bn":
         c = layer.output[0]
         stats = {"running_mean": (c,), "running_var": (c,)}
@@ -136,6 +143,7 @@ def init_layer(layer: Layer, seed: int, init: str = "normal") -> Arrays:
             out[key] = K.init_weights(shape, rng)
         else:
             out[key] = rng.standard_normal(shape, dtype=K.DTYPE) * K.DTYPE(0.01)
+    out.update(NT.fixed_arrays(layer))
     return out
 
 
@@ -214,6 +222,13 @@ def _mul(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
     return out
 
 
+def _select(layer: Layer, x: np.ndarray) -> np.ndarray:
+    a = layer.attrs
+    if "channels" in a:
+        return np.ascontiguousarray(x[:, list(a["channels"])])
+    return KP.channel_range(x, a["start"], a["stop"])
+
+
 def _unary(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[Layer, list[np.ndarray], Arrays], np.ndarray]:
     return lambda layer, xs, w: fn(xs[0])
 
@@ -239,12 +254,17 @@ FORWARD: dict[str, Callable[[Layer, list[np.ndarray], Arrays], np.ndarray]] = {
     "softmax": _unary(K.softmax),
     "identity": _unary(lambda x: x),
     "dropout": _unary(K.dropout),
-    "select": lambda layer, xs, w: np.ascontiguousarray(xs[0][:, list(layer.attrs["channels"])]),
+    "select": lambda layer, xs, w: _select(layer, xs[0]),
+    "split": lambda layer, xs, w: KP.channel_range(xs[0], layer.attrs["start"], layer.attrs["stop"]),
+    "crop": lambda layer, xs, w: KP.center_crop(xs[0], layer.attrs["size"], layer.attrs["top"], layer.attrs["left"]),
+    "mean": lambda layer, xs, w: KP.spatial_mean(xs[0], layer.attrs["keepdim"]),
+    "hardsigmoid": _unary(KP.hardsigmoid),
+    "stochastic_depth": _unary(lambda x: x),
     "channel_shuffle": lambda layer, xs, w: K.channel_shuffle(xs[0], layer.attrs["groups"]),
     "concat": lambda layer, xs, w: K.concat(xs),
     "add": lambda layer, xs, w: K.add(xs),
     "mul": _mul,
-}
+} | NT.FORWARD
 
 
 # ---------------------------------------------------------------- the pass
@@ -298,7 +318,7 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
         if fn is None:
             raise UsageError(f"layer {la.name}: op `{la.op}` has no forward pass yet")
         xs = [live[name] for name in la.inputs]
-        if la.op == "fc" and init == "tiled" and not keep and la.name not in weights:
+        if la.op == "fc" and len(la.in_shapes[0]) == 1 and init == "tiled" and not keep and la.name not in weights:
             arrays = {}
             sizes[la.name] = sum(int(np.prod(v)) for v in weight_shapes(la).values())
             y, spent = _fc_tiled(la, xs[0], seed)

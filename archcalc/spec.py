@@ -213,6 +213,9 @@ class _Parser:
         op = REGISTRY.get(head)
         if op is None:
             known = set(REGISTRY) | self.block_names | set(CONSTRUCTS)
+            alias = OP_ALIASES.get(str(head).lower())
+            if alias and alias in known:
+                raise self.fail(hpath, f"unknown op or block `{head}`: archcalc calls it `{alias}`")
             raise self.fail(hpath, f"unknown op or block `{head}`{did_you_mean(head, known)}")
         if op.arity == "many":
             raise self.fail(hpath, f"`{head}` joins branches: write `{head}: [[...], [...]]`")
@@ -223,6 +226,9 @@ class _Parser:
                 allowed = ", ".join(op.args) or "no arguments"
                 raise self.fail(hpath + (key,), f"`{head}` has no argument `{key}`{did_you_mean(str(key), set(op.args))}; "
                                                  f"it takes: {allowed}")
+            if op.args[key].kind == "text" and isinstance(v, str) and v in op.args[key].choices:
+                out[key] = v          # a bare choice word (`mode: batch`) is that choice
+                continue
             out[key] = self.raw(v, hpath + (key,), text_ok=op.args[key].kind in ("pad", "text"))
         for key, spec in op.args.items():
             if spec.required and key not in out:
@@ -284,6 +290,23 @@ class _Parser:
         return IfNode(self.at(path), value.get("name"), None, expr,
                       self.body(value.get("then"), path + ("then",), depth + 1),
                       self.body(value.get("else"), path + ("else",), depth + 1))
+
+
+# names other frameworks use for archcalc's ops (PyTorch, Keras, TensorFlow)
+OP_ALIASES = {
+    "linear": "fc", "dense": "fc", "fully_connected": "fc",
+    "layer_norm": "layernorm", "layer_normalization": "layernorm",
+    "batchnorm": "bn", "batch_norm": "bn", "batchnorm2d": "bn", "batch_normalization": "bn",
+    "conv2d": "conv", "convolution": "conv", "depthwise_conv": "dwconv", "depthwiseconv2d": "dwconv",
+    "conv_transpose2d": "conv_transpose", "convtranspose2d": "conv_transpose", "deconv": "conv_transpose",
+    "maxpool2d": "maxpool", "max_pool": "maxpool", "max_pool2d": "maxpool", "maxpooling2d": "maxpool",
+    "avgpool2d": "avgpool", "avg_pool": "avgpool", "avg_pool2d": "avgpool", "averagepooling2d": "avgpool",
+    "global_avg_pool": "gap", "globalaveragepooling2d": "gap", "adaptiveavgpool2d": "adaptive_avgpool",
+    "silu": "swish", "hard_swish": "hardswish", "hard_sigmoid": "hardsigmoid", "hsigmoid": "hardsigmoid",
+    "hswish": "hardswish", "chunk": "split", "narrow": "select", "center_crop": "crop", "centercrop": "crop",
+    "droppath": "stochastic_depth", "drop_path": "stochastic_depth", "stochasticdepth": "stochastic_depth",
+    "cat": "concat", "concatenate": "concat", "sum": "add", "multiply": "mul",
+}
 
 
 def _only(a: Mapping[str, Any], allowed: tuple[str, ...], path: tuple[Any, ...], p: _Parser) -> None:
@@ -357,13 +380,15 @@ def parse(doc: Document) -> Spec:
         for k in values:
             if k not in vars_:
                 raise p.fail(("presets", pname, k), f"preset sets `{k}`, which is not in `vars`{did_you_mean(k, set(vars_))}")
+            if vars_[k].choices and isinstance(values[k], Expr) and values[k].text in vars_[k].choices:
+                values[k] = values[k].text   # a bare choice word (`impl: torchvision`) is that choice
         presets[str(pname)] = values
 
     raw_input = data["input"]
     if isinstance(raw_input, (int, str)):
         raw_input = [raw_input]
-    if not isinstance(raw_input, list) or len(raw_input) not in (1, 3):
-        raise p.fail(("input",), f"expected [C, H, W] or [F], got {_kind(raw_input)}")
+    if not isinstance(raw_input, list) or len(raw_input) not in (1, 2, 3):
+        raise p.fail(("input",), f"expected [C, H, W], [N, D] (tokens) or [F], got {_kind(raw_input)}")
     shape = tuple(p.raw(v, ("input", i)) for i, v in enumerate(raw_input))
     places = {"vars": p.at(("vars",)) if "vars" in data else p.at(()), "input": p.at(("input",)),
               **{f"input[{i}]": p.at(("input", i)) for i in range(len(shape))},

@@ -45,6 +45,10 @@ NETWORKS: list[tuple[str, dict[str, Any], str | None, dict[str, Any]]] = [
     ("densenet121", {}, "densenet121", {}),
     ("squeezenet1_0", {}, "squeezenet1_0", {}),
     ("mobilenet_v1", {}, None, {}),
+    ("convnext_tiny", {}, "convnext_tiny", {}),
+    ("vit_b_16", {}, "vit_b_16", {}),
+    ("swin_t", {}, "swin_t", {}),
+    ("maxvit_t", {}, "maxvit_t", {}),
 ]
 
 

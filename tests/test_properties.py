@@ -35,7 +35,7 @@ from archcalc.numeric import forward
 from archcalc.spec import loads
 
 Shape = tuple[int, int, int]
-ACTIVATIONS = ["relu", "relu6", "sigmoid", "tanh", "swish", "hardswish", "identity"]
+ACTIVATIONS = ["relu", "relu6", "sigmoid", "tanh", "swish", "hardswish", "hardsigmoid", "identity", "stochastic_depth"]
 
 
 def _conv_size(n: int, k_eff: int, s: int, before: int, after: int) -> int:
@@ -108,7 +108,7 @@ def pool_item(draw: st.DrawFn, shape: Shape) -> tuple[dict[str, Any], Shape]:
 def image_item(draw: st.DrawFn, shape: Shape) -> tuple[Any, Shape]:
     c, h, w = shape
     kind = draw(st.sampled_from(["conv", "conv", "dwconv", "pool", "act", "bn", "shuffle", "concat", "add", "se",
-                                 "dropout"]))
+                                 "dropout", "slice", "crop"]))
     if kind == "conv":
         return draw(conv_item(shape))
     if kind == "dwconv":
@@ -128,6 +128,18 @@ def image_item(draw: st.DrawFn, shape: Shape) -> tuple[Any, Shape]:
         return {"dropout": {"p": 0.25}}, shape
     if kind == "shuffle":
         return {"channel_shuffle": {"groups": draw(st.sampled_from(_divisors(c)))}}, shape
+    if kind == "slice":
+        if draw(st.booleans()):
+            start = draw(st.integers(0, c - 1))
+            stop = draw(st.integers(start + 1, c))
+            return {"select": {"start": start, "stop": stop}}, (stop - start, h, w)
+        chunks = draw(st.integers(1, c))
+        size = -(-c // chunks)                    # torch.chunk: chunks of ceil(C/n), fewer when they run out
+        index = draw(st.integers(0, -(-c // size) - 1))
+        return {"split": {"chunks": chunks, "index": index}}, (min(size, c - index * size), h, w)
+    if kind == "crop":
+        ch, cw = draw(st.integers(1, h)), draw(st.integers(1, w))
+        return {"crop": {"size": [ch, cw]}}, (c, ch, cw)
     if kind == "concat":
         branches, channels = [], 0
         for _ in range(draw(st.integers(2, 3))):

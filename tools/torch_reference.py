@@ -11,15 +11,27 @@ against::
     /work/refvenv/bin/python tools/torch_reference.py > tests/data/torch_reference.json
 
 Options: ``-o PATH`` writes PATH after every model (useful for long runs),
-``--only NAME[,NAME...]`` restricts to some models (keys as in the JSON).
+``--only NAME[,NAME...]`` restricts to some models (keys as in the JSON),
+``--merge PATH`` starts from an existing file: models already there keep their runs (their
+weight metadata is refreshed; ``--redo`` recomputes them), only the missing ones are computed::
+
+    nice /work/refvenv/bin/python tools/torch_reference.py \
+        --merge tests/data/torch_reference.json -o tests/data/torch_reference.json
 
 No weights are ever downloaded: models are built with ``weights=None`` /
 ``pretrained=False``. torchvision's weight metadata (``num_params``, ``_ops``,
 transforms) lives in the source code (``Weights`` enums), not in the weight files.
 
-Every model is run at batch 1, float32, eval mode, on CPU. Each model is evaluated at
-224x224 and, where its reference resolution differs (EfficientNet-B1..B7, from
-``weights.transforms().crop_size`` of IMAGENET1K_V1), at that resolution too.
+Every model is run at batch 1, float32, eval mode, on CPU. The models are every
+classification builder of ``torchvision.models.list_models(module=torchvision.models)``
+(plus a few timm models). Each is evaluated at the eval crop of its DEFAULT weights
+(``weights.DEFAULT.transforms().crop_size``: ``eval_crop``, ``default_weights``); the
+first 24 models (``LEGACY``: the first version of this file) are also evaluated at 224x224
+and at the crop of IMAGENET1K_V1 (``reference_resolution``). Builder kwargs that the
+weights would set are passed explicitly (ViT ``image_size``); GoogLeNet and Inception-v3 are
+built without their auxiliary classifiers (``aux_logits=False``), the network that runs in
+eval mode: torchvision's ``num_params`` of Inception_V3_Weights (27,161,264) counts the
+AuxLogits head, which eval never calls; GoogLeNet's meta excludes aux1/aux2.
 
 Per model (``models[key]``):
   * ``num_params`` (sum of ``p.numel()``), ``trainable_params`` (requires_grad),
@@ -65,6 +77,8 @@ Counting conventions of the tools (read from their sources):
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
 import json
 import os
 import sys
@@ -80,7 +94,7 @@ import torchvision  # noqa: E402
 from torch import nn  # noqa: E402
 
 # (key, builder kwargs) for torchvision models; key == torchvision builder name.
-TORCHVISION_MODELS: list[tuple[str, dict]] = [
+LEGACY: list[tuple[str, dict]] = [
     ("alexnet", {}),
     ("vgg11", {}),
     ("vgg13", {}),
@@ -98,6 +112,40 @@ TORCHVISION_MODELS: list[tuple[str, dict]] = [
     ("squeezenet1_1", {}),
     ("densenet121", {}),
 ] + [(f"efficientnet_b{i}", {}) for i in range(8)]
+
+_KWARGS: dict[str, dict] = {
+    "googlenet": {"aux_logits": False, "init_weights": False},
+    "inception_v3": {"aux_logits": False, "init_weights": False},
+}
+
+
+def default_crop(name: str) -> tuple[str | None, int]:
+    """(DEFAULT weights name, its eval crop) of a torchvision builder."""
+    try:
+        enum = torchvision.models.get_model_weights(name)
+    except (ValueError, KeyError):
+        return None, 224
+    w = enum.DEFAULT
+    crop = list(getattr(w.transforms(), "crop_size", []) or [224])
+    return w.name, int(crop[0])
+
+
+def builder_kwargs(name: str) -> dict:
+    kw = dict(_KWARGS.get(name, {}))
+    if name.startswith("vit_"):
+        kw["image_size"] = default_crop(name)[1]  # what the weights' builder would set
+    return kw
+
+
+def torchvision_models() -> list[tuple[str, dict]]:
+    legacy = {k for k, _ in LEGACY}
+    rest = [(n, builder_kwargs(n))
+            for n in torchvision.models.list_models(module=torchvision.models)
+            if n not in legacy]
+    return LEGACY + rest
+
+
+TORCHVISION_MODELS: list[tuple[str, dict]] = []  # filled in build() (needs torchvision)
 
 # (key in the JSON, timm model name). pretrained=False always.
 TIMM_MODELS: list[tuple[str, str]] = [
@@ -191,11 +239,11 @@ def hook_table(model: nn.Module, x: torch.Tensor) -> tuple[dict, list[str], list
     return table, uncalled, _shape(y)
 
 
-def torchinfo_record(model: nn.Module, h: int, w: int) -> dict:
+def torchinfo_record(model: nn.Module, h: int, w: int, device: str = "cpu") -> dict:
     from torchinfo import summary
 
     qual = {id(m): n for n, m in model.named_modules()}
-    stats = summary(model, input_size=(1, 3, h, w), verbose=0, device="cpu", mode="eval")
+    stats = summary(model, input_size=(1, 3, h, w), verbose=0, device=device, mode="eval")
     rows = []
     for li in stats.summary_list:
         if not li.is_leaf_layer:
@@ -257,14 +305,50 @@ def fvcore_ignored_ops() -> list[str]:
 
 
 def run_at(model: nn.Module, h: int, w: int) -> dict:
+    """fvcore traces a real forward pass (its tracer needs real tensors); the hook table and
+    torchinfo then run on a copy of the model on the `meta` device (shapes only, no arithmetic:
+    what they record, shapes, parameter counts and torchinfo's mult-adds, depends on shapes alone)."""
     x = torch.zeros(1, 3, h, w, dtype=torch.float32)
-    modules, uncalled, out_shape = hook_table(model, x)
-    rec = {"input": [3, h, w], "output_shape": out_shape}
-    rec["torchinfo"] = torchinfo_record(model, h, w)
-    rec["fvcore"] = fvcore_record(model, x)
+    rec = {"input": [3, h, w]}
+    fv = fvcore_record(model, x)
+    meta = copy.deepcopy(model).to("meta") if FAST else model
+    xm = x.to("meta") if FAST else x
+    modules, uncalled, out_shape = hook_table(meta, xm)
+    rec["output_shape"] = out_shape
+    rec["torchinfo"] = torchinfo_record(meta, h, w, "meta" if FAST else "cpu")
+    rec["fvcore"] = fv
     rec["modules"] = modules
     rec["uncalled_leaf_modules"] = uncalled
     return rec
+
+
+FAST = True  # --exact-init turns this off (real init, every pass on CPU)
+THREADS = 1  # --threads: one thread per process by default (spinning threads crawl on a shared machine)
+
+
+@contextlib.contextmanager
+def cheap_init():
+    """Random initialisation is irrelevant to every recorded figure (the input is zeros and
+    only shapes and counts are kept) and costs minutes for the 600 M-parameter models: while
+    a model is built, torch.nn.init's fill functions write zeros instead."""
+    if not FAST:
+        yield
+        return
+    names = ["uniform_", "normal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_",
+             "xavier_uniform_", "xavier_normal_", "orthogonal_", "constant_", "ones_", "zeros_"]
+    saved = {n: getattr(nn.init, n) for n in names}
+
+    def zero(tensor, *args, **kwargs):
+        with torch.no_grad():
+            return tensor.zero_()
+
+    try:
+        for n in names:
+            setattr(nn.init, n, zero)
+        yield
+    finally:
+        for n, f in saved.items():
+            setattr(nn.init, n, f)
 
 
 def describe(model: nn.Module, resolutions: list[int]) -> dict:
@@ -277,24 +361,37 @@ def describe(model: nn.Module, resolutions: list[int]) -> dict:
     return rec
 
 
-def torchvision_entry(name: str, kwargs: dict) -> dict:
+def torchvision_meta(name: str) -> dict:
+    """The weight metadata fields of an entry (no model is built)."""
     weights = torchvision_weights_meta(name)
     ref = 224
     v1 = weights.get("IMAGENET1K_V1", {})
     if v1.get("crop_size"):
         ref = int(v1["crop_size"][0])
-    model = torchvision.models.get_model(name, weights=None, **kwargs)
-    resolutions = sorted({224, ref})
+    default, crop = default_crop(name)
+    return {"weights": weights, "default_weights": default, "eval_crop": crop,
+            "reference_resolution": ref}
+
+
+def torchvision_entry(name: str, kwargs: dict) -> dict:
+    meta = torchvision_meta(name)
+    with cheap_init():
+        model = torchvision.models.get_model(name, weights=None, **kwargs)
+    resolutions = {meta["eval_crop"]}
+    if name in {k for k, _ in LEGACY}:
+        resolutions |= {224, meta["reference_resolution"]}
     rec = {"source": "torchvision", "builder": f"torchvision.models.{name}",
-           "kwargs": kwargs, "reference_resolution": ref, "weights": weights}
-    rec.update(describe(model, resolutions))
+           "kwargs": kwargs}
+    rec.update(meta)
+    rec.update(describe(model, sorted(resolutions)))
     return rec
 
 
 def timm_entry(name: str) -> dict:
     import timm
 
-    model = timm.create_model(name, pretrained=False)
+    with cheap_init():
+        model = timm.create_model(name, pretrained=False)
     cfg = model.pretrained_cfg or {}
     ref = int(cfg.get("input_size", (3, 224, 224))[-1])
     rec = {"source": "timm", "builder": f"timm.create_model({name!r}, pretrained=False)",
@@ -321,9 +418,15 @@ def _dumps(obj, indent: int = 0) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
-def build(only: set[str] | None, out_path: str | None) -> dict:
+def build(only: set[str] | None, out_path: str | None, merge: str | None = None,
+          redo: bool = False) -> dict:
+    TORCHVISION_MODELS[:] = torchvision_models()
+    old: dict = {}
+    if merge and os.path.exists(merge):
+        with open(merge) as f:
+            old = json.load(f).get("models", {})
     torch.manual_seed(0)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(THREADS)
     doc = {
         "generator": "tools/torch_reference.py",
         "versions": {p: version(p) for p in ("torch", "torchvision", "timm", "torchinfo",
@@ -347,7 +450,13 @@ def build(only: set[str] | None, out_path: str | None) -> dict:
 
     jobs = [(k, lambda k=k, kw=kw: torchvision_entry(k, kw)) for k, kw in TORCHVISION_MODELS]
     jobs += [(k, lambda n=n: timm_entry(n)) for k, n in TIMM_MODELS]
+    tv = {k for k, _ in TORCHVISION_MODELS}
     for key, job in jobs:
+        if key in old and "error" not in old[key] and not (redo and (not only or key in only)):
+            doc["models"][key] = old[key]
+            if key in tv:
+                doc["models"][key].update(torchvision_meta(key))
+            continue
         if only and key not in only:
             continue
         print(key, file=sys.stderr, flush=True)
@@ -357,6 +466,7 @@ def build(only: set[str] | None, out_path: str | None) -> dict:
             doc["models"][key] = {"error": f"{type(e).__name__}: {e}"}
             print(f"  FAILED: {e!r}", file=sys.stderr, flush=True)
         flush()
+    flush()
     return doc
 
 
@@ -364,9 +474,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-o", "--out", help="write here (after every model) instead of stdout")
     ap.add_argument("--only", help="comma-separated model keys")
+    ap.add_argument("--merge", help="keep the models of this file, compute the missing ones")
+    ap.add_argument("--redo", action="store_true",
+                    help="with --merge: recompute the models (of --only) that the file already has")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    ap.add_argument("--exact-init", action="store_true",
+                    help="initialise weights as torch does and run every pass on CPU (slow)")
     args = ap.parse_args(argv)
+    global FAST, THREADS
+    FAST = not args.exact_init
+    THREADS = max(1, args.threads)
     only = set(args.only.split(",")) if args.only else None
-    doc = build(only, args.out)
+    doc = build(only, args.out, args.merge, args.redo)
     if not args.out:
         sys.stdout.write(_dumps(doc) + "\n")
     return 0

@@ -18,6 +18,7 @@ from ..analysis import DTYPE_BYTES, Analysis
 from ..errors import UsageError
 from .device import RUNTIMES, Runtime, rounded
 from .plan import Plan, concrete, live_per_layer, plan
+from .plan import workspace as layer_workspace
 from .rules import RULES, fallback, saves_of  # noqa: F401  (the public table)
 from .training import Step, segments, step
 
@@ -119,6 +120,8 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
     inf = plan(rows, net, batch, inplace, fuse_bn, training=False)
     nbytes = {sid: el * width for sid, el in inf.elements.items()}
     live = live_per_layer(inf, len(rows), nbytes)
+    for i, r in enumerate(rows):
+        live[i] += layer_workspace(r.layer) * batch * width
     peak_i = max(range(len(rows)), key=lambda i: (live[i], -i)) if rows else 0
     peak_live = live[peak_i] if rows else 0
     t = a.totals
@@ -126,7 +129,7 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
     params_and_buffers = trainable + concrete(t.non_trainable_params, "params") + \
         (0 if a.convention == "keras" else concrete(t.buffers, "buffers"))
     input_bytes = inf.elements["input"] * width
-    has_matmul = any(r.layer.op == "fc" for r in rows)
+    has_matmul = any(r.layer.op in ("fc", "attention") for r in rows)
     runtime_inf = 0
     if workspace and rows:
         # the cuDNN workspace exists only while its conv runs: the worst of live + workspace per layer

@@ -112,3 +112,14 @@ def live_per_layer(p: Plan, n: int, nbytes: dict[str, int]) -> list[int]:
         for i in range(max(p.born[sid], 0), min(p.last[sid], n - 1) + 1):
             live[i] += b
     return live
+
+
+def workspace(layer: Any) -> int:
+    """Elements a layer holds only while it runs (per sample). Attention, unfused as torch's math path
+    and torchvision's Swin/MaxViT code run it: its qkv tensor (3·T·D) and its scores (groups·heads·P²)
+    are alive together. Fused kernels (flash attention) never hold the scores."""
+    if layer.op == "attention":
+        d = layer.output[-1] if len(layer.output) == 2 else layer.output[0]
+        return concrete(3 * layer.counts["groups"] * layer.counts["tokens"] * d + layer.counts["scores"],
+                        f"{layer.name}'s workspace")
+    return 0

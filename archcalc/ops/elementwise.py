@@ -1,4 +1,4 @@
-"""Shape-preserving ops: activations, dropout, identity, channel shuffle."""
+"""Shape-preserving ops: activations, dropout, stochastic depth, identity, channel shuffle."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -17,6 +17,7 @@ def _pointwise(name: str, doc: str) -> None:
 
 for _name, _doc in [("relu", "max(0, x)"), ("relu6", "min(max(0, x), 6)"), ("sigmoid", "1/(1+e^−x)"),
                     ("tanh", "tanh x"), ("swish", "x·sigmoid(x) (SiLU)"), ("hardswish", "x·relu6(x+3)/6"),
+                    ("hardsigmoid", "relu6(x+3)/6 (MobileNetV3's SE gate, PyTorch nn.Hardsigmoid)"),
                     ("softmax", "softmax over channels"), ("identity", "x")]:
     _pointwise(_name, _doc)
 
@@ -30,6 +31,16 @@ def dropout(inputs: list[Shape], a: Args) -> OpResult:
     return OpResult(output=inputs[0], attrs={"p": p})
 
 
+@register("stochastic_depth", {"p": ArgSpec("num", Fraction(1, 10)), "mode": ArgSpec("text", "row", choices=("row", "batch"))})
+def stochastic_depth(inputs: list[Shape], a: Args) -> OpResult:
+    """Stochastic depth (Huang et al. 2016; torchvision.ops.StochasticDepth): drops the residual
+    branch with probability p while training; the identity at inference (no params, no MACs)."""
+    p = a.number("p")
+    if num.is_exact(p) and not 0 <= p <= 1:
+        raise a.error("p", f"expected a probability in [0, 1], got {num.fmt(p)}")
+    return OpResult(output=inputs[0], attrs={"p": p, "mode": a.text("mode")})
+
+
 @register("channel_shuffle", {"groups": ArgSpec("int", required=True)})
 def channel_shuffle(inputs: list[Shape], a: Args) -> OpResult:
     """ShuffleNet channel shuffle: no parameters."""
@@ -38,16 +49,3 @@ def channel_shuffle(inputs: list[Shape], a: Args) -> OpResult:
     if num.is_exact(c) and c % g:
         raise ShapeError(f"groups={g} does not divide the {c} channels")
     return OpResult(output=inputs[0], attrs={"groups": g})
-
-
-@register("select", {"channels": ArgSpec("list", required=True)})
-def select(inputs: list[Shape], a: Args) -> OpResult:
-    """Keep the listed input channels (LeNet-5's partial C3 connections): no parameters."""
-    raw = a.value("channels")
-    if not isinstance(raw, (list, tuple)) or not raw:
-        raise a.error("channels", "expected a non-empty list of channel indices")
-    chosen = tuple(a._check_int("channels", a._eval("channels", v), 0) for v in raw)
-    c = inputs[0][0]
-    if num.is_exact(c) and any(i >= c for i in chosen):
-        raise ShapeError(f"select: channel {max(chosen)} does not exist in a {c}-channel input")
-    return OpResult(output=(len(chosen),) + tuple(inputs[0][1:]), attrs={"channels": chosen})

@@ -1,4 +1,4 @@
-"""Pooling: max, average, global average, adaptive average."""
+"""Pooling: max, average, global average, adaptive average, spatial mean."""
 from __future__ import annotations
 
 from .. import num
@@ -55,3 +55,15 @@ def adaptive_avgpool(inputs: list[Shape], a: Args) -> OpResult:
     oh, ow = a.pair("out")
     rf = "global" if (oh, ow) == (1, 1) else None
     return OpResult(output=(c, oh, ow), rf=rf, attrs={"out": (oh, ow)}, counts={"input": num.prod(inputs[0])})
+
+
+@register("mean", {"keepdim": ArgSpec("bool", False)})
+def mean(inputs: list[Shape], a: Args) -> OpResult:
+    """Spatial mean `x.mean([2, 3])` (torchvision's MNASNet and ShuffleNetV2 heads): C×H×W → C
+    (C×1×1 with keepdim). The same numbers as global average pooling, but a tensor method,
+    not a module: fvcore has no handle for aten::mean (0, where adaptive_avg_pool2d counts
+    its input elements) and torchinfo sees no layer."""
+    c = spatial(inputs[0], "mean")[0]
+    keep = a.bool("keepdim")
+    return OpResult(output=(c, 1, 1) if keep else (c,), rf="global", attrs={"keepdim": keep},
+                    counts={"input": num.prod(inputs[0])})
