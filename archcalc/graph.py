@@ -47,7 +47,9 @@ class RF:
         size, jump, start = [], [], []
         for a, (k, s, p) in enumerate(steps):
             size.append(num.norm(self.size[a] + (k - 1) * self.jump[a]))
-            start.append(num.norm(self.start[a] + (num.div(k - 1, 2) - p) * self.jump[a]))
+            known = self.start[a] is not None and num.is_exact(p) and num.is_exact(self.jump[a])
+            # a 'same' padding of a symbolic size depends on the size mod the stride: start unknown
+            start.append(num.norm(self.start[a] + (num.div(k - 1, 2) - p) * self.jump[a]) if known else None)
             jump.append(num.norm(self.jump[a] * s))
         return RF(tuple(size), tuple(jump), tuple(start))  # type: ignore[arg-type]
 
@@ -57,7 +59,8 @@ class RF:
             return next(f for f in fields if f.size[0] == GLOBAL)
         return RF(tuple(functools.reduce(num.vmax, [f.size[a] for f in fields]) for a in range(2)),  # type: ignore[arg-type]
                   tuple(functools.reduce(num.vmax, [f.jump[a] for f in fields]) for a in range(2)),
-                  tuple(functools.reduce(num.vmin, [f.start[a] for f in fields]) for a in range(2)))
+                  tuple(None if any(f.start[a] is None for f in fields)
+                        else functools.reduce(num.vmin, [f.start[a] for f in fields]) for a in range(2)))
 
 
 GLOBAL = "global"  # a receptive field that covers the whole input of symbolic size
@@ -94,6 +97,7 @@ class Network:
     output: Shape
     output_source: str
     rf: RF
+    obligations: tuple[tuple[str, Any, Any], ...] = ()   # symbolic input: what the sizes must satisfy (canon)
 
 
 @dataclass
@@ -413,5 +417,14 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
             shown = [f"{k}={num.fmt(x)}" for k, x in variables.items() if k != "impl" and num.is_exact(x)]
             raise SpecError(f"input {axes[i]} {text}{num.fmt(v)}{_approx(v)} is not a positive whole number"
                             + (f" (vars: {', '.join(shown)})" if shown and isinstance(raw, Expr) else ""), where)
-    with gc_paused():
-        return (builder or Builder)(spec, variables, limits or Limits(), ideal).run(tuple(num.norm(v) for v in shape))
+    runner = (builder or Builder)(spec, variables, limits or Limits(), ideal)
+    if all(num.is_exact(v) for v in shape[1:]):
+        with gc_paused():
+            return runner.run(tuple(num.norm(v) for v in shape))
+    from . import canon
+
+    for v in shape[1:]:
+        canon.declare_base(num.to_sympy(v))
+    with gc_paused(), canon.collecting() as obligations:
+        net = runner.run(tuple(num.norm(v) for v in shape))
+    return dataclasses.replace(net, obligations=tuple(obligations))

@@ -83,6 +83,23 @@ def test_table_has_shares_and_bars(cli_run: Run) -> None:
     assert "46.5% ██▍" in line
 
 
+def test_large_tables_stream_as_plain_columns(cli_run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    import archcalc.report.summary as summary
+
+    monkeypatch.setattr(summary, "LARGE_TABLE", 3)   # the 15-layer test network counts as large
+    _, out, _ = cli_run("summary", BRANCHED)
+    lines = out.splitlines()
+    assert "15 rows, drawn as plain columns" in lines[1]
+    # res.conv_a: 3·3·20·20 = 3,600 params (no bias), 44.8% of 8,038; 3,600·8·8 = 230,400 MACs, 46.47% of
+    # 495,816 → "46.5%" and 19 eighths "██▍", as in the rich table (test_table_has_shares_and_bars)
+    row = next(line for line in lines if line.startswith("res.conv_a "))
+    assert row.split()[:6] == ["res.conv_a", "conv", "20×8×8", "3.60K", "44.8%", "230.40K"]
+    assert "46.5%  ██▍" in row
+    assert sum(1 for line in lines if line.split() and line.split()[0] in
+               ("inc.b1", "inc.b2_reduce", "inc.out", "res.sum", "relu1", "gap1", "flatten1", "classifier")) == 8
+    assert "Params                        8,038 (8.04K)" in out   # the hand-derived total
+
+
 def test_plain_mode(cli_run: Run) -> None:
     code, out, _ = cli_run("summary", BRANCHED, "--plain")
     assert code == 0

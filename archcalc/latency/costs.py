@@ -116,6 +116,11 @@ RULES: dict[str, Rule] = {
     "dropout": (_const("view"), _per_out(0)),
     "select": (_const("view"), _per_out(0)),
     "split": (_const("view"), _per_out(0)),
+    "stochastic_depth": (_const("view"), _per_out(0)),   # identity at inference
+    "param": (_const("view"), _per_out(0)),              # a stored tensor: its join (add/mul/concat) reads it
+    "tokens": (_const("view"), _per_out(0)),             # flatten + transpose: the next kernel reads it strided
+    "token": (_const("view"), _per_out(0)),              # one token (the class token): a slice
+    "patch_merge": (_const("copy"), _per_out(0)),        # Swin: four strided slices concatenated, one copy
     **{a: (_const("eltwise"), _per_out(4 if a in ("swish", "silu", "sigmoid", "gelu", "tanh", "mish", "elu") else 1))
        for a in ACTIVATIONS},
 }

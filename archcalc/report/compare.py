@@ -35,12 +35,12 @@ def _ratio(a: Any, b: Any) -> Any:
     return num.div(a, b)
 
 
-def ratio_str(r: Any) -> str:
+def ratio_str(r: Any, cell: Any = str) -> str:
     if r is None:
         return "–"
     if isinstance(r, (int, Fraction)):
         return f"{float(r):.2f}×"
-    return str(r)
+    return cell(r)
 
 
 def compare_json(records: list[dict[str, Any]], convention: str) -> dict[str, Any]:
@@ -51,9 +51,19 @@ def compare_json(records: list[dict[str, Any]], convention: str) -> dict[str, An
     return {"convention": convention, "networks": rows}
 
 
-def compare_text_rows(records: list[dict[str, Any]], exact: bool, raw: bool = False) -> list[list[str]]:
+def compare_text_rows(records: list[dict[str, Any]], exact: bool, raw: bool = False,
+                      notes: Any = None) -> list[list[str]]:
+    """One row per network; symbolic values on one line (long ones as [n] footnotes with `notes`)."""
     fmt = (lambda x: str(plain(x))) if raw else grouped if exact else human
-    return [[r["name"], fmt(r["params"]), ratio_str(r["params_ratio"]), fmt(r["macs"]), ratio_str(r["macs_ratio"]),
+    cell: Any = str
+    if not raw:
+        from .symbolic import text as readable
+
+        cell = notes.cell if notes is not None else readable
+        base = fmt
+        fmt = lambda x: base(x) if num.is_exact(x) else cell(x)
+    return [[r["name"], fmt(r["params"]), ratio_str(r["params_ratio"], cell), fmt(r["macs"]),
+             ratio_str(r["macs_ratio"], cell),
              fmt(r["activations"]), str(r["depth"]),
              num.fmt(r["rf"]) if not isinstance(r["rf"], list) else shape_str(r["rf"])] for r in records]
 
@@ -75,7 +85,10 @@ def compare_render(records: list[dict[str, Any]], fmt: str, convention: str, con
                         csv_ratio(r["macs_ratio"]), plain(r["activations"]), r["depth"], plain(r["rf"])]
                        + ([f"{r['latency_seconds']:.6g}"] if timed else []))
         return out.getvalue()
-    rows = compare_text_rows(records, exact=fmt in ("markdown", "plain"), raw=fmt == "plain")
+    from .symbolic import Footnotes
+
+    notes = Footnotes() if fmt == "table" else None
+    rows = compare_text_rows(records, exact=fmt in ("markdown", "plain"), raw=fmt == "plain", notes=notes)
     columns = COMPARE_COLUMNS
     if timed:
         from .latency import seconds_str
@@ -97,4 +110,6 @@ def compare_render(records: list[dict[str, Any]], fmt: str, convention: str, con
     for row in rows:
         table.add_row(*row)
     console.print(table)
+    for line in notes.lines() if notes is not None else []:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
     return None
