@@ -44,6 +44,12 @@ NETWORKS: list[tuple[str, dict[str, Any], str | None, dict[str, Any]]] = [
     ("alexnet", {"impl": "torchvision"}, "alexnet", {}),
     ("densenet121", {}, "densenet121", {}),
     ("squeezenet1_0", {}, "squeezenet1_0", {}),
+    ("shufflenet_v2_x1_0", {}, "shufflenet_v2_x1_0", {}),
+    ("mobilenet_v3_large", {}, "mobilenet_v3_large", {}),
+    ("mnasnet1_0", {}, "mnasnet1_0", {}),
+    ("regnet_y_400mf", {}, "regnet_y_400mf", {}),
+    ("inception_v3", {}, "inception_v3", {"aux_logits": False, "init_weights": False}),
+    ("efficientnet_v2_s", {}, "efficientnet_v2_s", {}),
     ("mobilenet_v1", {}, None, {}),
 ]
 
