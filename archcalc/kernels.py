@@ -165,26 +165,32 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     elif groups == cin:
         out = _conv_depthwise(xp, w, ho, wo, stride, dilation)
     else:
-        out = _conv_grouped(xp, w, groups, ho, wo, stride, dilation)
+        out = _conv_im2col(xp, w, ho, wo, stride, dilation, groups)
     if b is not None:
         out += _f32(b).reshape(1, -1, 1, 1)
     return out
 
 
 def _conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
-                 stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+                 stride: tuple[int, int], dilation: tuple[int, int], groups: int = 1) -> np.ndarray:
     """Dense conv on a padded input as GEMM: W (Cout, C*kh*kw) @ cols (C*kh*kw, N*rows*Wo).
 
     The column matrix is laid out (C, kh, kw, N, Ho, Wo) (Caffe im2col order), so the
-    copy reads contiguous input rows and the GEMM result is already channel-major.
+    copy reads contiguous input rows and the GEMM result is already channel-major. With groups,
+    each group's rows of the column matrix are one contiguous slab: one batched matmul
+    (G, Cout/G, K/G) @ (G, K/G, P) computes every group at once.
     """
     n, c, _, _ = xp.shape
     cout, _, kh, kw = w.shape
     k = c * kh * kw
-    wmat = w.reshape(cout, k)
+    wmat = w.reshape(cout, k) if groups == 1 else w.reshape(groups, cout // groups, k // groups)
+
+    def gemm(cols: np.ndarray) -> np.ndarray:
+        return wmat @ cols if groups == 1 else np.matmul(wmat, cols.reshape(groups, k // groups, -1))
+
     if kh == kw == 1 and stride == (1, 1):
         cols = xp[:, :, :ho, :wo].transpose(1, 0, 2, 3).reshape(k, n * ho * wo)
-        return np.ascontiguousarray((wmat @ cols).reshape(cout, n, ho, wo).transpose(1, 0, 2, 3))
+        return np.ascontiguousarray(gemm(cols).reshape(cout, n, ho, wo).transpose(1, 0, 2, 3))
 
     sn, sc, sh, sw = xp.strides
     (st_h, st_w), (dl_h, dl_w) = stride, dilation
@@ -209,39 +215,9 @@ def _conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
         shape = (c, kh, kw, b1 - b0, r1 - r0, wo)
         cols = buf[: int(np.prod(shape))].reshape(shape)
         np.copyto(cols, view[:, :, :, b0:b1, r0:r1])
-        res = wmat @ cols.reshape(k, -1)
-        out[:, b0:b1, r0:r1] = res.reshape(cout, b1 - b0, r1 - r0, wo)
+        out[:, b0:b1, r0:r1] = gemm(cols.reshape(k, -1)).reshape(cout, b1 - b0, r1 - r0, wo)
     # no copy when n == 1: (1, Cout, Ho, Wo) is already contiguous
     return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
-
-
-def _conv_grouped(xp: np.ndarray, w: np.ndarray, groups: int, ho: int, wo: int,
-                  stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
-    """1 < groups < Cin (ResNeXt, RegNet): one batched GEMM over the groups,
-    W (g, Cout/g, Cin/g·kh·kw) @ cols (g, Cin/g·kh·kw, N·rows·Wo), chunked over output rows
-    within the im2col budget like `_conv_im2col`."""
-    n, c, _, _ = xp.shape
-    cout, cin_g, kh, kw = w.shape
-    cout_g, k = cout // groups, cin_g * kh * kw
-    wmat = w.reshape(groups, cout_g, k)
-    sn, sc, sh, sw = xp.strides
-    (st_h, st_w), (dl_h, dl_w) = stride, dilation
-    # view[g, c, i, j, b, oh, ow] = xp[b, g·cin_g + c, oh*st_h + i*dl_h, ow*st_w + j*dl_w]
-    view = as_strided(xp, shape=(groups, cin_g, kh, kw, n, ho, wo),
-                      strides=(cin_g * sc, sc, dl_h * sh, dl_w * sw, sn, st_h * sh, st_w * sw),
-                      writeable=False)
-    out = np.empty((groups, cout_g, n, ho, wo), dtype=DTYPE)
-    row_bytes = groups * k * n * wo * DTYPE().itemsize
-    rows = max(1, min(ho, IM2COL_BUDGET_BYTES // max(row_bytes, 1)))
-    buf = np.empty(groups * k * n * rows * wo, dtype=DTYPE)
-    for r0 in range(0, ho, rows):
-        r1 = min(r0 + rows, ho)
-        shape = (groups, cin_g, kh, kw, n, r1 - r0, wo)
-        cols = buf[: int(np.prod(shape))].reshape(shape)
-        np.copyto(cols, view[:, :, :, :, :, r0:r1])
-        res = np.matmul(wmat, cols.reshape(groups, k, -1))
-        out[:, :, :, r0:r1] = res.reshape(groups, cout_g, n, r1 - r0, wo)
-    return np.ascontiguousarray(out.reshape(cout, n, ho, wo).transpose(1, 0, 2, 3))
 
 
 DEPTHWISE_BLOCK_BYTES = 1 << 19   # a channel (or row) block's working set: the kh·kw passes stay in cache

@@ -5,8 +5,13 @@ A new command goes in a module of its own and one import line here.
 """
 from __future__ import annotations
 
-from . import checks, formulas, plotting, tables  # noqa: F401  (registers the commands)
-from . import diagram  # noqa: F401  (diagram, report)
+from . import (  # noqa: F401  (registers the commands)
+           checks,
+           diagram,  # noqa: F401  (diagram, report)
+           formulas,
+           plotting,
+           tables,
+)
 from .app import cli, entry, main
 from .common import (
            EXIT_BAD_INPUT,

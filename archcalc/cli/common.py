@@ -5,7 +5,7 @@ import gc
 import os
 import re
 import sys
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import click
 
@@ -108,6 +108,19 @@ class _LazyConsole:
                 width = 160
             self._console = Console(width=width, highlight=False)
         return getattr(self._console, name)
+
+
+def emit_chunks(chunks: Iterable[str], size: int = 1 << 20) -> None:
+    """Write a long output in pieces of about `size` characters, never holding it whole."""
+    buf: list[str] = []
+    held = 0
+    for chunk in chunks:
+        buf.append(chunk)
+        held += len(chunk)
+        if held >= size:
+            emit("".join(buf))
+            buf, held = [], 0
+    emit("".join(buf))
 
 
 def emit(text: str | None) -> None:

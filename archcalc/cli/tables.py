@@ -11,6 +11,7 @@ from .common import (
     capture,
     console,
     emit,
+    emit_chunks,
     format_for,
     list_csv,
     md_escape,
@@ -86,8 +87,11 @@ def summary(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dt
     a = run_analysis(spec, input_, sets, batch, dtype, convention, max_layers)
     if output is not None:
         fmt = format_for(output, fmt)
+    if fmt == "json" and output is None:
+        emit_chunks(report.json_chunks(report.summary_json(a, depth_limit, top, lazy=True)))
+        return
     if fmt == "json":
-        text = report.dumps(report.summary_json(a, depth_limit, top))
+        text = report.dumps(report.summary_json(a, depth_limit, top, lazy=True))
     elif fmt == "csv":
         text = report.summary_csv(a, depth_limit, top)
     elif fmt == "markdown":

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
-from typing import Any, Iterable
+from types import GeneratorType
+from typing import Any, Callable, Iterable, Iterator
 
 from .. import num
 from ..analysis import Analysis, Row
@@ -75,37 +76,46 @@ def branch_inputs(a: Analysis) -> list[str]:
 def dumps(data: Any) -> str:
     """Indented JSON, but a list of flat records (layers, rows) keeps one record per line: readable,
     greppable, and written by the C encoder, so 100,000 layers take a fraction of a second."""
-    out: list[str] = []
-    _dump(data, 0, out)
-    out.append("\n")
-    return "".join(out)
+    return "".join(json_chunks(data))
+
+
+def json_chunks(data: Any) -> Iterator[str]:
+    """`dumps` in pieces, for writing a large document without holding it whole."""
+    yield from _dump(data, 0, json.JSONEncoder(ensure_ascii=False).encode)
+    yield "\n"
 
 
 def _flat(x: Any) -> bool:
     return not isinstance(x, (dict, list)) or isinstance(x, list) and not any(isinstance(v, (dict, list)) for v in x)
 
 
-def _dump(x: Any, level: int, out: list[str]) -> None:
+def _dump(x: Any, level: int, compact: Callable[[Any], str]) -> Iterator[str]:
     pad, inner = "  " * level, "  " * (level + 1)
-    compact = json.JSONEncoder(ensure_ascii=False).encode
     if isinstance(x, dict) and x:
-        out.append("{")
+        yield "{"
         for i, (k, v) in enumerate(x.items()):
-            out.append(("," if i else "") + "\n" + inner + compact(str(k)) + ": ")
-            _dump(v, level + 1, out)
-        out.append("\n" + pad + "}")
+            yield ("," if i else "") + "\n" + inner + compact(str(k)) + ": "
+            yield from _dump(v, level + 1, compact)
+        yield "\n" + pad + "}"
+    elif isinstance(x, GeneratorType):   # records produced one at a time (summary_json(lazy=True))
+        yield "["
+        empty = True
+        for v in x:
+            yield ("\n" if empty else ",\n") + inner + compact(v)
+            empty = False
+        yield "]" if empty else "\n" + pad + "]"
     elif isinstance(x, list) and x and not _flat(x):
         records = all(isinstance(v, dict) and all(_flat(f) for f in v.values()) for v in x)
-        out.append("[")
+        yield "["
         for i, v in enumerate(x):
-            out.append(("," if i else "") + "\n" + inner)
+            yield ("," if i else "") + "\n" + inner
             if records:
-                out.append(compact(v))
+                yield compact(v)
             else:
-                _dump(v, level + 1, out)
-        out.append("\n" + pad + "]")
+                yield from _dump(v, level + 1, compact)
+        yield "\n" + pad + "]"
     else:
-        out.append(compact(x))
+        yield compact(x)
 
 
 def share(part: Any, total: Any) -> Fraction | None:

@@ -23,8 +23,17 @@ from .common import (
 )
 
 
-def summary_json(a: Analysis, depth: int | None = None, top: int | None = None) -> dict[str, Any]:
+def summary_json(a: Analysis, depth: int | None = None, top: int | None = None, lazy: bool = False) -> dict[str, Any]:
+    """The JSON document; with `lazy` its `layers` is a generator that `dumps` writes record by record."""
     t = a.totals
+    layers = (
+        {"name": r.layer.name, "op": r.layer.kind, "inputs": list(r.layer.inputs),
+         "output": plain(list(r.layer.output)), "params": plain(r.params),
+         "non_trainable_params": plain(r.non_trainable), "buffers": plain(r.layer.buffers),
+         "macs": plain(r.macs), "activations": plain(r.activations), "rf": plain(rf_value(r)),
+         "params_share": _share_json(r.params, t.params), "macs_share": _share_json(r.macs, t.macs),
+         "activations_share": _share_json(r.activations, t.activations)}
+        for r in a.rows)
     data = {
         "name": a.name,
         "description": a.network.spec.description,
@@ -34,14 +43,7 @@ def summary_json(a: Analysis, depth: int | None = None, top: int | None = None) 
         "dtype": a.dtype,
         "convention": a.convention,
         "vars": plain(dict(a.network.vars)),
-        "layers": [
-            {"name": r.layer.name, "op": r.layer.kind, "inputs": list(r.layer.inputs),
-             "output": plain(list(r.layer.output)), "params": plain(r.params),
-             "non_trainable_params": plain(r.non_trainable), "buffers": plain(r.layer.buffers),
-             "macs": plain(r.macs), "activations": plain(r.activations), "rf": plain(rf_value(r)),
-             "params_share": _share_json(r.params, t.params), "macs_share": _share_json(r.macs, t.macs),
-             "activations_share": _share_json(r.activations, t.activations)}
-            for r in a.rows],
+        "layers": layers if lazy else list(layers),
         "totals": {
             "params": plain(t.params), "trainable_params": plain(t.trainable_params),
             "non_trainable_params": plain(t.non_trainable_params), "buffers": plain(t.buffers),

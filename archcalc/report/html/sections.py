@@ -11,7 +11,7 @@ from ... import num
 from ...analysis import Analysis
 from ...diagram import draw, svg
 from ...diagram.structure import Group, Traced, group_id, groups
-from ...diagram.view import Viewer, merge_sole_repeat, layer_label
+from ...diagram.view import Viewer, layer_label, merge_sole_repeat
 from ...errors import ArchcalcError
 from ..common import grouped, rf_str, shape_str
 from . import plots
