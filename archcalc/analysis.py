@@ -12,7 +12,7 @@ from .graph import Builder, Layer, Limits, Network, build
 from .spec import Spec
 from .yamlio import gc_paused
 
-WEIGHT_KINDS = ("conv", "conv_transpose", "fc")
+WEIGHT_KINDS = ("conv", "conv_transpose", "fc", "attention")
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,11 @@ def summarize(net: Network, conv: conventions.Convention, batch: Any, dtype: str
         non_trainable = num.norm(k * ((layer.buffers if conv.buffers_are_params else 0) + (layer.params if layer.frozen else 0)))
         rows.append(Row(layer, num.norm(k * (layer.params + (layer.buffers if conv.buffers_are_params else 0))), non_trainable,
                         num.norm(k * conv.macs(layer) * batch), num.norm(k * layer.activations * batch)))
-    trainable = num.norm(sum((r.layer.times * r.layer.params for r in rows if not r.layer.frozen), 0))
-    non_trainable = num.norm(sum((r.non_trainable for r in rows), 0))
-    buffers = num.norm(sum((r.layer.times * r.layer.buffers for r in rows), 0))
-    macs = num.norm(sum((r.macs for r in rows), 0))
-    activations = num.norm(sum((r.activations for r in rows), 0))
+    trainable = num.total(r.layer.times * r.layer.params for r in rows if not r.layer.frozen)
+    non_trainable = num.total(r.non_trainable for r in rows)
+    buffers = num.total(r.layer.times * r.layer.buffers for r in rows)
+    macs = num.total(r.macs for r in rows)
+    activations = num.total(r.activations for r in rows)
     width = DTYPE_BYTES[dtype]
     rf = net.rf.size[0] if _equal(net.rf.size[0], net.rf.size[1]) else list(net.rf.size)
     totals = Totals(

@@ -30,24 +30,34 @@ def paper_macs(layer: Layer) -> Any:
 
 def fvcore_macs(layer: Layer) -> Any:
     """fvcore FlopCountAnalysis (one multiply-add = one flop): conv and linear weights without
-    bias; batch norm in eval counts its input elements ×2 (affine) or ×1; adaptive average pooling
-    counts its input elements; every other op (activations, add, mul, max/avg pooling, LRN) 0,
-    among them `mean` (aten::mean has no handle: x.mean([2, 3]) counts 0 where the same average
-    as an AdaptiveAvgPool2d module counts its input), hardsigmoid (no handle), and the slices
-    select/split/crop (aten::slice, narrow, chunk: ignored ops)."""
+    bias; batch norm in eval counts its input elements ×2 (affine) or ×1; layer norm ×5 (affine) or ×4;
+    adaptive average pooling counts its input elements; attention its projections and, by the torch
+    op that computes them, its products (matmul/bmm exactly, einsum rounded to 4 digits,
+    scaled_dot_product_attention 0: no handle); every other op (activations, add, mul, max/avg
+    pooling, LRN, GELU) 0, among them `mean` (aten::mean has no handle: x.mean([2, 3]) counts 0 where
+    the same average as an AdaptiveAvgPool2d module counts its input), hardsigmoid (no handle), and
+    the slices select/split/crop (aten::slice, narrow, chunk: ignored ops)."""
     if layer.op == "bn":
         return num.norm(layer.counts["elements"] * (2 if layer.attrs.get("affine", True) else 1))
     if layer.op in ("gap", "adaptive_avgpool"):
         return layer.counts["input"]
+    if layer.op == "layernorm":   # norm_flop_counter: 5 per element with γ/β ("a rough estimate"), else 4
+        return num.norm(layer.counts["elements"] * (5 if layer.attrs.get("affine", True) else 4))
+    if layer.op == "attention":   # projections (aten::linear); products by how they are computed, see ops/transformer.py
+        return layer.counts["fvcore"]
     return layer.macs
 
 
 def torchinfo_macs(layer: Layer) -> Any:
     """torchinfo "Total mult-adds": a convolution counts (weights + bias) per output position;
-    any other layer with parameters counts its parameters once per sample; parameter-free
-    layers count 0."""
+    any other leaf module with parameters counts its parameters once per sample (nn.Linear on tokens
+    too); parameter-free layers, bare parameters and modules never called as modules count 0."""
     if layer.kind in ("conv", "conv_transpose"):
         return num.norm((layer.counts["weights"] + layer.counts["bias"]) * layer.counts["positions"])
+    if layer.op == "attention":   # only leaf modules count: see ops/transformer.py `projections`
+        return layer.counts["torchinfo"]
+    if layer.op == "param":       # a bare nn.Parameter lives in a non-leaf module: never counted
+        return 0
     return layer.params
 
 

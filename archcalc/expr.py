@@ -114,6 +114,9 @@ _CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
 def make_divisible(v: Any, divisor: Any = 8, min_value: Any = None, round_limit: Any = Fraction(9, 10)) -> Any:
     """timm `make_divisible` / torchvision `_make_divisible`: nearest multiple of divisor, never
     below min_value (default divisor) and never more than 10% below v."""
+    if num.PROBE is not None and num.PROBE.touches(v) and all(num.is_exact(x) for x in (divisor, round_limit)) \
+            and (min_value is None or num.is_exact(min_value)):
+        return num.PROBE.round("mdiv", v, divisor, min_value, round_limit)
     if not all(num.is_exact(x) for x in (v, divisor, round_limit)) or (min_value is not None and not num.is_exact(min_value)):
         raise ExprError("make_divisible of a symbolic value has no closed form; use ideal mode (formula --ideal), "
                         "which drops channel rounding")
@@ -127,6 +130,8 @@ def _round(x: Any, ndigits: Any = None) -> Any:
         raise ExprError("round() takes one argument here (it rounds to an integer, half to even)")
     if num.is_exact(x):
         return round(Fraction(x))
+    if num.PROBE is not None and num.PROBE.touches(x):
+        return num.PROBE.round("round", x)
     import sympy
 
     return num.norm(sympy.floor(num.to_sympy(x) + sympy.Rational(1, 2)))

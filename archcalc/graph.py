@@ -47,7 +47,9 @@ class RF:
         size, jump, start = [], [], []
         for a, (k, s, p) in enumerate(steps):
             size.append(num.norm(self.size[a] + (k - 1) * self.jump[a]))
-            start.append(num.norm(self.start[a] + (num.div(k - 1, 2) - p) * self.jump[a]))
+            known = self.start[a] is not None and num.is_exact(p) and num.is_exact(self.jump[a])
+            # a 'same' padding of a symbolic size depends on the size mod the stride: start unknown
+            start.append(num.norm(self.start[a] + (num.div(k - 1, 2) - p) * self.jump[a]) if known else None)
             jump.append(num.norm(self.jump[a] * s))
         return RF(tuple(size), tuple(jump), tuple(start))  # type: ignore[arg-type]
 
@@ -57,7 +59,8 @@ class RF:
             return next(f for f in fields if f.size[0] == GLOBAL)
         return RF(tuple(functools.reduce(num.vmax, [f.size[a] for f in fields]) for a in range(2)),  # type: ignore[arg-type]
                   tuple(functools.reduce(num.vmax, [f.jump[a] for f in fields]) for a in range(2)),
-                  tuple(functools.reduce(num.vmin, [f.start[a] for f in fields]) for a in range(2)))
+                  tuple(None if any(f.start[a] is None for f in fields)
+                        else functools.reduce(num.vmin, [f.start[a] for f in fields]) for a in range(2)))
 
 
 GLOBAL = "global"  # a receptive field that covers the whole input of symbolic size
@@ -94,6 +97,7 @@ class Network:
     output: Shape
     output_source: str
     rf: RF
+    obligations: tuple[tuple[str, Any, Any], ...] = ()   # symbolic input: what the sizes must satisfy (canon)
 
 
 @dataclass
@@ -111,13 +115,16 @@ class TensorEnv(Mapping[str, Any]):
 
     def _tensor(self) -> dict[str, Any]:
         shape = self.t.shape
-        out = {"C": shape[0], "in_c": shape[0]}
+        c = shape[-1] if len(shape) == 2 else shape[0]   # N×D tokens: C is the feature size D
+        out = {"C": c, "in_c": c}
         if len(shape) == 3:
             out.update(H=shape[1], W=shape[2], in_h=shape[1], in_w=shape[2])
+        if len(shape) == 2 and "N" not in self.base:   # the token count; a var or param named N wins
+            out["N"] = shape[0]
         return out
 
     def __getitem__(self, key: str) -> Any:
-        if key in ("C", "H", "W", "in_c", "in_h", "in_w"):
+        if key in ("C", "H", "W", "in_c", "in_h", "in_w") or (key == "N" and key not in self.base):
             return self._tensor()[key]
         return self.base[key]
 
@@ -150,6 +157,7 @@ class Builder:
         self.least: dict[int, int] = {}   # id(node) -> fewest layers it can add (see least_layers)
 
     def run(self, shape: Shape) -> Network:
+        self.input_shape = shape
         t = self.seq(self.spec.body, Tensor(shape, "input", RF()), self.vars, Scope("", ()))
         return Network(self.spec, self.vars, shape, tuple(self.layers), t.shape, t.source, t.rf)
 
@@ -216,7 +224,17 @@ class Builder:
         opdef = REGISTRY[n.op]
         args = Args(opdef, n.args, env, n.where, self.spec.round, self.ideal)
         result = self.apply(opdef.handler, [t.shape], args, name, n.op, n.where)
-        return self.add_layer(name, n.op, [t], result, scope, n.where, t.rf.step(result.rf, t.shape), n.frozen)
+        rf = self.whole_input(t.rf) if result.rf == "input" else t.rf.step(result.rf, t.shape)
+        return self.add_layer(name, n.op, [t], result, scope, n.where, rf, n.frozen)
+
+    def whole_input(self, rf: RF) -> RF:
+        """The field of a layer that sees every input pixel (attention over all tokens)."""
+        shape = self.input_shape
+        if len(shape) != 3 or rf.size[0] == GLOBAL:
+            return rf
+        if not all(num.is_exact(x) for x in shape[1:]):
+            return RF((GLOBAL, GLOBAL), rf.jump, (GLOBAL, GLOBAL))
+        return RF((shape[1], shape[2]), rf.jump, (num.div(shape[1] - 1, 2), num.div(shape[2] - 1, 2)))
 
     def apply(self, handler: Any, shapes: list[Shape], args: Args, name: str, op: str, where: Where) -> OpResult:
         try:
@@ -388,7 +406,7 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
         else:
             raise SpecError(f"--input gives {len(input_shape)} sizes but `{spec.name}` takes {len(shape)}",
                             spec.places.get("input", spec.where))
-    axes = ("channels", "height", "width") if len(shape) == 3 else ("features",)
+    axes = {3: ("channels", "height", "width"), 2: ("tokens", "features")}.get(len(shape), ("features",))
     for i, v in enumerate(shape):
         where = spec.places.get(f"input[{i}]", spec.where) if input_shape is None else spec.places.get("input", spec.where)
         if isinstance(v, (bool, str)) or v is None:
@@ -399,5 +417,14 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
             shown = [f"{k}={num.fmt(x)}" for k, x in variables.items() if k != "impl" and num.is_exact(x)]
             raise SpecError(f"input {axes[i]} {text}{num.fmt(v)}{_approx(v)} is not a positive whole number"
                             + (f" (vars: {', '.join(shown)})" if shown and isinstance(raw, Expr) else ""), where)
-    with gc_paused():
-        return (builder or Builder)(spec, variables, limits or Limits(), ideal).run(tuple(num.norm(v) for v in shape))
+    runner = (builder or Builder)(spec, variables, limits or Limits(), ideal)
+    if all(num.is_exact(v) for v in shape[1:]):
+        with gc_paused():
+            return runner.run(tuple(num.norm(v) for v in shape))
+    from . import canon
+
+    for v in shape[1:]:
+        canon.declare_base(num.to_sympy(v))
+    with gc_paused(), canon.collecting() as obligations:
+        net = runner.run(tuple(num.norm(v) for v in shape))
+    return dataclasses.replace(net, obligations=tuple(obligations))

@@ -12,6 +12,7 @@ from typing import Any, Union
 Number = Union[int, Fraction, Any]  # Any: a sympy expression
 
 MAX_INT_BITS = 4096  # integers above 2**4096 are rejected as hostile
+PROBE: Any = None   # archcalc.steps.Probe while a knob's step function is traced
 
 
 def is_exact(x: object) -> bool:
@@ -53,29 +54,28 @@ def div(a: Number, b: Number) -> Number:
 def floor(x: Number) -> Number:
     if is_exact(x):
         return math.floor(x)
+    if PROBE is not None and PROBE.touches(x):
+        return PROBE.round("floor", x)
+    from . import canon
+
+    out = canon.floor_of(x)
+    if out is not None:
+        return norm(out)
     import sympy
 
-    return norm(sympy.floor(_unnest_floor(sympy.sympify(x))))
-
-
-def _unnest_floor(x: Any) -> Any:
-    """⌊(⌊y⌋ + c)/n⌋ = ⌊(y + c)/n⌋ for integer c and positive integer n: strides compose."""
-    import sympy
-
-    numer, denom = sympy.fraction(sympy.together(x))
-    if not (denom.is_Integer and denom > 0):
-        return x
-    terms = sympy.Add.make_args(sympy.expand(numer))
-    floors = [t for t in terms if isinstance(t, sympy.floor)]
-    rest = [t for t in terms if not isinstance(t, sympy.floor)]
-    if len(floors) == 1 and all(t.is_Integer for t in rest):
-        return (floors[0].args[0] + sum(rest)) / denom
-    return x
+    return norm(sympy.floor(x))
 
 
 def ceil(x: Number) -> Number:
     if is_exact(x):
         return math.ceil(x)
+    if PROBE is not None and PROBE.touches(x):
+        return PROBE.round("ceil", x)
+    from . import canon
+
+    out = canon.ceil_of(x)
+    if out is not None:
+        return norm(out)
     import sympy
 
     return norm(sympy.ceiling(x))
@@ -84,6 +84,8 @@ def ceil(x: Number) -> Number:
 def trunc(x: Number) -> Number:
     if is_exact(x):
         return math.trunc(x)
+    if PROBE is not None and PROBE.touches(x):
+        return PROBE.round("trunc", x)
     import sympy
 
     return norm(sympy.sign(x) * sympy.floor(sympy.Abs(x)))
@@ -105,6 +107,8 @@ def is_positive(x: Number) -> bool | None:
 
 
 def vmax(a: Number, b: Number) -> Number:
+    if PROBE is not None and PROBE.touches(a, b):
+        return PROBE.clamp("max", a, b)
     if is_exact(a) and is_exact(b):
         return max(a, b)
     import sympy
@@ -113,11 +117,30 @@ def vmax(a: Number, b: Number) -> Number:
 
 
 def vmin(a: Number, b: Number) -> Number:
+    if PROBE is not None and PROBE.touches(a, b):
+        return PROBE.clamp("min", a, b)
     if is_exact(a) and is_exact(b):
         return min(a, b)
     import sympy
 
     return norm(sympy.Min(_sym(a), _sym(b)))
+
+
+def total(values: Any) -> Number:
+    """An exact sum; symbolic terms are added once (sympy.Add of all of them), not folded one by one,
+    which re-flattens the growing sum at every step (quadratic)."""
+    exact: Number = 0
+    terms = []
+    for v in values:
+        if is_exact(v):
+            exact += v
+        else:
+            terms.append(v)
+    if not terms:
+        return norm(exact) if isinstance(exact, Fraction) else exact
+    import sympy
+
+    return norm(sympy.Add(_sym(exact), *terms))
 
 
 def prod(values: "list[Number] | tuple[Number, ...]") -> Number:

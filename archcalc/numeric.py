@@ -27,6 +27,7 @@ import numpy as np
 from . import kernels as K
 from . import kernels_parts as KP
 from . import num
+from . import numeric_transformer as NT
 from .errors import ArchcalcError, ShapeError, UsageError
 from .graph import Layer, Network, build
 from .spec import Spec
@@ -72,6 +73,9 @@ def network_of(spec: str | Path | Spec | Network, vars: Mapping[str, Any] | None
 def weight_shapes(layer: Layer) -> dict[str, tuple[int, ...]]:
     """Names and shapes of the arrays a layer needs."""
     a, op = layer.attrs, layer.op
+    special = NT.weight_shapes(layer)
+    if special is not None:
+        return special
     if op in ("conv", "dwconv"):
         c_in, c_out = layer.in_shapes[0][0], layer.output[0]
         (kh, kw), g = a["k"], a["groups"]
@@ -82,9 +86,11 @@ def weight_shapes(layer: Layer) -> dict[str, tuple[int, ...]]:
         (kh, kw), g = a["k"], a["groups"]
         out = {"weight": (c_in, c_out // g, kh, kw)}
         return out | ({"bias": (c_out,)} if a["bias"] else {})
-    if op == "fc":
-        out = {"weight": (layer.output[0], layer.in_shapes[0][0])}
-        return out | ({"bias": (layer.output[0],)} if a["bias"] else {})
+    if op == "fc":   # features: the last axis of tokens, the channels of a map (pointwise), a flat vector
+        shape_in, shape_out = layer.in_shapes[0], layer.output
+        f_in, f_out = (shape_in[-1], shape_out[-1]) if len(shape_in) == 2 else (shape_in[0], shape_out[0])
+        out = {"weight": (f_out, f_in)}
+        return out | ({"bias": (f_out,)} if a["bias"] else {})
     if op == "bn":
         c = layer.output[0]
         stats = {"running_mean": (c,), "running_var": (c,)}
@@ -137,6 +143,7 @@ def init_layer(layer: Layer, seed: int, init: str = "normal") -> Arrays:
             out[key] = K.init_weights(shape, rng)
         else:
             out[key] = rng.standard_normal(shape, dtype=K.DTYPE) * K.DTYPE(0.01)
+    out.update(NT.fixed_arrays(layer))
     return out
 
 
@@ -257,7 +264,7 @@ FORWARD: dict[str, Callable[[Layer, list[np.ndarray], Arrays], np.ndarray]] = {
     "concat": lambda layer, xs, w: K.concat(xs),
     "add": lambda layer, xs, w: K.add(xs),
     "mul": _mul,
-}
+} | NT.FORWARD
 
 
 # ---------------------------------------------------------------- the pass
@@ -311,7 +318,7 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
         if fn is None:
             raise UsageError(f"layer {la.name}: op `{la.op}` has no forward pass yet")
         xs = [live[name] for name in la.inputs]
-        if la.op == "fc" and init == "tiled" and not keep and la.name not in weights:
+        if la.op == "fc" and len(la.in_shapes[0]) == 1 and init == "tiled" and not keep and la.name not in weights:
             arrays = {}
             sizes[la.name] = sum(int(np.prod(v)) for v in weight_shapes(la).values())
             y, spent = _fc_tiled(la, xs[0], seed)

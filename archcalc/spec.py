@@ -387,8 +387,8 @@ def parse(doc: Document) -> Spec:
     raw_input = data["input"]
     if isinstance(raw_input, (int, str)):
         raw_input = [raw_input]
-    if not isinstance(raw_input, list) or len(raw_input) not in (1, 3):
-        raise p.fail(("input",), f"expected [C, H, W] or [F], got {_kind(raw_input)}")
+    if not isinstance(raw_input, list) or len(raw_input) not in (1, 2, 3):
+        raise p.fail(("input",), f"expected [C, H, W], [N, D] (tokens) or [F], got {_kind(raw_input)}")
     shape = tuple(p.raw(v, ("input", i)) for i, v in enumerate(raw_input))
     places = {"vars": p.at(("vars",)) if "vars" in data else p.at(()), "input": p.at(("input",)),
               **{f"input[{i}]": p.at(("input", i)) for i in range(len(shape))},

@@ -51,6 +51,10 @@ NETWORKS: list[tuple[str, dict[str, Any], str | None, dict[str, Any]]] = [
     ("inception_v3", {}, "inception_v3", {"aux_logits": False, "init_weights": False}),
     ("efficientnet_v2_s", {}, "efficientnet_v2_s", {}),
     ("mobilenet_v1", {}, None, {}),
+    ("convnext_tiny", {}, "convnext_tiny", {}),
+    ("vit_b_16", {}, "vit_b_16", {}),
+    ("swin_t", {}, "swin_t", {}),
+    ("maxvit_t", {}, "maxvit_t", {}),
 ]
 
 

@@ -55,6 +55,15 @@ OP_CASES = {
     "select": "[{select: {channels: [3, 0]}}]",
     "channel_shuffle": "[{channel_shuffle: {groups: 2}}]",
     "joins": "[{concat: [[], [{conv: {c: 2, k: 1}}]]}, {add: [[], [relu]]}, {mul: [[], [gap, sigmoid]]}]",
+    "layernorm_gelu": "[layernorm, {layernorm: {affine: false}}, gelu, {gelu: {approximate: tanh}}]",
+    # 8×9×9 → 81×8 tokens, class token → 82×8, position embedding, global attention, fc on tokens
+    "tokens": "[tokens, {concat: [[{param: {shape: [1, C]}}], []]}, {add: [[], [{param: {shape: [N, C]}}]]}, "
+              "{attention: {heads: 2}}, {fc: {c: 6}}, layernorm, {token: {index: 0}}]",
+    # 9×9 in windows of 4 (padded to 12×12, shifted), a 3×3 grid, Swin V2's cpb; pointwise fc; 2×2 merge → 16×5×5
+    "window_attention": "[{attention: {heads: 2, window: 4, shift: 2, rel_pos: table}}, "
+                        "{attention: {head_dim: 4, window: 3, partition: grid, rel_pos: table, scale: features}}, "
+                        "{attention: {heads: 2, window: 4, rel_pos: cpb, cpb_hidden: 16, cosine: true}}, "
+                        "{fc: {c: 4, pointwise: true}}, patch_merge, {mul: [[], [{param: {shape: [C, 1, 1]}}]]}]",
     # chunk 1 of 2 = channels 2-3; range [0, 1); centre crop 6×5 of 9×9; x.mean([2, 3]) → 1 (keepdim 1×1×1)
     "slices_and_mean": "[{split: {chunks: 2, index: 1}}, {select: {start: 0, stop: 1}}, hardsigmoid, "
                        "{stochastic_depth: {p: 0.2}}, {crop: {size: [6, 5]}}, {mean: {keepdim: true}}, mean]",

@@ -83,6 +83,23 @@ def test_table_has_shares_and_bars(cli_run: Run) -> None:
     assert "46.5% ██▍" in line
 
 
+def test_large_tables_stream_as_plain_columns(cli_run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    import archcalc.report.summary as summary
+
+    monkeypatch.setattr(summary, "LARGE_TABLE", 3)   # the 15-layer test network counts as large
+    _, out, _ = cli_run("summary", BRANCHED)
+    lines = out.splitlines()
+    assert "15 rows, drawn as plain columns" in lines[1]
+    # res.conv_a: 3·3·20·20 = 3,600 params (no bias), 44.8% of 8,038; 3,600·8·8 = 230,400 MACs, 46.47% of
+    # 495,816 → "46.5%" and 19 eighths "██▍", as in the rich table (test_table_has_shares_and_bars)
+    row = next(line for line in lines if line.startswith("res.conv_a "))
+    assert row.split()[:6] == ["res.conv_a", "conv", "20×8×8", "3.60K", "44.8%", "230.40K"]
+    assert "46.5%  ██▍" in row
+    assert sum(1 for line in lines if line.split() and line.split()[0] in
+               ("inc.b1", "inc.b2_reduce", "inc.out", "res.sum", "relu1", "gap1", "flatten1", "classifier")) == 8
+    assert "Params                        8,038 (8.04K)" in out   # the hand-derived total
+
+
 def test_plain_mode(cli_run: Run) -> None:
     code, out, _ = cli_run("summary", BRANCHED, "--plain")
     assert code == 0
@@ -143,7 +160,7 @@ def test_preset_doc_key() -> None:
 
 
 def test_memory_command(cli_run: Run) -> None:
-    code, out, _ = cli_run("memory", BRANCHED, "--format", "json", "--optimizer", "momentum")
+    code, out, _ = cli_run("memory", BRANCHED, "--format", "json", "--optimizer", "momentum", "--device", "cpu")
     assert code == 0
     data = json.loads(out)
     # peak while res.bn1 runs: inc.out (kept for the shortcut) + conv_a + bn1 = 3·1,280 el × 4 B
@@ -152,8 +169,8 @@ def test_memory_command(cli_run: Run) -> None:
     assert data["totals"]["param_bytes"] == 8_078 * 4
     assert data["totals"]["optimizer_bytes"] == 8_038 * 4       # one momentum copy of the trainable params
     code, out, _ = cli_run("memory", BRANCHED)
-    assert code == 0 and "Training estimate (momentum)" not in out and "Training estimate (adam)" in out
-    assert "saved activations" in out
+    assert code == 0 and "Training step peak (momentum" not in out and "Training step peak (adam, float32)" in out
+    assert "Saved for backward" in out and "optimizer state" in out
 
 
 @pytest.mark.parametrize("cmd", ["list", "summary", "compare", "scale", "memory", "formula", "conv", "plot"])

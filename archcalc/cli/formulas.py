@@ -1,6 +1,8 @@
 """formula and conv: closed forms and the one-layer calculator."""
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..errors import UsageError
@@ -17,9 +19,13 @@ from .common import SYMBOL, emit, own_sets, parse_sets, whole
 @click.option("--ratio-to", metavar="SPEC", help="Also print MACs divided by another spec's MACs.")
 @click.option("--round", "rounding", type=click.Choice(["exact", "floor", "ceil"]), default=None,
               help="Size rounding for every layer (default: the spec's). floor shows the floors strides introduce.")
+@click.option("--at", "at", multiple=True, metavar="NAME=V1,V2",
+              help="Evaluate the closed forms at these values of the symbols (e.g. --at H=224,299).")
+@click.option("--range", "knob_range", metavar="LO..HI",
+              help="A width/depth knob without --ideal: list its intervals that meet LO..HI (e.g. 0.25..1.4).")
 @click.option("--format", "fmt", type=click.Choice(["text", "latex", "json"]), default="text", show_default=True)
 def formula(spec: str, symbols: str, sets: tuple[str, ...], ideal: bool, ratio_to: str | None, rounding: str | None,
-            fmt: str) -> None:
+            at: tuple[str, ...], knob_range: str | None, fmt: str) -> None:
     """Closed forms of output size, params, MACs and activations.
 
     \b
@@ -27,6 +33,8 @@ def formula(spec: str, symbols: str, sets: tuple[str, ...], ideal: bool, ratio_t
       archcalc formula vgg16 --symbols H
       archcalc formula mobilenet_v1 --symbols alpha,rho --ideal
       archcalc formula efficientnet --symbols phi --ideal
+      archcalc formula mobilenet_v1 --symbols alpha --range 0.25..0.3
+      archcalc formula resnet50 --symbols H --at H=224,299
     """
     from .. import formula as formula_mod
     from .. import report
@@ -39,8 +47,28 @@ def formula(spec: str, symbols: str, sets: tuple[str, ...], ideal: bool, ratio_t
     if ratio_to:
         words = ratio_to.split()
         other, other_sets = words[0], parse_sets(own_sets(words[1:], ratio_to))
-    result = formula_mod.closed_forms(spec, names, ideal, parse_sets(sets), other, rounding, other_sets)
+    from ..stepforms import parse_range
+
+    points = at_points(at)
+    result = formula_mod.closed_forms(spec, names, ideal, parse_sets(sets), other, rounding, other_sets, points,
+                                      parse_range(knob_range))
+    if result.steps is not None and points:
+        raise UsageError("--at applies to closed forms; a stepped knob lists its intervals (use --range, or --ideal)")
     emit(report.formula_render(result, fmt))
+
+
+def at_points(items: tuple[str, ...]) -> list[dict[str, Any]]:
+    """`--at H=224,299 --at alpha=1/2` → every combination, in the order given."""
+    values = parse_sets([i for i in items], allow_lists=True)
+    points: list[dict[str, Any]] = [{}]
+    for key, options in values.items():
+        for v in options:
+            if isinstance(v, (bool, str)):
+                raise UsageError(f"--at {key}={v}: expected a number")
+        points = [{**p, key: v} for p in points for v in options]
+    if len(points) > 1000:
+        raise UsageError(f"--at gives {len(points)} points; at most 1000")
+    return points if values else []
 
 
 @cli.command("conv")

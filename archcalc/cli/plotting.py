@@ -18,8 +18,12 @@ from .common import own_sets, run_analysis
 @click.option("--batch", default="1", show_default=True, help="Batch size.")
 @click.option("--dtype", default="float32", show_default=True, help="Element type for activation memory.")
 @click.option("--convention", default="paper", show_default=True, help="Counting convention.")
+@click.option("--roofline", is_flag=True, help="The device's roofline with SPEC's kernels as points (see `latency`).")
+@click.option("--device", default="h200", show_default=True, metavar="NAME|PROFILE.yaml", help="Device for --roofline.")
+@click.option("--fusion", type=click.Choice(["inference", "none"]), default="inference", show_default=True,
+              help="Fusion model for --roofline.")
 def plot_cmd(specs: tuple[str, ...], output: str, compare_: bool, input_: str | None, sets: tuple[str, ...],
-             batch: str, dtype: str, convention: str) -> None:
+             batch: str, dtype: str, convention: str, roofline: bool, device: str, fusion: str) -> None:
     """Draw a per-layer profile of SPEC, or compare several networks (needs archcalc[plot]).
 
     \b
@@ -31,11 +35,20 @@ def plot_cmd(specs: tuple[str, ...], output: str, compare_: bool, input_: str | 
       archcalc plot efficientnet_b0 -o profile.svg
       archcalc plot --compare mobilenet_v1 mobilenet_v2 efficientnet_b0 resnet50 vgg16 -o pareto.png
       archcalc plot --compare mobilenet_v1 "mobilenet_v1 --set alpha=0.5" -o widths.png
+      archcalc plot resnet50 --roofline --device h200 --dtype bfloat16 --batch 256 -o roof.png
     """
     from .. import plot
     from ..memory import memory
 
-    if not compare_:
+    if roofline:
+        from ..latency import latency, load
+        from ..latency.roofline import roofline as draw
+
+        if compare_ or len(specs) != 1:
+            raise UsageError("plot --roofline takes one SPEC")
+        dev = load(device)
+        draw(latency(run_analysis(specs[0], input_, sets, batch, dtype, convention, 100_000), dev, fusion), output)
+    elif not compare_:
         if len(specs) != 1:
             raise UsageError("plot takes one SPEC, or --compare with several")
         a = run_analysis(specs[0], input_, sets, batch, dtype, convention, 100_000)

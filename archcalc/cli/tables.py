@@ -1,4 +1,4 @@
-"""list, summary, compare, scale and memory: the commands that print tables."""
+"""list, summary, compare and scale: the commands that print tables."""
 from __future__ import annotations
 
 import click
@@ -119,8 +119,13 @@ def summary(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dt
 @analysis_options
 @click.option("--sort", type=click.Choice(["params", "macs", "activations", "depth", "rf"]), default=None,
               help="Sort rows (the first spec stays the ratio baseline).")
+@click.option("--device", default=None, metavar="NAME|PROFILE.yaml",
+              help="Add an estimated-latency column on this device (see `archcalc latency`).")
+@click.option("--fusion", type=click.Choice(["none", "inference"]), default="none", show_default=True,
+              help="Fusion model for --device.")
 def compare(specs: tuple[str, ...], input_: str | None, sets: tuple[str, ...], batch: str, dtype: str,
-            convention: str, fmt: str, max_layers: int, plain: bool, sort: str | None) -> None:
+            convention: str, fmt: str, max_layers: int, plain: bool, sort: str | None, device: str | None,
+            fusion: str) -> None:
     """One table, a row per network, with ratios against the first.
 
     \b
@@ -130,15 +135,24 @@ def compare(specs: tuple[str, ...], input_: str | None, sets: tuple[str, ...], b
       archcalc compare vgg16 alexnet googlenet
       archcalc compare mobilenet_v1 "mobilenet_v1 --set alpha=0.5" googlenet vgg16
       archcalc compare resnet18 resnet50 --convention fvcore --sort macs --format csv
+      archcalc compare resnet50 efficientnet_b0 mobilenet_v2 --device h200 --dtype bfloat16 --batch 256
     """
     from .. import report
 
+    dev = None
+    if device is not None:
+        from ..latency import latency, load
+
+        dev = load(device)
     rows = []
     for item in specs:
         words = item.split()
         name, extra = words[0], own_sets(words[1:], item)
-        rows.append(report.compare_record(run_analysis(name, input_, tuple(sets) + extra, batch, dtype, convention,
-                                                       max_layers), item))
+        a = run_analysis(name, input_, tuple(sets) + extra, batch, dtype, convention, max_layers)
+        row = report.compare_record(a, item)
+        if dev is not None:
+            row["latency_seconds"] = latency(a, dev, fusion).seconds
+        rows.append(row)
     records = report.with_ratios(rows)
     if sort:
         key = {"depth": "weight_layers"}.get(sort, sort)
@@ -171,30 +185,3 @@ def scale(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtyp
     points = sweep.sweep(spec, grid, fixed=fixed, input=parse_input(input_), convention=convention,
                          batch=parse_batch(batch), dtype=dtype, limits=Limits(max_layers=max_layers))
     emit(report.scale_render(points, "plain" if plain and fmt == "table" else fmt, console()))
-
-
-@cli.command("memory")
-@click.argument("spec")
-@analysis_options
-@click.option("--inplace/--no-inplace", default=True, show_default=True,
-              help="ReLU/ReLU6/SiLU/Hardswish and residual adds overwrite their input when nothing else reads it "
-                   "(as torchvision builds its models).")
-@click.option("--fuse-bn", is_flag=True, help="Batch norm folded into the previous conv (inference).")
-@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="adam", show_default=True,
-              help="Optimizer state for the training estimate: 0, 1 or 2 copies of the trainable params.")
-def memory_cmd(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtype: str, convention: str,
-               fmt: str, max_layers: int, plain: bool, inplace: bool, fuse_bn: bool, optimizer: str) -> None:
-    """Activation memory per layer, peak inference memory from tensor lifetimes, and a training estimate.
-
-    \b
-    Examples:
-      archcalc memory resnet50
-      archcalc memory resnet50 --batch 32 --dtype float16 --optimizer momentum
-      archcalc memory googlenet --no-inplace --format json
-    """
-    from .. import report
-    from ..memory import memory
-
-    a = run_analysis(spec, input_, sets, batch, dtype, convention, max_layers)
-    m = memory(a, inplace=inplace, fuse_bn=fuse_bn, optimizer=optimizer)
-    emit(report.memory_render(m, "plain" if plain and fmt == "table" else fmt, console()))

@@ -16,6 +16,8 @@ Shape = tuple[Any, ...]
 
 # per spatial axis: (effective kernel, stride, padding before); "global" covers the whole input
 RFStep = tuple[Any, Any, Any]
+# rf "global": the whole current map (global pooling, flatten); "input": the whole network input
+# (attention over every token, whose map may no longer be spatial)
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,11 @@ class Args:
         return v
 
     def text(self, name: str) -> Any:
-        v = self.value(name)
         spec = self.op.args[name]
+        raw = self.raw.get(name)
+        if spec.choices and isinstance(raw, Expr) and raw.text.isidentifier() and raw.text not in self.env:
+            raise self.error(name, f"expected one of {', '.join(spec.choices)}, got {raw.text!r}")
+        v = self.value(name)
         if v is not None and spec.choices and v not in spec.choices:
             raise self.error(name, f"expected one of {', '.join(spec.choices)}, got {v!r}")
         return v
@@ -145,5 +150,5 @@ def spatial(shape: Shape, op: str) -> tuple[Any, Any, Any]:
     return shape  # type: ignore[return-value]
 
 
-from . import conv, dense, elementwise, join, pool  # noqa: E402,F401  (registration)
+from . import conv, dense, elementwise, join, pool, transformer  # noqa: E402,F401  (registration)
 from . import slicing  # noqa: E402,F401  (registration)

@@ -6,7 +6,7 @@ from typing import Any
 from .. import num
 from ..errors import ShapeError
 from . import ArgSpec, Args, OpResult, Shape, register, spatial
-from .sizes import conv_out, effective_kernel, same_padding, transposed_out
+from .sizes import conv_out, effective_kernel, same_out, same_padding, transposed_out
 
 CONV_ARGS = {
     "c": ArgSpec("int"), "k": ArgSpec("pair", required=True), "s": ArgSpec("pair", 1),
@@ -48,6 +48,8 @@ def window(shape: Shape, a: Args, k: tuple[Any, Any], s: tuple[Any, Any], d: tup
     # clips at 0 and (N − K)/S need not divide, so the size floors (TensorFlow, Keras)
     mode = a.rounding()
     if a.value("p") == "same" and mode != "ideal":
+        if not (num.is_exact(h) and num.is_exact(w)):
+            return (same_out(h, s[0]), same_out(w, s[1])), pad, k_eff
         mode = "floor"
     oh = conv_out(h, k_eff[0], s[0], pad[0], pad[1], mode, "height", ceil_mode)
     ow = conv_out(w, k_eff[1], s[1], pad[2], pad[3], mode, "width", ceil_mode)

@@ -8,17 +8,27 @@ from ..errors import ShapeError
 from . import ArgSpec, Args, OpResult, Shape, register
 
 
-@register("fc", {"c": ArgSpec("int", required=True), "bias": ArgSpec("bool", True)})
+@register("fc", {"c": ArgSpec("int", required=True), "bias": ArgSpec("bool", True),
+                 "pointwise": ArgSpec("bool", False)})
 def fc(inputs: list[Shape], a: Args) -> OpResult:
-    """Fully connected: params F_in·F_out (+ F_out bias); MACs F_in·F_out."""
+    """Fully connected: params F_in·F_out (+ F_out bias); MACs F_in·F_out per position. On a flat
+    vector one position; on N×D tokens it maps the last axis of each of the N tokens; on C×H×W with
+    `pointwise: true` it maps the channels at each of the H·W positions (torch's nn.Linear on a
+    channels-last tensor, as ConvNeXt, Swin and MaxViT use it)."""
     shape = inputs[0]
-    if len(shape) != 1:
-        raise ShapeError(f"`fc` needs a flat input, got {'×'.join(num.fmt(x) for x in shape)}; add `flatten` before it")
+    pointwise = a.bool("pointwise")
+    if len(shape) == 3 and not pointwise:
+        raise ShapeError(f"`fc` needs a flat input or N×D tokens, got {'×'.join(num.fmt(x) for x in shape)}; "
+                         f"add `flatten` before it, or say `pointwise: true` to map the channels at every position")
     c_out = a.int("c")
-    weights = num.norm(shape[0] * c_out)
+    c_in, positions = (shape[0], 1) if len(shape) == 1 else (shape[-1], shape[0]) if len(shape) == 2 \
+        else (shape[0], num.norm(shape[1] * shape[2]))
+    out = (c_out,) if len(shape) == 1 else (shape[0], c_out) if len(shape) == 2 else (c_out,) + tuple(shape[1:])
+    weights = num.norm(c_in * c_out)
     bias = c_out if a.bool("bias") else 0
-    return OpResult(output=(c_out,), params=num.norm(weights + bias), macs=weights, rf="global",
-                    attrs={"bias": bool(bias)}, counts={"weights": weights, "bias": bias, "positions": 1})
+    return OpResult(output=out, params=num.norm(weights + bias), macs=num.norm(weights * positions),
+                    rf="global" if len(shape) == 1 else None,
+                    attrs={"bias": bool(bias)}, counts={"weights": weights, "bias": bias, "positions": positions})
 
 
 @register("flatten")

@@ -13,6 +13,11 @@ def _show(shape: Shape) -> str:
 def _same(a: object, b: object) -> bool:
     if num.is_exact(a) and num.is_exact(b):
         return a == b
+    from .. import canon
+
+    known = canon.join_equal(num.to_sympy(a), num.to_sympy(b))
+    if known is not None:
+        return known
     import sympy
 
     return sympy.simplify(num.to_sympy(a) - num.to_sympy(b)) == 0
@@ -47,6 +52,6 @@ def mul(inputs: list[Shape], a: Args) -> OpResult:
     out = [next((s[i] for s in inputs if i < len(s) and not (num.is_exact(s[i]) and s[i] == 1)), 1)
            for i in range(len(inputs[0]))]
     for shape in inputs:
-        if len(shape) != len(out) or not all(_same(x, y) or x == 1 for x, y in zip(shape, out)):
+        if len(shape) != len(out) or not all(x == 1 or _same(x, y) for x, y in zip(shape, out)):
             raise ShapeError(f"mul: {_show(shape)} does not broadcast to {_show(tuple(out))}")
     return OpResult(output=tuple(out), counts={"elements": num.prod(tuple(out))})

@@ -14,11 +14,36 @@ def effective_kernel(k: Any, d: Any) -> Any:
 
 def same_padding(n: Any, k_eff: Any, s: Any) -> tuple[Any, Any]:
     """TensorFlow's 'same': output ceil(n/s); total padding max((out−1)·s + k_eff − n, 0), the
-    extra pixel going after."""
+    extra pixel going after. (out−1)·s ≥ n − s, so the max is needed only when k_eff < s."""
     out = num.ceil(num.div(n, s))
-    total = num.vmax((out - 1) * s + k_eff - n, 0)
+    total = (out - 1) * s + k_eff - n
+    if not (num.is_exact(k_eff) and num.is_exact(s) and k_eff >= s):
+        total = num.vmax(total, 0)
+    total = num.norm(total)
     before = total // 2 if num.is_exact(total) else num.floor(num.div(total, 2))
     return before, num.norm(total - before)
+
+
+def same_out(n: Any, s: Any) -> Any:
+    """'same' output size ⌈N/S⌉ (TensorFlow's definition, whatever the kernel)."""
+    out = num.ceil(num.div(n, s))
+    if not num.is_exact(out):
+        _require("pos", out)
+    return out
+
+
+def _grows(size: Any) -> bool:
+    """A canonical size that increases with the input (its positivity is left to the domain)."""
+    from .. import canon
+
+    form = canon.parse(num.to_sympy(size))
+    return form is not None and canon.slope(form) > 0
+
+
+def _require(kind: str, value: Any) -> None:
+    from .. import canon
+
+    canon.require(kind, num.to_sympy(value))
 
 
 def _formula(n: Any, before: Any, after: Any, k_eff: Any, s: Any) -> str:
@@ -48,8 +73,14 @@ def conv_out(n: Any, k_eff: Any, s: Any, before: Any, after: Any, mode: str, axi
                          f"the kernel ({num.fmt(k_eff)}) is larger than the padded input ({num.fmt(padded)})")
     if ceil_mode:
         out = num.ceil(q) + 1
-        if num.is_exact(out) and (out - 1) * s >= n + before:
-            out -= 1
+        if num.is_exact(out):
+            if (out - 1) * s >= n + before:
+                out -= 1
+        elif not (num.is_exact(after) and num.is_exact(before) and num.is_exact(k_eff) and num.is_exact(s)
+                  and after + s <= k_eff + before):
+            # ⌈q⌉·S < N + P_before + P_after − K + S: no window can start past the input when
+            # P_after + S ≤ K + P_before; otherwise the drop rule is min(⌈q⌉ + 1, ⌈(N + P_before)/S⌉)
+            out = num.vmin(out, num.ceil(num.div(n + before, s)))
     elif mode == "floor":
         out = num.floor(q) + 1
     elif mode == "ceil":
@@ -62,7 +93,11 @@ def conv_out(n: Any, k_eff: Any, s: Any, before: Any, after: Any, mode: str, axi
                 f"is not an integer; change padding or stride, or say `round: floor` (PyTorch, Keras 'valid') "
                 f"or `round: ceil` explicitly")
         out = num.norm(q + 1)
-    positive = num.is_positive(out)
+        if not num.is_exact(q) and num.is_integer(q) is None:
+            _require("int", q)
+    if not num.is_exact(out):
+        _require("pos", out)
+    positive = num.is_positive(out) if num.is_exact(out) or not _grows(out) else None
     if positive is False:
         raise ShapeError(f"output {axis} {_formula(n, before, after, k_eff, s)} = {num.fmt(out)} is not positive: "
                          f"the kernel ({num.fmt(k_eff)}) is larger than the padded input")
@@ -72,6 +107,8 @@ def conv_out(n: Any, k_eff: Any, s: Any, before: Any, after: Any, mode: str, axi
 def transposed_out(n: Any, k: Any, s: Any, p: Any, d: Any, output_padding: Any) -> Any:
     """(N − 1)·S − 2P + d·(K − 1) + output_padding + 1 (conv_arithmetic relation 14, PyTorch)."""
     out = num.norm((n - 1) * s - 2 * p + d * (k - 1) + output_padding + 1)
+    if not num.is_exact(out):
+        _require("pos", out)
     if num.is_positive(out) is False:
         raise ShapeError(f"transposed output ({num.fmt(n)} − 1)·{num.fmt(s)} − 2·{num.fmt(p)} + "
                          f"{num.fmt(d)}·({num.fmt(k)} − 1) + {num.fmt(output_padding)} + 1 = {num.fmt(out)} is not positive")

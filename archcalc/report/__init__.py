@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_MODULES = ("common", "summary", "compare", "scale", "formula", "claims", "verify", "memory")
+_MODULES = ("common", "summary", "compare", "scale", "formula", "claims", "verify", "memory", "latency")
 
 
 def __getattr__(name: str) -> Any:

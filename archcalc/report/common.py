@@ -27,6 +27,10 @@ def plain(x: Any) -> Any:
         return [plain(v) for v in x]
     if isinstance(x, dict):
         return {str(k): plain(v) for k, v in x.items()}
+    if hasattr(x, "free_symbols"):
+        from .symbolic import exact_text
+
+        return exact_text(x)
     return str(x)
 
 

@@ -1,4 +1,4 @@
-"""memory: per-layer activation memory, the inference peak and the training estimate."""
+"""memory: per-layer activation memory (and saved-for-backward bytes), the inference peak and the training peak."""
 from __future__ import annotations
 
 import csv
@@ -7,51 +7,90 @@ from typing import Any
 
 from .common import bar, dumps, human, print_pairs, tsv
 
-MEMORY_NOTES = (
-    "activations: every layer's output, × batch × bytes of the dtype",
-    "live: every tensor alive while the layer runs — its inputs, its output and anything a later layer "
-    "(a branch, a shortcut) still reads; views (flatten, dropout at inference) share storage",
-    "peak inference = parameters + buffers + the largest live figure; framework workspace and allocator "
-    "overhead are not included",
-    "training = weights + gradients + optimizer state + saved activations, assuming every layer's output "
-    "(and the input) is kept for backward",
-)
+
+def memory_notes(m: Any) -> list[str]:
+    notes = [
+        ("live: activation storages alive while the layer runs (its inputs, its output, anything a later layer or "
+         "the enclosing block's caller still holds); views share storage; the input is the caller's and counted apart"),
+        "peak inference = weights + input + the largest live figure"
+        + (" + runtime (cuBLAS workspace 32 MiB when there is an fc; cuDNN workspace of a dense k>1 conv "
+           "≈ its input + output while it runs)" if m.workspace else " (runtime workspaces off)"),
+        "training peak = the worst of forward, backward and optimizer step, each on top of weights + optimizer "
+        "state + input and int64 targets" + (" + 2 cuBLAS workspaces (caller and autograd threads)" if m.workspace else ""),
+        ("saved: what autograd keeps per op (conv/fc input, BN input + 2 float32 stats, ReLU output, in-place "
+         "ReLU6/SiLU/Hardswish a clone of the input, max-pool input + int64 indices, dropout mask, mul both inputs; "
+         "add/concat/views nothing), each storage once; the cross-entropy loss keeps log_softmax (B×classes float32)"),
+        ("backward: at each layer, saved tensors not yet freed + output and input gradients + parameter "
+         "gradients so far"),
+    ]
+    if m.device == "cuda":
+        notes.append("CUDA caching allocator: every tensor rounded up to 512 bytes; dropout masks are 1-byte bools")
+    if m.amp:
+        notes.append(f"--amp {m.amp}: conv/fc run in half (outputs, cast inputs and cached half weight copies, saved), "
+                     "softmax/log_softmax/layer_norm in float32, other ops keep their input's dtype; float32 master "
+                     "weights, gradients and optimizer state")
+    if m.checkpoint:
+        notes.append("--checkpoint: every top-level block keeps only its inputs and runs forward again in backward "
+                     "(its saved tensors live until its own backward ends)")
+    if m.unruled_ops:
+        notes.append(f"no saved-tensor rule for {', '.join(m.unruled_ops)}: assumed to save every input")
+    return notes
 
 
 def memory_lines(m: Any) -> list[tuple[str, str]]:
     states = {"sgd": "none", "momentum": "1 copy (momentum)", "adam": "2 copies (m, v)"}[m.optimizer]
     mode = ("in-place ReLU/ReLU6/SiLU/Hardswish and residual add" if m.inplace else "no in-place ops") + \
            (", BN fused" if m.fuse_bn else "")
-    return [
+    prec = f"autocast {m.amp}" if m.amp else m.dtype
+    lines = [
         ("Input", f"{human(m.input_bytes, 'B')}"),
         ("Activations (sum of all outputs)", f"{human(m.activation_bytes, 'B')}"),
         ("Parameters + buffers", f"{human(m.param_bytes, 'B')}"),
         ("Peak activations (inference)", f"{human(m.peak_activation_bytes, 'B')} while {m.peak_layer} runs ({mode})"),
-        ("Peak inference memory", f"{human(m.peak_inference_bytes, 'B')} = parameters + peak activations"),
-        (f"Training estimate ({m.optimizer})", f"{human(m.training_bytes, 'B')} = weights {human(m.param_bytes, 'B')}"
-         f" + gradients {human(m.gradient_bytes, 'B')} + optimizer state {human(m.optimizer_bytes, 'B')} [{states}]"
-         f" + saved activations {human(m.saved_activation_bytes, 'B')}"),
+        ("Peak inference memory", f"{human(m.peak_inference_bytes, 'B')} = weights {human(m.param_bytes, 'B')} + input "
+         f"{human(m.input_bytes, 'B')} + peak activations {human(m.peak_activation_bytes, 'B')} + runtime "
+         f"{human(m.runtime_inference_bytes, 'B')}"),
+        ("Saved for backward", f"{human(m.saved_activation_bytes, 'B')} (loss {human(m.loss_bytes, 'B')}"
+         + (f", half weight copies {human(m.weight_copy_bytes, 'B')}" if m.amp else "") + ")"),
+        (f"Training step peak ({m.optimizer}, {prec})",
+         f"{human(m.training_bytes, 'B')} during the {m.peak_phase}: weights {human(m.weight_bytes, 'B')} + optimizer "
+         f"state {human(m.optimizer_bytes, 'B')} [{states}] + input/targets + runtime {human(m.runtime_training_bytes, 'B')}"
+         f" + the {m.peak_phase}'s own"),
+        ("  forward / backward / step", f"{human(m.forward_peak_bytes, 'B')} / {human(m.backward_peak_bytes, 'B')} "
+         f"(worst at {m.backward_peak_layer}) / {human(m.step_peak_bytes, 'B')}; gradients {human(m.gradient_bytes, 'B')}"),
     ]
+    if m.checkpoint:
+        lines.append(("Checkpointing", f"recomputes {human(m.recompute_macs)} MACs in backward (one more forward of every block)"))
+    return lines
 
 
 MEMORY_FIELDS = ("input_bytes", "activation_bytes", "param_bytes", "peak_activation_bytes", "peak_layer",
-                 "peak_inference_bytes", "gradient_bytes", "optimizer_bytes", "saved_activation_bytes", "training_bytes")
+                 "runtime_inference_bytes", "peak_inference_bytes", "weight_bytes", "gradient_bytes", "optimizer_bytes",
+                 "saved_activation_bytes", "loss_bytes", "weight_copy_bytes", "forward_peak_bytes", "backward_peak_bytes",
+                 "backward_peak_layer", "step_peak_bytes", "runtime_training_bytes", "peak_phase", "training_bytes",
+                 "recompute_macs")
 
 
 def memory_json(m: Any) -> dict[str, Any]:
     return {"name": m.name, "batch": m.batch, "dtype": m.dtype, "inplace": m.inplace, "fuse_bn": m.fuse_bn,
-            "optimizer": m.optimizer, "notes": list(MEMORY_NOTES),
+            "optimizer": m.optimizer, "amp": m.amp, "checkpoint": m.checkpoint, "workspace": m.workspace,
+            "device": m.device, "notes": memory_notes(m), "unruled_ops": list(m.unruled_ops),
             "layers": [{"name": x.name, "op": x.op, "activations": x.activations, "activation_bytes": x.activation_bytes,
-                        "new_bytes": x.new_bytes, "live_bytes": x.live_bytes, "reuse": x.reuse} for x in m.layers],
+                        "new_bytes": x.new_bytes, "live_bytes": x.live_bytes, "reuse": x.reuse,
+                        "saved_bytes": x.saved_bytes, "saved_total": x.saved_total, "saves": x.saves} for x in m.layers],
             "totals": {k: getattr(m, k) for k in MEMORY_FIELDS}}
 
 
-def memory_render(m: Any, fmt: str, console: Any) -> str | None:
-    header = ["layer", "op", "activations", "activation_bytes", "live_bytes", "reuse"]
+def memory_render(m: Any, fmt: str, console: Any, training: bool = False) -> str | None:
+    if training:
+        header = ["layer", "op", "saves", "saved_bytes", "saved_total"]
+        rows = [[x.name, x.op, x.saves, str(x.saved_bytes), str(x.saved_total)] for x in m.layers]
+    else:
+        header = ["layer", "op", "activations", "activation_bytes", "live_bytes", "reuse"]
+        rows = [[x.name, x.op, str(x.activations), str(x.activation_bytes), str(x.live_bytes), x.reuse] for x in m.layers]
     if fmt == "json":
         return dumps(memory_json(m))
     if fmt in ("csv", "plain"):
-        rows = [[x.name, x.op, str(x.activations), str(x.activation_bytes), str(x.live_bytes), x.reuse] for x in m.layers]
         if fmt == "plain":
             return tsv(header, rows) + "\n" + "".join(f"{k}\t{v}\n" for k, v in memory_lines(m))
         out = io.StringIO()
@@ -61,25 +100,34 @@ def memory_render(m: Any, fmt: str, console: Any) -> str | None:
         return out.getvalue()
     if fmt == "markdown":
         lines = [f"## {m.name}: memory (batch {m.batch}, {m.dtype})", "",
-                 "| layer | op | activations | output bytes | live bytes | reuse |", "|---|---|---:|---:|---:|---|"]
-        lines += [f"| {x.name} | {x.op} | {x.activations:,} | {x.activation_bytes:,} | {x.live_bytes:,} | {x.reuse} |"
-                  for x in m.layers]
+                 "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
         lines += ["", "| total | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in memory_lines(m)]
-        lines += [""] + [f"- {n}" for n in MEMORY_NOTES]
+        lines += [""] + [f"- {n}" for n in memory_notes(m)]
         return "\n".join(lines) + "\n"
     from rich.table import Table
 
-    table = Table(title=f"{m.name}: memory · batch {m.batch} · {m.dtype}", title_justify="left", header_style="bold",
-                  caption="live = tensors alive while the layer runs; bar: live memory against the peak",
-                  caption_justify="left")
-    for col, justify in (("Layer", "left"), ("Op", "left"), ("Output", "right"), ("Live", "right"),
-                         ("Live vs peak", "left"), ("Reuse", "left")):
-        table.add_column(col, justify=justify, style="cyan" if col == "Live vs peak" else None)  # type: ignore[arg-type]
-    for x in m.layers:
-        table.add_row(x.name, x.op, human(x.activation_bytes, "B"), human(x.live_bytes, "B"),
-                      bar(x.live_bytes, m.peak_activation_bytes, 12), x.reuse)
+    if training:
+        table = Table(title=f"{m.name}: saved for backward · batch {m.batch}", title_justify="left",
+                      header_style="bold", caption="saved = bytes this layer's backward keeps that no earlier layer "
+                      "already keeps; total = running sum", caption_justify="left")
+        for col, justify in (("Layer", "left"), ("Op", "left"), ("Keeps", "left"), ("Saved", "right"),
+                             ("Total", "right")):
+            table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        for x in m.layers:
+            table.add_row(x.name, x.op, x.saves, human(x.saved_bytes, "B"), human(x.saved_total, "B"))
+    else:
+        table = Table(title=f"{m.name}: memory · batch {m.batch} · {m.dtype}", title_justify="left",
+                      header_style="bold", caption="live = tensors alive while the layer runs; bar: live memory "
+                      "against the peak", caption_justify="left")
+        for col, justify in (("Layer", "left"), ("Op", "left"), ("Output", "right"), ("Live", "right"),
+                             ("Live vs peak", "left"), ("Reuse", "left")):
+            table.add_column(col, justify=justify, style="cyan" if col == "Live vs peak" else None)  # type: ignore[arg-type]
+        for x in m.layers:
+            table.add_row(x.name, x.op, human(x.activation_bytes, "B"), human(x.live_bytes, "B"),
+                          bar(x.live_bytes, m.peak_activation_bytes, 12), x.reuse)
     console.print(table)
     print_pairs(console, memory_lines(m))
-    for n in MEMORY_NOTES:
+    for n in memory_notes(m):
         console.print(f"  · {n}", highlight=False, style="dim")
     return None

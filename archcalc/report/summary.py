@@ -21,6 +21,8 @@ from .common import (
     shape_str,
     share,
 )
+from .symbolic import Footnotes
+from .symbolic import text as readable
 
 
 def summary_json(a: Analysis, depth: int | None = None, top: int | None = None, lazy: bool = False) -> dict[str, Any]:
@@ -145,17 +147,27 @@ def view_rows(a: Analysis, depth: int | None = None, top: int | None = None) -> 
     return rows
 
 
+def symbolic(a: Analysis) -> bool:
+    return not (num.is_exact(a.totals.macs) and num.is_exact(a.totals.activations) and num.is_exact(a.totals.params))
+
+
 def summary_records(a: Analysis, exact: bool, depth: int | None = None, top: int | None = None,
-                    raw: bool = False) -> list[dict[str, str]]:
-    """Text cells per shown row; `exact` writes every number in full (grouped, or plain ints with `raw`)."""
+                    raw: bool = False, notes: Footnotes | None = None) -> list[dict[str, str]]:
+    """Text cells per shown row; `exact` writes every number in full (grouped, or plain ints with `raw`).
+    Symbolic values print on one line (⌈H/2⌉); with `notes`, forms too long for a cell become [n]."""
     fmt = (lambda x: str(plain(x))) if raw else grouped if exact else human
+    shape = shape_str
+    if symbolic(a) and not raw:
+        cell = notes.cell if notes is not None else readable
+        fmt = lambda x: grouped(x) if num.is_exact(x) and exact else human(x) if num.is_exact(x) else cell(x)
+        shape = lambda s: "×".join(num.fmt(x) if num.is_exact(x) else cell(x) for x in s)
     t = a.totals
     records = []
     for v in view_rows(a, depth, top):
         records.append({
             "layer": v.name, "op": v.op if v.layers == 1 else f"{v.layers} layers",
             "inputs": v.shown_inputs if not exact else ";".join(v.inputs),
-            "output": shape_str(v.output),
+            "output": shape(v.output),
             "params": fmt(v.params) if v.params != 0 or exact else "",
             "macs": fmt(v.macs) if v.macs != 0 or exact else "",
             "activations": fmt(v.activations), "rf": v.rf,
@@ -178,6 +190,8 @@ def summary_csv(a: Analysis, depth: int | None = None, top: int | None = None) -
 
 
 def totals_lines(a: Analysis) -> list[tuple[str, str]]:
+    if symbolic(a):
+        return _symbolic_totals(a)
     t = a.totals
     batch = f" (batch {a.batch})" if a.batch != 1 else ""
     lines = [
@@ -200,6 +214,26 @@ def totals_lines(a: Analysis) -> list[tuple[str, str]]:
         ("Depth / weight layers", f"{t.depth} / {t.weight_layers}"),
         ("Receptive field", num.fmt(t.rf) if not isinstance(t.rf, list) else shape_str(t.rf)),
     ]
+    return lines
+
+
+def _symbolic_totals(a: Analysis) -> list[tuple[str, str]]:
+    """Closed forms, grouped by size terms, with where they hold."""
+    t = a.totals
+    batch = f" (batch {readable(a.batch)})" if a.batch != 1 else ""
+    lines = [("Params", readable(t.params)),
+             ("Trainable / non-trainable", f"{readable(t.trainable_params)} / {readable(t.non_trainable_params)}")]
+    if t.buffers:
+        lines.append(("Buffers (BN running stats)", readable(t.buffers)))
+    lines += [(f"MACs{batch}", readable(t.macs)), (f"FLOPs = 2·MACs{batch}", readable(t.flops)),
+              (f"Activations{batch}", f"{readable(t.activations)} elements"),
+              ("Depth / weight layers", f"{t.depth} / {t.weight_layers}"),
+              ("Receptive field", readable(t.rf) if not isinstance(t.rf, list) else
+               "×".join(readable(x) for x in t.rf))]
+    if a.network.obligations:
+        from ..domain import domains
+
+        lines += [("Holds", d.text()) for d in domains(a.network.obligations)]
     return lines
 
 
@@ -230,15 +264,20 @@ def summary_plain(a: Analysis, depth: int | None = None, top: int | None = None)
     return "\n".join(lines) + "\n"
 
 
-LARGE_TABLE = 2_000   # rows above which the table streams as plain columns instead of a rich table
+LARGE_TABLE = 500     # rows above which the table streams as plain columns instead of a rich table
 
 
 def summary_table(a: Analysis, console: Any, depth: int | None = None, top: int | None = None) -> None:
-    records = summary_records(a, exact=False, depth=depth, top=top)
+    notes = Footnotes()     # symbolic forms too long for a cell
+    records = summary_records(a, exact=False, depth=depth, top=top, notes=notes)
     if len(records) > LARGE_TABLE:
-        _stream_table(a, records, console, depth, top)
+        _stream_table(a, records, console, depth, top, notes)
         return
-    _rich_table(a, records, console, depth, top)
+    _rich_table(a, records, console, depth, top, notes)
+
+
+def _footer(a: Analysis, notes: Footnotes) -> Any:
+    return (lambda x: human(x) if num.is_exact(x) else notes.cell(x)) if symbolic(a) else human
 
 
 def _title(a: Analysis) -> str:
@@ -247,9 +286,10 @@ def _title(a: Analysis) -> str:
 
 
 def _stream_table(a: Analysis, records: list[dict[str, str]], console: Any, depth: int | None,
-                  top: int | None) -> None:
+                  top: int | None, notes: Footnotes) -> None:
     """The same columns as the rich table, written line by line: linear in the rows, no layout pass."""
     t = a.totals
+    human = _footer(a, notes)
     show_inputs = any(r["inputs"] for r in records)
     cols = [("layer", "Layer", "Total", "<"), ("op", "Op", "", "<")] + ([("inputs", "From", "", "<")] if show_inputs else []) + [
         ("output", "Output", "", ">"), ("params", "Params", human(t.params), ">"), ("params_pct", "%", "", ">"),
@@ -270,6 +310,8 @@ def _stream_table(a: Analysis, records: list[dict[str, str]], console: Any, dept
         write(line([r[key] for key, _, _, _ in cols]))
     write("\n" + line([foot for _, _, foot, _ in cols]))
     write(_caption(a, depth, top) + "\n")
+    for note in notes.lines():
+        write(note + "\n")
     print_pairs(console, totals_lines(a))
 
 
@@ -280,7 +322,8 @@ def _caption(a: Analysis, depth: int | None, top: int | None) -> str:
             f"%: share of the network's total; bars: share of MACs and of activation memory")
 
 
-def _rich_table(a: Analysis, records: list[dict[str, str]], console: Any, depth: int | None, top: int | None) -> None:
+def _rich_table(a: Analysis, records: list[dict[str, str]], console: Any, depth: int | None, top: int | None,
+                notes: Footnotes) -> None:
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -299,9 +342,10 @@ def _rich_table(a: Analysis, records: list[dict[str, str]], console: Any, depth:
     table.add_column("Op", no_wrap=True, min_width=widest("op", "Op"))
     if show_inputs:
         table.add_column("From", style="dim", max_width=16, overflow="fold")
-    for key, header, footer in (("output", "Output", ""), ("params", "Params", human(t.params)),
-                                ("params_pct", "%", ""), ("macs", "MACs", human(t.macs)),
-                                ("macs_share", "MACs %", ""), ("activations", "Activations", human(t.activations)),
+    foot = _footer(a, notes)
+    for key, header, footer in (("output", "Output", ""), ("params", "Params", foot(t.params)),
+                                ("params_pct", "%", ""), ("macs", "MACs", foot(t.macs)),
+                                ("macs_share", "MACs %", ""), ("activations", "Activations", foot(t.activations)),
                                 ("activations_bar", "Memory", ""), ("rf", "RF", "")):
         table.add_column(header, justify="left" if key in ("macs_share", "activations_bar") else "right", footer=footer,
                          no_wrap=True, min_width=widest(key, header, footer))
@@ -311,4 +355,6 @@ def _rich_table(a: Analysis, records: list[dict[str, str]], console: Any, depth:
                  r["activations"], Text(r["activations_bar"], style="green"), r["rf"]]
         table.add_row(*cells)
     console.print(table)
+    for line in notes.lines():
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
     print_pairs(console, totals_lines(a))

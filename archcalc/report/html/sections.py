@@ -171,14 +171,14 @@ def formulas(spec: str, sets: dict[str, Any], a: Analysis) -> str:
 
 def memory_section(a: Analysis) -> tuple[str, list[int] | None]:
     from ...memory import memory
-    from ..memory import MEMORY_NOTES, memory_lines
+    from ..memory import memory_lines, memory_notes
 
     try:
         m = memory(a)
     except ArchcalcError as e:
         return f'<p class="note">Memory needs concrete sizes: {escape(str(e))}</p>', None
     rows = "".join(f"<tr><th>{escape(k)}</th><td{NUM}>{escape(v)}</td></tr>" for k, v in memory_lines(m))
-    notes = "".join(f"<li>{escape(n)}</li>" for n in MEMORY_NOTES)
+    notes = "".join(f"<li>{escape(n)}</li>" for n in memory_notes(m))
     return (f"<table>{rows}</table><ul class=\"notes\">{notes}</ul>", [x.live_bytes for x in m.layers])
 
 

@@ -1,0 +1,209 @@
+"""Pure-NumPy transformer kernels, float32: layer norm, GELU, token reshapes, patch merging and
+multi-head self-attention (global, Swin's shifted windows, MaxViT's block and grid partitions).
+
+Layouts: NCHW maps and (batch, tokens, features) sequences. Semantics follow
+torchvision/models/swin_transformer.py (shifted_window_attention, _patch_merging_pad,
+ShiftedWindowAttentionV2) and maxvit.py (WindowPartition, SwapAxes, _get_relative_position_index).
+Attention runs as batched matmuls over (groups·batch, heads) in float32.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+DTYPE = np.float32
+
+
+def _f32(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype=DTYPE)
+
+
+# ---------------------------------------------------------------- elementwise and norms
+
+
+def layer_norm(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None, eps: float, axis: int) -> np.ndarray:
+    """(x − mean)/sqrt(var + eps)·γ + β over one axis (biased variance, as torch)."""
+    x = _f32(x)
+    mean = x.mean(axis=axis, keepdims=True)
+    xc = x - mean
+    var = np.mean(xc * xc, axis=axis, keepdims=True)
+    y = xc / np.sqrt(var + DTYPE(eps))
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    if gamma is not None:
+        y *= _f32(gamma).reshape(shape)
+    if beta is not None:
+        y += _f32(beta).reshape(shape)
+    return y
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """erf to |error| < 1.5e-7 (Abramowitz & Stegun 7.1.26), enough for float32."""
+    x = _f32(x)
+    s = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + DTYPE(0.3275911) * a)
+    poly = t * (DTYPE(0.254829592) + t * (DTYPE(-0.284496736) + t * (DTYPE(1.421413741)
+                + t * (DTYPE(-1.453152027) + t * DTYPE(1.061405429)))))
+    return (s * (1.0 - poly * np.exp(-a * a))).astype(DTYPE)
+
+
+def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
+    """x·Φ(x) (torch.nn.GELU); `tanh`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
+    x = _f32(x)
+    if approximate == "tanh":
+        return (0.5 * x * (1.0 + np.tanh(DTYPE(math.sqrt(2 / math.pi)) * (x + DTYPE(0.044715) * x ** 3)))).astype(DTYPE)
+    return (0.5 * x * (1.0 + erf(x * DTYPE(1 / math.sqrt(2))))).astype(DTYPE)
+
+
+def linear_last(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """nn.Linear on the last axis of any tensor: x @ w.T + b (one 2-D GEMM: numpy loops stacked matmuls)."""
+    x = _f32(x)
+    y = x.reshape(-1, x.shape[-1]) @ _f32(w).T
+    if b is not None:
+        y += _f32(b)
+    return y.reshape(x.shape[:-1] + (y.shape[-1],))
+
+
+def linear_channels(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """nn.Linear on the channels of an NCHW map (torch's Linear on the channels-last permute)."""
+    n, c, h, wd = x.shape
+    y = _f32(w) @ _f32(x).reshape(n, c, h * wd)          # (out, in) @ (in, positions): no transposes
+    if b is not None:
+        y += _f32(b)[:, None]
+    return y.reshape(n, -1, h, wd)
+
+
+# ---------------------------------------------------------------- reshapes
+
+
+def tokens(x: np.ndarray) -> np.ndarray:
+    """NCHW → (N, H·W, C), row-major positions (x.flatten(2).transpose(1, 2))."""
+    n, c, h, w = x.shape
+    return np.ascontiguousarray(_f32(x).reshape(n, c, h * w).transpose(0, 2, 1))
+
+
+def patch_merge(x: np.ndarray) -> np.ndarray:
+    """Swin's _patch_merging_pad on NCHW: pad odd H/W at the bottom/right, then concatenate
+    x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2] along channels."""
+    x = _f32(x)
+    h, w = x.shape[2:]
+    if h % 2 or w % 2:
+        x = np.pad(x, ((0, 0), (0, 0), (0, h % 2), (0, w % 2)))
+    return np.concatenate([x[:, :, 0::2, 0::2], x[:, :, 1::2, 0::2], x[:, :, 0::2, 1::2], x[:, :, 1::2, 1::2]], axis=1)
+
+
+# ---------------------------------------------------------------- relative positions
+
+
+def relative_position_index(w: int) -> np.ndarray:
+    """Index into a (2w−1)² table for every pair of the w² window positions, flattened (w⁴,)."""
+    coords = np.stack(np.meshgrid(np.arange(w), np.arange(w), indexing="ij")).reshape(2, -1)
+    rel = (coords[:, :, None] - coords[:, None, :]).transpose(1, 2, 0)
+    rel[:, :, 0] += w - 1
+    rel[:, :, 1] += w - 1
+    rel[:, :, 0] *= 2 * w - 1
+    return rel.sum(-1).reshape(-1).astype(np.int64)
+
+
+def relative_coords_table(w: int) -> np.ndarray:
+    """Swin V2's log-spaced relative coordinates ((2w−1)², 2): sign·log2(|8·d/(w−1)| + 1)/3."""
+    r = np.arange(-(w - 1), w, dtype=np.float64)
+    table = np.stack(np.meshgrid(r, r, indexing="ij")).transpose(1, 2, 0) / max(w - 1, 1) * 8
+    return (np.sign(table) * np.log2(np.abs(table) + 1.0) / 3.0).reshape(-1, 2).astype(DTYPE)
+
+
+def position_bias(table: np.ndarray, index: np.ndarray, p: int) -> np.ndarray:
+    """(heads, P, P) bias from a ((2w−1)², heads) table and the flattened index."""
+    return np.ascontiguousarray(table[index.reshape(-1)].reshape(p, p, -1).transpose(2, 0, 1))
+
+
+# ---------------------------------------------------------------- attention
+
+
+def _shift_mask(hp: int, wp: int, w: int, sh: int, sw: int) -> np.ndarray:
+    """Swin's mask for shifted windows: (windows, P, P), −100 between positions of different regions."""
+    region = np.zeros((hp, wp), dtype=DTYPE)
+    count = 0
+    for hs in (slice(0, -w), slice(-w, -sh), slice(-sh, None)):
+        for ws in (slice(0, -w), slice(-w, -sw), slice(-sw, None)):
+            region[hs, ws] = count
+            count += 1
+    r = region.reshape(hp // w, w, wp // w, w).transpose(0, 2, 1, 3).reshape(-1, w * w)
+    diff = r[:, None, :] - r[:, :, None]
+    return np.where(diff != 0, DTYPE(-100.0), DTYPE(0.0)).astype(DTYPE)
+
+
+def _softmax_last(a: np.ndarray) -> np.ndarray:
+    a -= a.max(axis=-1, keepdims=True)
+    np.exp(a, out=a)
+    a /= a.sum(axis=-1, keepdims=True)
+    return a
+
+
+def multi_head_attention(t: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | None, proj_w: np.ndarray,
+                         proj_b: np.ndarray | None, heads: int, bias: np.ndarray | None = None,
+                         mask: np.ndarray | None = None, logit_scale: np.ndarray | None = None,
+                         scale: float | None = None) -> np.ndarray:
+    """Self-attention over (groups, P, D) token groups: softmax(q·kᵀ/√d_h + bias + mask)·v, then proj.
+    `mask` is (windows, P, P) and repeats over groups (groups = batch·windows); `logit_scale` turns it
+    into Swin V2's cosine attention (normalised q, k, times exp(min(scale, log 100))); `scale` replaces
+    1/√d_h (MaxViT scales by 1/√D)."""
+    g, p, d = t.shape
+    dh = d // heads
+    qkv = linear_last(t, qkv_w, qkv_b).reshape(g, p, 3, heads, dh).transpose(2, 0, 3, 1, 4)
+    q, k, v = qkv[0], qkv[1], qkv[2]
+    if logit_scale is not None:
+        q = q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), DTYPE(1e-12))
+        k = k / np.maximum(np.linalg.norm(k, axis=-1, keepdims=True), DTYPE(1e-12))
+        a = q @ k.transpose(0, 1, 3, 2)
+        a *= np.exp(np.minimum(_f32(logit_scale), DTYPE(math.log(100.0)))).reshape(1, heads, 1, 1)
+    else:
+        a = (q * DTYPE(dh ** -0.5 if scale is None else scale)) @ k.transpose(0, 1, 3, 2)
+    if bias is not None:
+        a += bias[None]
+    if mask is not None:
+        nw = mask.shape[0]
+        a = (a.reshape(g // nw, nw, heads, p, p) + mask[None, :, None]).reshape(g, heads, p, p)
+    a = _softmax_last(a.astype(DTYPE, copy=False))
+    out = (a @ v).transpose(0, 2, 1, 3).reshape(g, p, d)
+    return linear_last(out, proj_w, proj_b)
+
+
+def attention(x: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | None, proj_w: np.ndarray,
+              proj_b: np.ndarray | None, heads: int, window: int = 0, shift: int = 0, partition: str = "window",
+              bias: np.ndarray | None = None, logit_scale: np.ndarray | None = None,
+              scale: float | None = None) -> np.ndarray:
+    """Self-attention on (N, tokens, D) or on an NCHW map (window 0: over all positions; `window`:
+    Swin's padded, optionally shifted windows; `grid`: MaxViT's grid of positions H/w apart)."""
+    x = _f32(x)
+    if x.ndim == 3:
+        return multi_head_attention(x, qkv_w, qkv_b, proj_w, proj_b, heads, bias, None, logit_scale, scale)
+    n, c, h, wd = x.shape
+    y = x.transpose(0, 2, 3, 1)                                          # N, H, W, C
+    if window == 0:
+        out = multi_head_attention(y.reshape(n, h * wd, c), qkv_w, qkv_b, proj_w, proj_b, heads, bias, None, logit_scale, scale)
+        return np.ascontiguousarray(out.reshape(n, h, wd, c).transpose(0, 3, 1, 2))
+    w = window
+    if partition == "grid":
+        a, b = h // w, wd // w                                           # tokens of a group are a, b apart
+        t = y.reshape(n, w, a, w, b, c).transpose(0, 2, 4, 1, 3, 5).reshape(n * a * b, w * w, c)
+        out = multi_head_attention(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias, None, logit_scale, scale)
+        out = out.reshape(n, a, b, w, w, c).transpose(0, 3, 1, 4, 2, 5).reshape(n, h, wd, c)
+        return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+    pad_b, pad_r = (w - h % w) % w, (w - wd % w) % w
+    if pad_b or pad_r:
+        y = np.pad(y, ((0, 0), (0, pad_b), (0, pad_r), (0, 0)))
+    hp, wp = h + pad_b, wd + pad_r
+    sh = shift if w < hp else 0
+    sw = shift if w < wp else 0
+    if sh or sw:
+        y = np.roll(y, (-sh, -sw), axis=(1, 2))
+    t = y.reshape(n, hp // w, w, wp // w, w, c).transpose(0, 1, 3, 2, 4, 5).reshape(-1, w * w, c)
+    mask = _shift_mask(hp, wp, w, sh, sw) if sh or sw else None
+    out = multi_head_attention(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias, mask, logit_scale, scale)
+    out = out.reshape(n, hp // w, wp // w, w, w, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, hp, wp, c)
+    if sh or sw:
+        out = np.roll(out, (sh, sw), axis=(1, 2))
+    return np.ascontiguousarray(out[:, :h, :wd].transpose(0, 3, 1, 2))

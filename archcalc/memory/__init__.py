@@ -1,0 +1,201 @@
+"""Memory: activation bytes per layer, the inference peak from tensor lifetimes, and a training step's
+peak from what autograd really keeps (rules.py), with autocast, checkpointing and the runtime's own
+terms (device.py: allocator rounding, cuBLAS/cuDNN workspaces).
+
+Inference (what must be alive at once, plan.py): a tensor lives from the layer that writes it until
+its last reader; views and in-place ops share storage; the input is the caller's for the whole pass.
+peak_inference = weights + input + the largest live figure (+ the runtime term when `workspace`).
+Training: peak of one step = weights + optimizer state + input and targets + the worst moment of
+forward, backward or step (training.py) (+ the runtime term when `workspace`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .. import num
+from ..analysis import DTYPE_BYTES, Analysis
+from ..errors import UsageError
+from .device import RUNTIMES, Runtime, rounded
+from .plan import Plan, concrete, live_per_layer, plan
+from .plan import workspace as layer_workspace
+from .rules import RULES, fallback, saves_of  # noqa: F401  (the public table)
+from .training import Step, segments, step
+
+OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
+AMP_DTYPES = ("bf16", "fp16")
+MAX_BYTES = 1 << 80         # a batch that makes any figure larger than this is refused
+
+
+@dataclass(frozen=True)
+class LayerMemory:
+    name: str
+    op: str
+    activations: int          # output elements × batch
+    activation_bytes: int     # … × bytes per element
+    new_bytes: int            # storage this layer allocates (0 for views and in-place writes)
+    live_bytes: int           # every activation storage alive while this layer runs (not the input)
+    reuse: str                # "" | "view" | "in-place"
+    saved_bytes: int          # bytes this layer's backward keeps that no earlier layer already kept
+    saved_total: int          # running total of saved bytes up to and including this layer
+    saves: str                # what it keeps (input, output, indices, mask, ...)
+
+
+@dataclass(frozen=True)
+class Memory:
+    name: str
+    batch: int
+    dtype: str
+    inplace: bool
+    fuse_bn: bool
+    optimizer: str
+    amp: str | None
+    checkpoint: bool
+    workspace: bool
+    device: str
+    layers: tuple[LayerMemory, ...]
+    input_bytes: int
+    activation_bytes: int      # sum of every layer's output bytes (no reuse)
+    param_bytes: int           # (params + buffers) × bytes of the dtype
+    peak_activation_bytes: int
+    peak_layer: str
+    runtime_inference_bytes: int   # cuBLAS workspace + cuDNN conv workspace at the peak (0 when off)
+    peak_inference_bytes: int      # weights + input + peak activations (+ runtime term)
+    weight_bytes: int              # the training step's weights (float32 masters under amp), allocator-rounded
+    gradient_bytes: int
+    optimizer_bytes: int
+    saved_activation_bytes: int    # what the forward keeps for backward, loss and half weight copies included
+    loss_bytes: int
+    weight_copy_bytes: int
+    forward_peak_bytes: int
+    backward_peak_bytes: int
+    backward_peak_layer: str
+    step_peak_bytes: int
+    runtime_training_bytes: int
+    peak_phase: str
+    training_bytes: int            # the step's peak
+    recompute_macs: int
+    unruled_ops: tuple[str, ...]
+
+
+def _tensors(rows: Any) -> list[int]:
+    """Elements of each parameter/buffer tensor (allocations of their own)."""
+    out: list[int] = []
+    for r in rows:
+        layer = r.layer
+        w = num.norm(layer.counts.get("weights", 0))
+        b = num.norm(layer.counts.get("bias", 0))
+        if layer.op == "bn":
+            c = concrete(layer.output[0], "channels")
+            out += [c] * (4 if concrete(layer.params, "params") else 2)
+        elif w:
+            out += [concrete(w, "weights")] + ([concrete(b, "bias")] if b else [])
+        elif concrete(layer.params, "params"):
+            out.append(concrete(layer.params, "params"))
+    return out
+
+
+def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: str = "adam",
+           amp: str | None = None, checkpoint: bool = False, workspace: bool = True, device: str = "cuda") -> Memory:
+    if optimizer not in OPTIMIZER_STATES:
+        raise UsageError(f"unknown optimizer `{optimizer}`; known: {', '.join(OPTIMIZER_STATES)}")
+    if amp is not None and amp not in AMP_DTYPES:
+        raise UsageError(f"--amp {amp}: autocast runs in bf16 or fp16 (got `{amp}`)")
+    if amp is not None and a.dtype != "float32":
+        raise UsageError(f"--amp keeps float32 master weights: use it with --dtype float32 (got {a.dtype})")
+    if device not in RUNTIMES:
+        raise UsageError(f"unknown device runtime `{device}`; known: {', '.join(RUNTIMES)}")
+    rt: Runtime = RUNTIMES[device]
+    width = DTYPE_BYTES[a.dtype]
+    batch = concrete(a.batch, "the batch")
+    rows = a.rows
+    if checkpoint and not segments(rows):
+        raise UsageError(f"--checkpoint recomputes each top-level block, but `{a.name}` has no blocks "
+                         f"(every layer is at the top level)")
+    total_el = sum(concrete(r.activations, f"{r.layer.name}'s output") for r in rows)
+    if total_el * 8 * 4 > MAX_BYTES:
+        raise UsageError(f"batch {batch} makes the activations {num.fmt(total_el)} elements: too large to be a real "
+                         f"training or inference run (the limit is {MAX_BYTES} bytes)")
+    net = a.network
+    inf = plan(rows, net, batch, inplace, fuse_bn, training=False)
+    nbytes = {sid: el * width for sid, el in inf.elements.items()}
+    live = live_per_layer(inf, len(rows), nbytes)
+    for i, r in enumerate(rows):
+        live[i] += layer_workspace(r.layer) * batch * width
+    peak_i = max(range(len(rows)), key=lambda i: (live[i], -i)) if rows else 0
+    peak_live = live[peak_i] if rows else 0
+    t = a.totals
+    trainable = concrete(t.trainable_params, "params")
+    params_and_buffers = trainable + concrete(t.non_trainable_params, "params") + \
+        (0 if a.convention == "keras" else concrete(t.buffers, "buffers"))
+    input_bytes = inf.elements["input"] * width
+    has_matmul = any(r.layer.op in ("fc", "attention") for r in rows)
+    runtime_inf = 0
+    if workspace and rows:
+        # the cuDNN workspace exists only while its conv runs: the worst of live + workspace per layer
+        with_ws = max(live[i] + _conv_workspace(r, inf, width, rt) for i, r in enumerate(rows))
+        runtime_inf = (rt.blas_workspace if has_matmul else 0) + with_ws - peak_live
+    # training step
+    tp = plan(rows, net, batch, inplace, False, training=True)
+    classes = concrete(num.prod(list(net.output)), "the output")
+    st: Step = step(rows, net, tp, batch, width, rt, amp is not None, checkpoint, classes)
+    tensors = _tensors(rows)
+    weights = sum(rounded(n * width, rt) for n in tensors) if device == "cuda" else params_and_buffers * width
+    weights = max(weights, params_and_buffers * width) if tensors else params_and_buffers * width
+    train_width = 4 if amp else width
+    grads = _grad_bytes(rows, train_width, rt)
+    opt = OPTIMIZER_STATES[optimizer] * grads
+    inputs = rounded(input_bytes, rt) + rounded(batch * 8, rt)
+    runtime_train = (2 * rt.blas_workspace if has_matmul else 0) if workspace else 0
+    base = weights + opt + inputs + runtime_train
+    step_temp = rt.adam_step_temp * grads if optimizer == "adam" else 0
+    phases = {"forward": base + st.forward_peak, "backward": base + st.backward_peak,
+              "optimizer step": base + grads + step_temp}
+    phase = max(phases, key=lambda k: phases[k])
+    saved_total = 0
+    out = []
+    for i, r in enumerate(rows):
+        act = concrete(r.activations, f"{r.layer.name}'s output")
+        saved_total += st.saved_per_layer[i]
+        out.append(LayerMemory(r.layer.name, r.layer.op, act, act * width, 0 if inf.reuse[i] else act * width,
+                               live[i], inf.reuse[i], st.saved_per_layer[i], saved_total, st.saves_text[i]))
+    return Memory(
+        name=a.name, batch=batch, dtype=a.dtype, inplace=inplace, fuse_bn=fuse_bn, optimizer=optimizer, amp=amp,
+        checkpoint=checkpoint, workspace=workspace, device=device,
+        layers=tuple(out), input_bytes=input_bytes, activation_bytes=sum(m.activation_bytes for m in out),
+        param_bytes=params_and_buffers * width, peak_activation_bytes=peak_live,
+        peak_layer=rows[peak_i].layer.name if rows else "input", runtime_inference_bytes=runtime_inf,
+        peak_inference_bytes=params_and_buffers * width + input_bytes + peak_live + runtime_inf,
+        weight_bytes=weights, gradient_bytes=grads, optimizer_bytes=opt, saved_activation_bytes=st.saved_bytes,
+        loss_bytes=st.loss_bytes, weight_copy_bytes=st.weight_copy_bytes,
+        forward_peak_bytes=phases["forward"], backward_peak_bytes=phases["backward"],
+        backward_peak_layer=st.backward_peak_layer, step_peak_bytes=phases["optimizer step"],
+        runtime_training_bytes=runtime_train, peak_phase=phase, training_bytes=phases[phase],
+        recompute_macs=int(num.norm(st.recompute_macs)), unruled_ops=st.unruled)
+
+
+def _grad_bytes(rows: Any, width: int, rt: Runtime) -> int:
+    total = 0
+    for r in rows:
+        if r.layer.frozen or not concrete(r.params, "params"):
+            continue
+        layer = r.layer
+        w, b = num.norm(layer.counts.get("weights", 0)), num.norm(layer.counts.get("bias", 0))
+        if layer.op == "bn":
+            total += 2 * rounded(concrete(layer.output[0], "channels") * width, rt)
+        elif w:
+            total += rounded(concrete(w, "weights") * width, rt) + (rounded(concrete(b, "bias") * width, rt) if b else 0)
+        else:
+            total += rounded(concrete(r.params, "params") * width, rt)
+    return total
+
+
+def _conv_workspace(r: Any, p: Plan, width: int, rt: Runtime) -> int:
+    layer = r.layer
+    if layer.op != "conv" or rt.conv_workspace == 0:
+        return 0
+    k = layer.attrs.get("k", (1, 1))
+    if tuple(k) == (1, 1) or layer.attrs.get("groups", 1) != 1:
+        return 0
+    io = (p.elements[p.storage[layer.inputs[0]]] + concrete(r.activations, "output")) * width
+    return int(rt.conv_workspace * io)

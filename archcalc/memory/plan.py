@@ -1,0 +1,125 @@
+"""Storages of a forward pass: which layer writes a new buffer, which is a view or writes in place,
+and when each buffer is last read.
+
+- views share their input's storage: flatten, identity, select, split, crop, token, and dropout and
+  stochastic depth at inference;
+- with `inplace` (as torchvision builds its models: nn.ReLU(inplace=True), nn.SiLU(inplace=True),
+  `out += identity`), relu/relu6/swish/hardswish/hardsigmoid and a residual add write into their
+  first input when no later layer still reads it; with `fuse_bn` (inference only) batch norm is folded
+  into the previous layer and writes in place too;
+- a block's input is held by its caller until the block returns (eager PyTorch: `y = block(x)`);
+- a `param` layer's output is a weight (its bytes are in the parameters, not the activations);
+- the network input belongs to the caller (`y = model(x)` holds x for the whole pass): it is never
+  written in place and is not an activation here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .. import num
+from ..errors import UsageError
+
+VIEW_OPS = ("flatten", "identity", "select", "split", "crop", "token")
+WEIGHT_OPS = ("param",)
+INPLACE_OPS = ("relu", "relu6", "swish", "hardswish", "hardsigmoid", "add")
+
+
+def concrete(x: Any, what: str) -> int:
+    x = num.norm(x)
+    if not isinstance(x, int):
+        raise UsageError(f"memory needs concrete sizes; {what} is {num.fmt(x)} (give a numeric --input and --batch)")
+    return x
+
+
+@dataclass(frozen=True)
+class Plan:
+    storage: dict[str, str]        # tensor (layer name or "input") -> storage id
+    elements: dict[str, int]       # storage id -> elements (batch included)
+    born: dict[str, int]           # storage id -> layer index that wrote it (-1: the input)
+    last: dict[str, int]           # storage id -> last layer index that reads it (len(rows): the output)
+    reuse: tuple[str, ...]         # per layer: "" | "view" | "in-place"
+
+
+def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, training: bool) -> Plan:
+    last_use: dict[str, int] = {"input": -1}
+    for i, r in enumerate(rows):
+        for name in r.layer.inputs:
+            last_use[name] = i
+    end = len(rows)
+    last_use[network.output_source] = end
+    storage = {"input": "input"}
+    elements = {"input": concrete(num.prod(list(network.input)), "the input") * batch}
+    born, last = {"input": -1}, {"input": end}
+    views = VIEW_OPS if training else VIEW_OPS + ("dropout", "stochastic_depth")
+    reuse = []
+    for i, r in enumerate(rows):
+        layer = r.layer
+        first = storage[layer.inputs[0]] if layer.inputs else "input"
+        own = last_use.get(layer.name, i)
+        if layer.op in views:
+            kind = "view"
+        elif ((inplace and layer.op in INPLACE_OPS) or (fuse_bn and not training and layer.op == "bn")) \
+                and last[first] <= i and first != "input" and not first.startswith("weight:"):
+            kind = "in-place"     # nothing after this layer reads the input: overwrite it
+        else:
+            kind = ""
+        if layer.op in WEIGHT_OPS:                # a learned tensor (layer scale, class token): a weight
+            storage[layer.name] = f"weight:{layer.name}"
+            elements[storage[layer.name]], born[storage[layer.name]], last[storage[layer.name]] = 0, i, i
+        elif kind:
+            last[first] = max(last[first], own)
+            storage[layer.name] = first
+        else:
+            storage[layer.name] = layer.name
+            elements[layer.name] = concrete(r.activations, f"{layer.name}'s output")
+            born[layer.name], last[layer.name] = i, own
+        reuse.append(kind)
+    held = _held_by_callers(rows)
+    for name, until in held.items():
+        sid = storage[name]
+        last[sid] = max(last[sid], until)
+    return Plan(storage, elements, born, last, tuple(reuse))
+
+
+def _held_by_callers(rows: Any) -> dict[str, int]:
+    """A block's input stays referenced by its caller (`y = block(x)` in eager PyTorch: the caller's
+    frame, nn.Sequential's loop variable) until the block returns: tensor -> last layer of the block."""
+    first: dict[tuple[str, ...], int] = {}
+    end: dict[tuple[str, ...], int] = {}
+    for i, r in enumerate(rows):
+        scope = r.layer.scope
+        for k in range(1, len(scope) + 1):
+            first.setdefault(scope[:k], i)
+            end[scope[:k]] = i
+    out: dict[str, int] = {}
+    index = {r.layer.name: i for i, r in enumerate(rows)}
+    for block, a in first.items():
+        b = end[block]
+        for i in range(a, b + 1):
+            for src in rows[i].layer.inputs:
+                if not a <= index.get(src, -1) <= b:
+                    out[src] = max(out.get(src, -1), b)
+    return out
+
+
+def live_per_layer(p: Plan, n: int, nbytes: dict[str, int]) -> list[int]:
+    """Bytes of every activation storage (not the input) alive while each layer runs."""
+    live = [0] * n
+    for sid, b in nbytes.items():
+        if sid == "input":
+            continue
+        for i in range(max(p.born[sid], 0), min(p.last[sid], n - 1) + 1):
+            live[i] += b
+    return live
+
+
+def workspace(layer: Any) -> int:
+    """Elements a layer holds only while it runs (per sample). Attention, unfused as torch's math path
+    and torchvision's Swin/MaxViT code run it: its qkv tensor (3·T·D) and its scores (groups·heads·P²)
+    are alive together. Fused kernels (flash attention) never hold the scores."""
+    if layer.op == "attention":
+        d = layer.output[-1] if len(layer.output) == 2 else layer.output[0]
+        return concrete(3 * layer.counts["groups"] * layer.counts["tokens"] * d + layer.counts["scores"],
+                        f"{layer.name}'s workspace")
+    return 0

@@ -1,0 +1,225 @@
+"""One training step, as PyTorch's autograd runs it: what the forward saves, and the memory of the
+forward, the backward (layer by layer, in reverse) and the optimizer step.
+
+Forward: every storage some op saves (rules.py) stays until the backward of the first layer that
+saved it has run (autograd frees a node's saved variables right after the node runs); the others die
+after their last reader. Loss: cross-entropy on the output saves log_softmax's result (B×classes,
+float32) and the int64 targets (held by the caller).
+Backward, at layer i: the gradient of its output (pending), a new gradient for each input that needs
+one (add, concat and views pass the same storage on), its parameter gradients (kept to the step),
+every saved storage not yet freed, and the parameter gradients of the layers after it.
+Step: weights, gradients, optimizer state, plus Adam's foreach temporary (exp_avg_sq.sqrt(), one
+parameter-sized copy: torch/optim/adam.py `_multi_tensor_adam`).
+
+Autocast (torch.amp autocast_mode.cpp lists): conv and fc run in half (their outputs are half, their
+fp32 inputs are cast, a half copy of each weight is cached for the step and saved); softmax,
+log_softmax, layer_norm run in float32; every other op keeps its input's dtype. Gradients, master
+weights and optimizer state stay float32.
+
+Checkpointing (torch.utils.checkpoint, non-reentrant) of every top-level block: a block saves only
+its inputs; in backward it runs forward again (its MACs once more) and its saved tensors exist until
+its own backward has run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .. import num
+from .device import Runtime, rounded
+from .plan import VIEW_OPS, WEIGHT_OPS, Plan, concrete
+from .rules import Ctx, saves_of
+
+HALF_OPS = ("conv", "dwconv", "conv_transpose", "fc")
+FLOAT_OPS = ("softmax", "layernorm", "layer_norm")
+PASS_GRAD = ("add", "concat") + VIEW_OPS
+
+
+@dataclass(frozen=True)
+class Step:
+    saved_per_layer: tuple[int, ...]     # bytes first saved by each layer
+    saves_text: tuple[str, ...]
+    unruled: tuple[str, ...]             # ops saved by the fallback rule
+    saved_bytes: int                     # everything saved at the end of the forward (loss included)
+    loss_bytes: int
+    weight_copy_bytes: int               # half weight copies (autocast), included in saved_bytes
+    forward_peak: int                    # activations alive at the worst moment of the forward
+    backward_peak: int                   # saved + gradients in flight + parameter gradients so far
+    backward_peak_layer: str
+    recompute_macs: Any
+
+
+def tensor_bytes(rows: Any, width: int, amp: bool) -> dict[str, int]:
+    out = {"input": width}
+    for r in rows:
+        op = r.layer.op
+        if amp and op in HALF_OPS:
+            out[r.layer.name] = 2
+        elif amp and op in FLOAT_OPS:
+            out[r.layer.name] = 4
+        else:
+            out[r.layer.name] = max(out[i] for i in r.layer.inputs)
+    return out
+
+
+def segments(rows: Any) -> list[tuple[int, int]]:
+    """Runs of consecutive layers inside the same top-level block call: (first, last) indices."""
+    segs: list[tuple[int, int]] = []
+    for i, r in enumerate(rows):
+        top = r.layer.scope[0] if r.layer.scope else None
+        if top is None:
+            continue
+        if segs and segs[-1][1] == i - 1 and rows[segs[-1][0]].layer.scope[0] == top:
+            segs[-1] = (segs[-1][0], i)
+        else:
+            segs.append((i, i))
+    return segs
+
+
+def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, amp: bool,
+         checkpoint: bool, classes: int) -> Step:
+    n = len(rows)
+    tb = tensor_bytes(rows, width, amp)
+    sbytes = {sid: 0 for sid in p.elements}
+    for name, sid in p.storage.items():
+        sbytes[sid] = max(sbytes[sid], p.elements[sid] * tb[name])
+
+    def size(sid: str) -> int:
+        return rounded(sbytes[sid], rt)
+
+    savers: dict[str, list[int]] = {}
+    extra: dict[str, int] = {}            # storages made only to be saved
+    first_at: dict[str, int] = {}
+    per_layer = [0] * n
+    text, unruled = [], []
+    copies = 0
+    segs = segments(rows) if checkpoint else []
+    seg_of = {i: k for k, (a, b) in enumerate(segs) for i in range(a, b + 1)}
+    for i, r in enumerate(rows):
+        layer = r.layer
+        ctx = Ctx(batch, tb[layer.name], p.reuse[i] == "in-place", rt.name, amp)
+        saves, ok = saves_of(layer, ctx)
+        if not ok:
+            unruled.append(layer.op)
+        words = []
+        for s in saves:
+            if s.kind == "input":
+                src = layer.inputs[s.index]
+                if amp and layer.op in HALF_OPS and tb[src] != 2:     # autocast casts the fp32 input
+                    sid = f"{layer.name}#cast"
+                    extra[sid] = rounded(p.elements[p.storage[src]] * 2, rt)
+                else:
+                    sid = p.storage[src]
+            elif s.kind == "output":
+                sid = p.storage[layer.name]
+            else:
+                sid = f"{layer.name}#{s.what}"
+                extra[sid] = rounded(s.elements * (rt.dropout_mask_bytes or s.itemsize)
+                                     if s.what == "mask" else s.elements * s.itemsize, rt)
+                if s.what == "half weight copy":
+                    copies += extra[sid]
+            words.append(s.what)
+            savers.setdefault(sid, []).append(i)
+            if sid not in first_at:
+                first_at[sid] = i
+                if sid != "input":          # the caller's tensor, counted as the input
+                    per_layer[i] += extra[sid] if sid in extra else size(sid)
+        text.append(", ".join(words))
+
+    def nb(sid: str) -> int:
+        return extra[sid] if sid in extra else size(sid)
+
+    loss = rounded(batch * classes * 4, rt) + rounded(4, rt)    # log_softmax result, total_weight
+    # when each saved storage exists: forward birth .. freed after backward of min(savers)
+    free_after = {sid: min(ix) for sid, ix in savers.items()}
+    kept = set(savers)
+    ckpt_inputs: dict[str, int] = {}      # storage -> segment index whose inputs it is
+    recompute = 0
+    if checkpoint:
+        index = {r.layer.name: i for i, r in enumerate(rows)}
+        for k, (a, b) in enumerate(segs):
+            for i in range(a, b + 1):
+                for src in rows[i].layer.inputs:
+                    if not a <= index.get(src, -1) <= b:
+                        ckpt_inputs.setdefault(p.storage[src], k)
+            recompute += sum(num.norm(r.macs) for r in rows[a:b + 1])
+        kept = {sid for sid, ix in savers.items() if min(ix) not in seg_of} | set(ckpt_inputs)
+    saved_total = sum(nb(sid) for sid in kept if sid != "input") + loss
+    # forward: kept storages from their birth on, others while read
+    fwd = [0] * n
+    for sid in set(p.elements) | set(extra):
+        if sid == "input":
+            continue
+        start = first_at.get(sid, p.born.get(sid, 0)) if sid in extra else p.born[sid]
+        stop = n - 1 if sid in kept else (p.last.get(sid, start) if sid in p.elements else start)
+        b = nb(sid)
+        for i in range(max(start, 0), min(stop, n - 1) + 1):
+            fwd[i] += b
+    forward_peak = max(fwd, default=0) + (loss if kept else 0)
+    # backward
+    alive_saved = {sid: nb(sid) for sid in kept if sid != "input"}
+    base_saved = sum(alive_saved.values())
+    grads: dict[str, int] = {}                 # grad storage -> bytes
+    refs: dict[str, int] = {}
+    pending: dict[str, str] = {}               # tensor -> grad storage
+    g0 = f"grad:{network.output_source}"
+    grads[g0], refs[g0] = rounded(batch * classes * tb.get(network.output_source, width), rt), 1
+    pending[network.output_source] = g0
+    param_grads = 0
+    peak, peak_layer = base_saved + grads[g0], "loss"
+    needs_grad = _needs_grad(rows)
+    for i in range(n - 1, -1, -1):
+        layer = rows[i].layer
+        if checkpoint and i in seg_of and segs[seg_of[i]][1] == i:      # recompute this block
+            a, b = segs[seg_of[i]]
+            for sid, ix in savers.items():
+                if sid not in alive_saved and sid != "input" and a <= min(ix) <= b:
+                    alive_saved[sid] = nb(sid)
+        g = pending.pop(layer.name, None)
+        new: dict[str, int] = {}
+        pg = rounded(concrete(rows[i].params, "params") * (4 if amp else width), rt) if not layer.frozen else 0
+        # autocast: the op's node makes a half weight gradient; ToCopyBackward turns it into float32
+        # after the node has run (and freed what it saved)
+        hg = rounded(concrete(layer.counts.get("weights", 0), "weights") * 2, rt) if amp and layer.op in HALF_OPS else 0
+        if g is not None and layer.op not in WEIGHT_OPS:     # a param's gradient goes to the weight only
+            for j, src in enumerate(layer.inputs):
+                if src == "input" or not needs_grad.get(src, False):
+                    continue
+                if layer.op in PASS_GRAD:
+                    gid = g
+                else:
+                    gid = f"grad:{layer.name}:{j}"
+                    new[gid] = rounded(p.elements[p.storage[src]] * tb[src], rt)
+                if src in pending:
+                    continue                    # accumulated into the pending gradient in place
+                pending[src] = gid
+                refs[gid] = refs.get(gid, 0) + 1
+                if gid in new:
+                    grads[gid] = new.pop(gid)
+        now = sum(alive_saved.values()) + sum(grads.values()) + sum(new.values()) + param_grads + (hg or pg)
+        if now > peak:
+            peak, peak_layer = now, layer.name
+        if g is not None:
+            refs[g] -= 1
+            if refs[g] <= 0:
+                grads.pop(g, None)
+        for sid in [s for s in alive_saved if free_after.get(s, -2) == i
+                    or (checkpoint and ckpt_inputs.get(s) is not None and segs[ckpt_inputs[s]][0] == i
+                        and free_after.get(s, i) >= i)]:
+            alive_saved.pop(sid)
+        if hg:
+            now = sum(alive_saved.values()) + sum(grads.values()) + param_grads + hg + pg
+            if now > peak:
+                peak, peak_layer = now, layer.name
+        param_grads += pg
+    return Step(tuple(per_layer), tuple(text), tuple(sorted(set(unruled))), saved_total, loss, copies,
+                forward_peak, peak, peak_layer, num.norm(recompute))
+
+
+def _needs_grad(rows: Any) -> dict[str, bool]:
+    """A tensor needs a gradient when some parameter lies on its path from the input."""
+    out = {"input": False}
+    for r in rows:
+        has = concrete(r.params, "params") > 0 and not r.layer.frozen
+        out[r.layer.name] = has or any(out[i] for i in r.layer.inputs)
+    return out
