@@ -98,7 +98,9 @@ def layer_label(a: Analysis, i: int) -> str:
     if op == "channel_shuffle":
         return f"shuffle g={num.fmt(at['groups'])}"
     if op == "select":
-        return f"select {len(at['channels'])}"
+        if "channels" in at:
+            return f"select {len(at['channels'])}"
+        return f"select {num.fmt(at['start'])}:{num.fmt(at['stop'])}"
     return SHORT.get(op, op)
 
 
