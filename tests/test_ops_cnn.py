@@ -161,6 +161,17 @@ def test_other_frameworks_names_point_at_ours(word: str, suggestion: str) -> Non
         net(f"[flatten, {{{word}: {{}}}}]")
 
 
+def test_every_alias_whose_op_exists_is_pointed_at() -> None:
+    from archcalc.ops import REGISTRY
+    from archcalc.spec import OP_ALIASES
+
+    live = {word: op for word, op in OP_ALIASES.items() if op in REGISTRY}
+    assert len(live) >= 30
+    for word, op in live.items():
+        with pytest.raises(SpecError, match=f"archcalc calls it `{op}`"):
+            net(f"[{{{word}: {{}}}}]")
+
+
 def test_unquoted_word_in_a_table_row_says_to_quote_it() -> None:
     spec = ("archcalc: 1\nname: t\ninput: [3, 8, 8]\nbody:\n  - table:\n      columns: [c, act]\n"
             "      rows: [[4, HS]]\n      body: [{conv: {c: c, k: 1}}]\n")

@@ -148,5 +148,7 @@ def test_attention_memory_holds_qkv_and_scores() -> None:
     from archcalc.memory import memory
 
     m = memory(_net("  - {attention: {heads: 12}}\n", "[197, 768]"))
-    # input and output (197·768 each) + the qkv tensor (3·197·768) + the scores (12·197²), float32
-    assert m.peak_activation_bytes == 4 * (2 * 197 * 768 + 3 * 197 * 768 + 12 * 197 * 197)
+    # the output (197·768) + the qkv tensor (3·197·768) + the scores (12·197²), float32; the network
+    # input is the caller's and counted apart (m.input_bytes)
+    assert m.peak_activation_bytes == 4 * (197 * 768 + 3 * 197 * 768 + 12 * 197 * 197)
+    assert m.input_bytes == 4 * 197 * 768

@@ -1,9 +1,11 @@
 """check and verify: the slides' arithmetic and the NumPy forward pass."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from ..errors import UsageError
+from ..errors import UsageError, did_you_mean
 from .app import cli
 from .common import EXIT_DISAGREE, EXIT_OK, console, emit, parse_input, parse_sets
 
@@ -11,19 +13,57 @@ from .common import EXIT_DISAGREE, EXIT_OK, console, emit, parse_input, parse_se
 @cli.command("check")
 @click.argument("files", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def check_cmd(files: tuple[str, ...], fmt: str) -> int:
-    """Check the arithmetic stated on slides against what archcalc computes.
+@click.option("--explain", "explain", metavar="ID", help="Print one claim's derivation: computation, reading, verdict.")
+@click.option("--coverage", is_flag=True,
+              help="The arguments are documents (and .yaml/.yml claim files, default the built-in ones): list each "
+                   "document's lines with numbers and the claims that cite them; also checks that every justification "
+                   "quotes its document.")
+@click.option("--gaps", is_flag=True, help="With --coverage: list only the lines not covered by a claim.")
+def check_cmd(files: tuple[str, ...], fmt: str, explain: str | None, coverage: bool, gaps: bool) -> int:
+    """Check the numbers stated in documents (slides, articles) against what archcalc computes.
 
     \b
-    FILES are claim files (default: the built-in ones, one per seed document).
-    Exit status 1 when a verdict differs from the claim's expectation.
+    FILES are claim files (default: the built-in ones, one per seed document); with
+    --coverage, the documents to cover (plus any .yaml/.yml claim files).
+    Every stated value is read by one rule: good to its last printed digit, rounded to
+    nearest; any other reading is quoted from the document (README "Slide arithmetic").
+    Exit status 1 when a verdict is a surprise: a mismatch the claim file does not record,
+    or a recorded mistake the computation does not reproduce.
     Examples:
       archcalc check
       archcalc check specs/claims/001_architectures.yaml --format json
+      archcalc check --explain s1-vgg-total
+      archcalc check --coverage ../shared/seeds/*.txt
     """
     from .. import claims, report
 
-    result = claims.check(list(files) or None)
+    documents: list[str] = []
+    if coverage:
+        documents = [f for f in files if not f.lower().endswith((".yaml", ".yml"))]
+        files = tuple(f for f in files if f not in documents)
+        if not documents:
+            raise UsageError("check --coverage needs at least one DOCUMENT (the text the claims come from)")
+    files_ = claims.load_files(list(files) or None)
+    if coverage:
+        docs = {path: claims.read_document(path) for path in documents}
+        claims.verify_quotes(files_, {Path(p).name: t for p, t in docs.items()})
+        covs = [claims.coverage(p, t, files_) for p, t in docs.items()]
+        if fmt == "json":
+            emit(report.dumps(report.coverage_json(covs)))
+        else:
+            click.echo(report.coverage_text(covs, show_all=not gaps))
+        return EXIT_OK
+    result = claims.run(files_)
+    if explain is not None:
+        found = claims.find(explain, result)
+        if found is None:
+            ids = [r.claim.id for r in result.results]
+            raise UsageError(f"no claim with id `{explain}`{did_you_mean(explain, ids)}")
+        if fmt == "json":
+            emit(report.dumps(found.as_dict()))
+        else:
+            click.echo(report.explain_text(found))
+        return EXIT_OK if not found.surprise else EXIT_DISAGREE
     if fmt == "json":
         emit(report.dumps(report.claims_json(result)))
     else:

@@ -40,6 +40,13 @@ def _grows(size: Any) -> bool:
     return form is not None and canon.slope(form) > 0
 
 
+def require_whole(quotient: Any) -> None:
+    """A symbolic quotient that must be whole for the network to exist (a size divided into windows):
+    recorded where the closed form's domain is decided; a number is checked by its op."""
+    if not num.is_exact(quotient):
+        _require("int", quotient)
+
+
 def _require(kind: str, value: Any) -> None:
     from .. import canon
 

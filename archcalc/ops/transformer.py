@@ -11,6 +11,7 @@ from typing import Any
 from .. import num
 from ..errors import ShapeError
 from . import Args, ArgSpec, OpResult, Shape, register
+from .sizes import require_whole
 
 
 def _show(shape: Shape) -> str:
@@ -155,6 +156,7 @@ def attention(inputs: list[Shape], a: Args) -> OpResult:
             for size, axis in ((h, "height"), (wd, "width")):
                 if num.is_exact(size) and size % w:
                     raise ShapeError(f"grid attention: the {axis} {size} is not a multiple of the grid {w}")
+                require_whole(num.div(size, w))
             groups, per, rf = num.norm(num.div(h, w) * num.div(wd, w)), w * w, "input"
         else:
             ph, pw = num.ceil(num.div(h, w)), num.ceil(num.div(wd, w))   # windows after padding
