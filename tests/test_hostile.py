@@ -40,7 +40,7 @@ UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202
 CANARY = "CANARY"
 
 HEAD = "archcalc: 1\nname: t\ninput: [4, 8, 8]\n"
-CLAIMS_HEAD = "archcalc_claims: 1\nsource: s\ntitle: t\nclaims:\n  - id: a\n    where: here\n    statement: x\n    expect: match\n"
+CLAIMS_HEAD = "archcalc_claims: 1\nsource: s\ntitle: t\nclaims:\n  - id: a\n    where: \"Table 1, L1-2\"\n    statement: x\n"
 
 
 @dataclass(frozen=True)
@@ -177,9 +177,10 @@ CASES: dict[str, Case] = {
     "memory_batch_exp": Case("number", cli("memory", "vgg16", "--batch", "9e99999"), "number out of range"),
     "compare_item_exp": Case("number", cli("compare", "vgg16", f"vgg16 --set n1={EXP}"), "number out of range"),
     "plot_set_exp": Case("number", cli("plot", "mobilenet_v1", "--set", f"alpha={EXP}", "-o", "x.png"), "number out of range"),
-    "claim_stated_exp": Case("number", claims('    stated: "1×10^99999999"\n    compute: {expr: "1"}\n'), "c.yaml:9 claims[0].stated: number out of range"),
-    "claim_sig": Case("number", claims('    stated: "1000"\n    sig: 999999999999\n    compute: {expr: "1"}\n'), "number out of range"),
-    "claim_compute_exp": Case("number", claims(f'    stated: "1"\n    compute: {{expr: "{EXP}"}}\n'), "c.yaml:10 claims[0].compute.expr: number out of range"),
+    "claim_stated_exp": Case("number", claims('    stated: "1×10^99999999"\n    compute: {expr: "1"}\n'), "claims[0].stated: the power of ten in '1×10^99999999' is out of range"),
+    "claim_sig": Case("number", claims('    stated: "1000"\n    sig: 999999999999\n    compute: {expr: "1"}\n'),
+                      "claims[0].sig: `sig` (significant digits) is a whole number from 1 to 40"),
+    "claim_compute_exp": Case("number", claims(f'    stated: "1"\n    compute: {{expr: "{EXP}"}}\n'), "claims[0].compute.expr: number out of range"),
     # ------------------------------------------------------------ steps: expansion is bounded by evaluations, not only layers
     "loops_without_layers": Case("steps", with_spec(LOOPS), "s.yaml:5 body[0].repeat.body[0].repeat.body[0]: expanding the spec takes more than 1,000,000 evaluation steps"),
     "nested_empty_repeats": Case("steps", with_spec(EMPTY_REPEATS), "evaluation steps"),
@@ -238,8 +239,9 @@ CASES: dict[str, Case] = {
     "inject_verify": Case("inject", with_spec(INJECT_BODY, head=INJECT_HEAD, cmd="verify"), "[/x]\\x1b[31m", code=0),
     "inject_verify_json": Case("inject", with_spec(INJECT_BODY, "--format", "json", head=INJECT_HEAD, cmd="verify"), "x1b", code=0),
     "inject_formula": Case("inject", with_spec(INJECT_BODY, "--symbols", "H", head=INJECT_HEAD, cmd="formula"), "net\\x1b]0;title", code=0),
-    "inject_claims_table": Case("inject", claims('    stated: "[bold]1\\e[2J\\u202e"\n    reads_as: "1"\n    compute: {expr: "1"}\n'),
-                                "\\x1b[2J", code=0),
+    "inject_claims_table": Case("inject", lambda d: ((d / "c.yaml").write_text(CLAIMS_HEAD.replace(
+        "statement: x", 'statement: "[bold]x[/y]\\e[2J\\u202e"') + '    stated: "1"\n    compute: {expr: "1"}\n', encoding="utf-8"),
+        ["check", str(d / "c.yaml")])[1], "[bold]x[/y]\\x1b[2J", code=0),
     "inject_claims_json": Case("inject", claims('    stated: "1"\n    note: "[link=x]\\e]8;;http://x\\a"\n    compute: {expr: "1"}\n', "--format", "json"),
                                "x1b", code=0),
     "inject_error_op": Case("inject", with_spec('body:\n  - "\\e]2;x\\a\\u202e": null\n'), "unknown op or block `\\x1b]2;x\\x07\\u202e`"),
