@@ -123,6 +123,16 @@ class _LazyConsole:
         return getattr(self._console, name)
 
 
+def write_output(path: str, text: str, what: str) -> None:
+    """-o FILE: write the text, say so on stderr; an unwritable path is bad input."""
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise UsageError(f"-o {path}: {e.strerror}") from None
+    click.echo(f"wrote {path}{what}", err=True)
+
+
 def emit_chunks(chunks: Iterable[str], size: int = 1 << 20) -> None:
     """Write a long output in pieces of about `size` characters, never holding it whole."""
     buf: list[str] = []

@@ -5,7 +5,7 @@ import click
 
 from ..errors import UsageError
 from .app import cli
-from .common import analysis_options, console, emit, run_analysis
+from .common import analysis_options, console, emit, run_analysis, write_output
 
 FUSION_HELP = ("inference: BN folded into the conv before it, activations fused into their producer (TensorRT, "
                "torch.compile); none: every layer its own kernel (PyTorch eager, how the shared GPU data was measured).")
@@ -94,9 +94,4 @@ def device_measure(output: str | None, name: str, quick: bool) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    try:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as e:
-        raise UsageError(f"-o {output}: {e.strerror}") from None
-    click.echo(f"wrote {output}", err=True)
+    write_output(output, text, "")

@@ -22,6 +22,7 @@ from .common import (
     raw_text,
     run_analysis,
     split_item,
+    write_output,
 )
 
 
@@ -107,12 +108,7 @@ def summary(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dt
     if output is None:
         emit(text)
         return
-    try:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as e:
-        raise UsageError(f"-o {output}: {e.strerror}") from None
-    click.echo(f"wrote {output} ({fmt})", err=True)
+    write_output(output, text, f" ({fmt})")
 
 
 @cli.command()
