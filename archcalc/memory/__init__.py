@@ -95,6 +95,32 @@ def _tensors(rows: Any) -> list[int]:
     return out
 
 
+@dataclass(frozen=True)
+class InferencePeak:
+    peak_activation_bytes: int   # activation storages alive at once at the worst layer (input apart)
+    peak_layer: str
+
+
+def _inference(a: Analysis, batch: int, width: int, inplace: bool, fuse_bn: bool) -> tuple[Plan, list[int], int]:
+    """The inference plan, the bytes alive while each layer runs, and the index of the worst layer."""
+    rows = a.rows
+    inf = plan(rows, a.network, batch, inplace, fuse_bn, training=False)
+    nbytes = {sid: el * width for sid, el in inf.elements.items()}
+    live = live_per_layer(inf, len(rows), nbytes)
+    for i, r in enumerate(rows):
+        live[i] += layer_workspace(r.layer) * batch * width
+    return inf, live, (max(range(len(rows)), key=lambda i: (live[i], -i)) if rows else 0)
+
+
+def inference_peak(a: Analysis, inplace: bool = True, fuse_bn: bool = False) -> InferencePeak:
+    """Only the inference peak of activations (what `summary` prints), without the training step."""
+    batch = concrete(a.batch, "the batch")
+    for r in a.rows:
+        concrete(r.activations, f"{r.layer.name}'s output")
+    _, live, i = _inference(a, batch, DTYPE_BYTES[a.dtype], inplace, fuse_bn)
+    return InferencePeak(live[i] if a.rows else 0, a.rows[i].layer.name if a.rows else "input")
+
+
 def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: str = "adam",
            amp: str | None = None, checkpoint: bool = False, workspace: bool = True, device: str = "cuda") -> Memory:
     if optimizer not in OPTIMIZER_STATES:
@@ -117,12 +143,7 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
         raise UsageError(f"batch {batch} makes the activations {num.fmt(total_el)} elements: too large to be a real "
                          f"training or inference run (the limit is {MAX_BYTES} bytes)")
     net = a.network
-    inf = plan(rows, net, batch, inplace, fuse_bn, training=False)
-    nbytes = {sid: el * width for sid, el in inf.elements.items()}
-    live = live_per_layer(inf, len(rows), nbytes)
-    for i, r in enumerate(rows):
-        live[i] += layer_workspace(r.layer) * batch * width
-    peak_i = max(range(len(rows)), key=lambda i: (live[i], -i)) if rows else 0
+    inf, live, peak_i = _inference(a, batch, width, inplace, fuse_bn)
     peak_live = live[peak_i] if rows else 0
     t = a.totals
     trainable = concrete(t.trainable_params, "params")

@@ -14,6 +14,8 @@ and when each buffer is last read.
 """
 from __future__ import annotations
 
+import itertools
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,13 +107,15 @@ def _held_by_callers(rows: Any) -> dict[str, int]:
 
 def live_per_layer(p: Plan, n: int, nbytes: dict[str, int]) -> list[int]:
     """Bytes of every activation storage (not the input) alive while each layer runs."""
-    live = [0] * n
+    delta = [0] * (n + 1)                  # a difference array: linear however long tensors live
     for sid, b in nbytes.items():
         if sid == "input":
             continue
-        for i in range(max(p.born[sid], 0), min(p.last[sid], n - 1) + 1):
-            live[i] += b
-    return live
+        start, stop = max(p.born[sid], 0), min(p.last[sid], n - 1)
+        if start <= stop:
+            delta[start] += b
+            delta[stop + 1] -= b
+    return list(itertools.accumulate(delta[:n]))
 
 
 def workspace(layer: Any) -> int:

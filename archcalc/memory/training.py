@@ -22,6 +22,8 @@ its own backward has run.
 """
 from __future__ import annotations
 
+import itertools
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,24 +148,35 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
         kept = {sid for sid, ix in savers.items() if min(ix) not in seg_of} | set(ckpt_inputs)
     saved_total = sum(nb(sid) for sid in kept if sid != "input") + loss
     # forward: kept storages from their birth on, others while read
-    fwd = [0] * n
+    delta = [0] * (n + 1)                      # a difference array: each storage costs O(1), not its lifetime
     for sid in set(p.elements) | set(extra):
         if sid == "input":
             continue
         start = first_at.get(sid, p.born.get(sid, 0)) if sid in extra else p.born[sid]
         stop = n - 1 if sid in kept else (p.last.get(sid, start) if sid in p.elements else start)
-        b = nb(sid)
-        for i in range(max(start, 0), min(stop, n - 1) + 1):
-            fwd[i] += b
+        start, stop = max(start, 0), min(stop, n - 1)
+        if start <= stop:
+            delta[start] += nb(sid)
+            delta[stop + 1] -= nb(sid)
+    fwd = list(itertools.accumulate(delta[:n]))
     forward_peak = max(fwd, default=0) + (loss if kept else 0)
     # backward
     alive_saved = {sid: nb(sid) for sid in kept if sid != "input"}
     base_saved = sum(alive_saved.values())
+    alive_sum = base_saved                     # running sums keep the backward walk linear
+    free_at: dict[int, list[str]] = {}        # layer -> saved storages freed after its backward
+    for sid, at in free_after.items():
+        free_at.setdefault(at, []).append(sid)
+    for sid, k in ckpt_inputs.items():        # a checkpointed block's inputs: freed when the block is done
+        a = segs[k][0]
+        if free_after.get(sid, a) >= a:
+            free_at.setdefault(a, []).append(sid)
     grads: dict[str, int] = {}                 # grad storage -> bytes
     refs: dict[str, int] = {}
     pending: dict[str, str] = {}               # tensor -> grad storage
     g0 = f"grad:{network.output_source}"
     grads[g0], refs[g0] = rounded(batch * classes * tb.get(network.output_source, width), rt), 1
+    grads_sum = grads[g0]
     pending[network.output_source] = g0
     param_grads = 0
     peak, peak_layer = base_saved + grads[g0], "loss"
@@ -175,6 +188,7 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
             for sid, ix in savers.items():
                 if sid not in alive_saved and sid != "input" and a <= min(ix) <= b:
                     alive_saved[sid] = nb(sid)
+                    alive_sum += alive_saved[sid]
         g = pending.pop(layer.name, None)
         new: dict[str, int] = {}
         pg = rounded(concrete(rows[i].params, "params") * (4 if amp else width), rt) if not layer.frozen else 0
@@ -196,19 +210,19 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
                 refs[gid] = refs.get(gid, 0) + 1
                 if gid in new:
                     grads[gid] = new.pop(gid)
-        now = sum(alive_saved.values()) + sum(grads.values()) + sum(new.values()) + param_grads + (hg or pg)
+                    grads_sum += grads[gid]
+        now = alive_sum + grads_sum + sum(new.values()) + param_grads + (hg or pg)
         if now > peak:
             peak, peak_layer = now, layer.name
         if g is not None:
             refs[g] -= 1
-            if refs[g] <= 0:
-                grads.pop(g, None)
-        for sid in [s for s in alive_saved if free_after.get(s, -2) == i
-                    or (checkpoint and ckpt_inputs.get(s) is not None and segs[ckpt_inputs[s]][0] == i
-                        and free_after.get(s, i) >= i)]:
-            alive_saved.pop(sid)
+            if refs[g] <= 0 and g in grads:
+                grads_sum -= grads.pop(g)
+        for sid in free_at.get(i, ()):
+            if sid in alive_saved:
+                alive_sum -= alive_saved.pop(sid)
         if hg:
-            now = sum(alive_saved.values()) + sum(grads.values()) + param_grads + hg + pg
+            now = alive_sum + grads_sum + param_grads + hg + pg
             if now > peak:
                 peak, peak_layer = now, layer.name
         param_grads += pg

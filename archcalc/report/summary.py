@@ -76,10 +76,10 @@ def _share_json(part: Any, total: Any) -> float | None:
 def _peak(a: Analysis) -> Any:
     """Peak inference activation memory (archcalc.memory, default in-place rules), or None when symbolic."""
     from ..errors import UsageError
-    from ..memory import memory
+    from ..memory import inference_peak
 
     try:
-        return memory(a)
+        return inference_peak(a)
     except UsageError:
         return None
 
