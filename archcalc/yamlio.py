@@ -207,7 +207,11 @@ def _convert_node(node: yaml.Node, path: Path, lines: dict[Path, int], file: str
     if isinstance(node, yaml.SequenceNode):
         return [_convert(v, path + (i,), lines, file, budget) for i, v in enumerate(node.value)]
     tag, value = node.tag, node.value
-    where = Where(file, node.start_mark.line + 1, path_str(path))
+    if tag == "tag:yaml.org,2002:str":
+        return printable(value) if not value.isascii() or not value.isprintable() else value
+    if tag == "tag:yaml.org,2002:int" and len(value) <= MAX_INT_DIGITS:
+        return _SCALARS.construct_yaml_int(node)
+    where = Where(file, node.start_mark.line + 1, path_str(path))   # only past the common cases
     if tag == "tag:yaml.org,2002:null":
         return None
     if tag == "tag:yaml.org,2002:bool":
