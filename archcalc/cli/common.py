@@ -19,7 +19,7 @@ SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 MAX_BATCH = 10**9          # --batch
 MAX_LAYERS_FLAG = 10**7    # the most --max-layers may allow (a layer costs about a kilobyte)
-MAX_SPECS = 100            # specs in one compare or plot --compare
+MAX_SPECS = 1_000          # specs in one compare or plot --compare (each keeps only its totals)
 MIN_WIDTH, MAX_WIDTH = 40, 1000   # COLUMNS outside this range is ignored
 
 
