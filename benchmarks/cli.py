@@ -27,12 +27,17 @@ TORCHINFO = ("import torch, torchvision, torchinfo; "
              "torchinfo.summary(torchvision.models.vgg16(), (1, 3, 224, 224))")
 
 
+# the children use (and may write) bytecode caches, as an installed package does: a PYTHONDONTWRITEBYTECODE
+# inherited from a shell would time the compilation of every module instead of the program
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run(argv: list[str], repeat: int) -> tuple[float, float]:
     """Best wall time (s) and the largest peak RSS (MB) of `repeat` fresh runs."""
     best, rss = float("inf"), 0.0
     for _ in range(repeat):
         start = time.perf_counter()
-        pid = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT).pid
+        pid = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=ENV).pid
         _, status, usage = os.wait4(pid, 0)
         elapsed = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:
