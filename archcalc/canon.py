@@ -161,29 +161,23 @@ def _split(form: Form) -> tuple[int, int, Fraction]:
 
 def floor_of(expr: Any) -> Any:
     """⌊expr⌋ in canonical form, or None when `expr` has no single-atom form."""
-    key = (expr, "f")
-    if key in _ROUNDED:
-        return _ROUNDED[key]
-    form = parse(expr)
-    out = None
-    if form is not None:
-        u, v, w = _split(form)
-        out = _floor_int(form, u, math.floor(w), v)
-    if len(_ROUNDED) < 200_000:
-        _ROUNDED[key] = out
-    return out
+    return _rounded(expr, "f")
 
 
 def ceil_of(expr: Any) -> Any:
     """⌈expr⌉ = ⌊(u·K + ⌈w⌉ + v − 1)/v⌋ in canonical form, or None."""
-    key = (expr, "c")
+    return _rounded(expr, "c")
+
+
+def _rounded(expr: Any, kind: str) -> Any:
+    key = (expr, kind)
     if key in _ROUNDED:
         return _ROUNDED[key]
     form = parse(expr)
     out = None
     if form is not None:
         u, v, w = _split(form)
-        out = _floor_int(form, u, math.ceil(w) + v - 1, v)
+        out = _floor_int(form, u, math.floor(w) if kind == "f" else math.ceil(w) + v - 1, v)
     if len(_ROUNDED) < 200_000:
         _ROUNDED[key] = out
     return out

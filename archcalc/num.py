@@ -96,33 +96,27 @@ def div(a: Number, b: Number) -> Number:
 
 
 def floor(x: Number) -> Number:
-    if is_exact(x):
-        return math.floor(x)
-    if PROBE is not None and PROBE.touches(x):
-        return PROBE.round("floor", x)
-    from . import canon
-
-    out = canon.floor_of(x)
-    if out is not None:
-        return norm(out)
-    import sympy
-
-    return norm(sympy.floor(x))
+    return _round(x, "floor")
 
 
 def ceil(x: Number) -> Number:
+    return _round(x, "ceil")
+
+
+def _round(x: Number, kind: str) -> Number:
+    """⌊x⌋ or ⌈x⌉: exact numbers directly, symbolic sizes in canon's form, anything else by sympy."""
     if is_exact(x):
-        return math.ceil(x)
+        return math.floor(x) if kind == "floor" else math.ceil(x)
     if PROBE is not None and PROBE.touches(x):
-        return PROBE.round("ceil", x)
+        return PROBE.round(kind, x)
     from . import canon
 
-    out = canon.ceil_of(x)
+    out = canon.floor_of(x) if kind == "floor" else canon.ceil_of(x)
     if out is not None:
         return norm(out)
     import sympy
 
-    return norm(sympy.ceiling(x))
+    return norm(sympy.floor(x) if kind == "floor" else sympy.ceiling(x))
 
 
 def trunc(x: Number) -> Number:
