@@ -127,8 +127,9 @@ def _load_text(text: str, file: str) -> Document:
         raise SpecError(f"file is too large (over {MAX_FILE_BYTES} bytes)", Where(file))
     if "\x00" in text:
         raise SpecError("this is not a text file (it contains NUL bytes)", Where(file))
+    loader = _Loader(text)
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        return _Stream(loader, file).document()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
@@ -138,100 +139,333 @@ def _load_text(text: str, file: str) -> Document:
         raise SpecError(f"malformed YAML: {e}", Where(file)) from None
     except RecursionError:
         raise SpecError("malformed YAML: nesting is too deep", Where(file)) from None
-    if len(nodes) > 1:
-        raise SpecError("expected one YAML document, found several (remove the extra `---`)",
-                        Where(file, nodes[1].start_mark.line + 1))
-    if not nodes or nodes[0] is None:
-        raise SpecError("the file is empty; expected a mapping with `name`, `input` and `body`", Where(file))
-    lines: dict[Path, int] = {}
-    budget = _Budget(MAX_ALIAS_VALUES)
-    try:
-        data = _convert(nodes[0], (), lines, file, budget)
-    except RecursionError:
-        raise SpecError("YAML nesting is too deep", Where(file)) from None
-    return Document(data, lines, file)
+    finally:
+        loader.dispose()
 
 
-class _Budget:
-    """Counts the values produced by revisiting a node (an alias) beyond its first visit."""
-
-    def __init__(self, limit: int) -> None:
-        self.left = limit
-        self.seen: set[int] = set()
-        self.open: set[int] = set()    # collections being converted: an alias to one is a cycle
-        self.aliased = 0   # > 0 while converting a node reached again through an alias
-
+MAX_DEPTH = 400   # collections inside collections (the spec language itself nests bodies at most 64 deep)
 
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_STR, _INT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int"
+_MERGE = "tag:yaml.org,2002:merge"
 _SCALARS = yaml.SafeLoader("")  # one constructor instance for YAML 1.1 ints and bools
+_RESOLVER = yaml.resolver.Resolver()
+_PLAIN_TAGS: dict[str, str] = {}   # plain scalar text -> its implicit tag (resolution depends on the text alone)
+_SHORT: dict[str, str] = {}        # one copy of each short string (keys, op names) however often it is written
 
 
-def _convert(node: yaml.Node, path: Path, lines: dict[Path, int], file: str, budget: _Budget) -> Any:
-    if id(node) in budget.open:
-        raise SpecError("a YAML alias refers to a collection that contains it (an endless structure)",
-                        Where(file, node.start_mark.line + 1, path_str(path)))
-    again = id(node) in budget.seen
-    budget.seen.add(id(node))
-    if again or budget.aliased:
-        budget.left -= 1
-        if budget.left < 0:
-            raise SpecError(f"aliases expand to over {MAX_ALIAS_VALUES} values (an alias bomb?)",
-                            Where(file, node.start_mark.line + 1))
-    if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-        return _convert_node(node, path, lines, file, budget)
-    budget.open.add(id(node))
-    budget.aliased += again
-    try:
-        return _convert_node(node, path, lines, file, budget)
-    finally:
-        budget.open.discard(id(node))
-        budget.aliased -= again
+class _Frame:
+    """A collection being built: its value, YAML path, line, anchor and the values it has cost."""
+
+    __slots__ = ("value", "path", "line", "anchor", "is_map", "is_key", "key", "has_key", "keep", "cost", "rec",
+                 "visits")
+
+    def __init__(self, value: Any, path: Path, line: int, anchor: str | None, is_map: bool, keep: bool) -> None:
+        self.value, self.path, self.line, self.anchor, self.is_map, self.keep = value, path, line, anchor, is_map, keep
+        self.is_key = False
+        self.key: Any = None
+        self.has_key = False
+        self.cost = 1
+        self.rec: list[tuple[Path, int]] | None = [] if anchor is not None else None   # its places, relative
+        self.visits: list[Any] | None = [] if anchor is not None else None   # lines and aliased anchors, in order
 
 
-def _convert_node(node: yaml.Node, path: Path, lines: dict[Path, int], file: str, budget: _Budget) -> Any:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTION_TAGS:
-        raise SpecError(f"unsupported YAML tag `{node.tag}`", Where(file, node.start_mark.line + 1, path_str(path)))
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise SpecError("YAML merge keys (`<<`) are not supported", Where(file, key_node.start_mark.line + 1, path_str(path)))
-            key = _convert(key_node, path, {}, file, budget)
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                raise SpecError(f"mapping keys must be names, got {key!r}", Where(file, key_node.start_mark.line + 1, path_str(path)))
-            if key in out:
-                raise SpecError(f"duplicate key `{key}`", Where(file, key_node.start_mark.line + 1, path_str(path + (key,))))
-            out[key] = _convert(value_node, path + (key,), lines, file, budget)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(v, path + (i,), lines, file, budget) for i, v in enumerate(node.value)]
-    tag, value = node.tag, node.value
-    if tag == "tag:yaml.org,2002:str":
-        return printable(value) if not value.isascii() or not value.isprintable() else value
-    if tag == "tag:yaml.org,2002:int" and len(value) <= MAX_INT_DIGITS:
-        return _SCALARS.construct_yaml_int(node)
-    where = Where(file, node.start_mark.line + 1, path_str(path))   # only past the common cases
-    if tag == "tag:yaml.org,2002:null":
-        return None
-    if tag == "tag:yaml.org,2002:bool":
-        return _SCALARS.construct_yaml_bool(node)
-    if tag == "tag:yaml.org,2002:int":
-        if len(value) > MAX_INT_DIGITS:
+class _Stream:
+    """Builds the plain value of a YAML stream straight from the C parser's events, without a node tree.
+
+    What the file says and where is kept exactly as composing and converting nodes would: the same
+    values, the same path → line places (only where a value's line differs from its collection's, the
+    nearest recorded place answers for the rest), the same errors in the same order (a malformed
+    stream, a composer error, several documents, an empty file, then the first conversion error).
+    An alias yields a fresh copy of its anchor's value and costs as many values as converting that
+    value again would (the alias budget)."""
+
+    def __init__(self, loader: Any, file: str) -> None:
+        self.loader, self.file = loader, file
+        self.lines: dict[Path, int] = {}
+        self.left = MAX_ALIAS_VALUES
+        self.anchors: dict[str, Any] = {}      # name -> (value, cost, relative places, line, visits) or a _Frame while open
+        self.anchor_marks: dict[str, Any] = {}
+        self.error: SpecError | None = None    # the first conversion error, raised once the stream has parsed
+        self.stack: list[_Frame] = []
+        self.recorders: list[_Frame] = []      # open anchored collections: they record their places
+
+    def fail(self, message: str, line: int | None, path: Path | None = None) -> None:
+        raise SpecError(message, Where(self.file, line, path_str(path) if path is not None else ""))
+
+    def document(self) -> Document:
+        get = self.loader.get_event
+        docs = 0
+        data: Any = None
+        several: int | None = None
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is yaml.DocumentStartEvent:
+                docs += 1
+                self.anchors, self.anchor_marks = {}, {}
+                root = self.loader.peek_event()
+                if docs == 1:
+                    try:
+                        data = self.root()
+                    except SpecError as e:
+                        self.error = self.error or e
+                        self.drain()
+                else:
+                    if several is None:
+                        several = root.start_mark.line + 1
+                    self.drain()
+            elif kind is yaml.StreamEndEvent:
+                break
+        if several is not None:
+            raise SpecError("expected one YAML document, found several (remove the extra `---`)", Where(self.file, several))
+        if docs == 0:
+            raise SpecError("the file is empty; expected a mapping with `name`, `input` and `body`", Where(self.file))
+        if self.error is not None:
+            raise self.error
+        return Document(data, self.lines, self.file)
+
+    def drain(self) -> None:
+        """Parse the rest of the document (its syntax and composer errors come first) without building it."""
+        get, depth = self.loader.get_event, 0
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is yaml.AliasEvent:
+                self.check_alias(event)
+            elif kind is yaml.ScalarEvent or kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+                if event.anchor is not None:
+                    self.define(event.anchor, event, None)
+                if kind is not yaml.ScalarEvent:
+                    depth += 1
+            elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+                depth -= 1
+            elif kind is yaml.DocumentEndEvent:
+                return
+
+    def check_alias(self, event: Any) -> Any:
+        entry = self.anchors.get(event.anchor)
+        if entry is None and event.anchor not in self.anchors:
+            raise yaml.composer.ComposerError(None, None, "found undefined alias", event.start_mark)
+        return entry
+
+    def define(self, anchor: str, event: Any, entry: Any) -> None:
+        if anchor in self.anchor_marks:
+            raise yaml.composer.ComposerError("found duplicate anchor; first occurrence", self.anchor_marks[anchor],
+                                              "second occurrence", event.start_mark)
+        self.anchor_marks[anchor] = event.start_mark
+        self.anchors[anchor] = entry
+
+    def root(self) -> Any:
+        """The document's value, event by event (an explicit stack: no recursion, depth bounded)."""
+        get = self.loader.get_event
+        stack = self.stack
+        lines = self.lines
+        top: _Frame | None = None
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                line = event.start_mark.line + 1
+                if top is not None and top.is_map and not top.has_key:
+                    self.key(top, event, line)
+                    continue
+                path = self.child_path(top)
+                tag = event.tag
+                value = event.value
+                if tag is None or tag == "!":
+                    if event.implicit[0]:
+                        tag = _PLAIN_TAGS.get(value)
+                        if tag is None:
+                            tag = _RESOLVER.resolve(yaml.ScalarNode, value, event.implicit)
+                            if len(value) <= 32 and len(_PLAIN_TAGS) < 4096:
+                                _PLAIN_TAGS[value] = tag
+                    else:
+                        tag = _STR
+                keep = top is None or top.keep
+                if keep and (top is None or line != top.line):
+                    lines.setdefault(path, line)
+                if self.recorders:
+                    self.visit(line)
+                    if keep:
+                        self.record(path, line)
+                if event.anchor is not None:
+                    self.define(event.anchor, event, None)
+                v = self.scalar(tag, value, line, path)
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = (v, 1, [((), line)], line, [line])
+                if top is None:
+                    return v
+                self.add(top, v, 1)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                line = event.start_mark.line + 1
+                is_key = top is not None and top.is_map and not top.has_key
+                path = top.path if is_key else self.child_path(top)
+                keep = (top is None or top.keep) and not is_key
+                if keep and (top is None or line != top.line):
+                    lines.setdefault(path, line)
+                if self.recorders:
+                    self.visit(line)
+                    if keep:
+                        self.record(path, line)
+                frame = _Frame({} if kind is yaml.MappingStartEvent else [], path, line, event.anchor,
+                               kind is yaml.MappingStartEvent, keep)
+                if event.anchor is not None:
+                    self.define(event.anchor, event, frame)
+                    self.recorders.append(frame)
+                    frame.rec.append(((), line))  # type: ignore[union-attr]
+                    frame.visits.append(line)  # type: ignore[union-attr]
+                tag = event.tag
+                if tag is not None and tag != "!" and tag not in _COLLECTION_TAGS:
+                    self.fail(f"unsupported YAML tag `{tag}`", line, path)
+                if len(stack) >= MAX_DEPTH:
+                    raise SpecError("YAML nesting is too deep", Where(self.file))
+                frame.is_key = is_key
+                stack.append(frame)
+                top = frame
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                if frame.anchor is not None:
+                    self.recorders.pop()
+                    self.anchors[frame.anchor] = (frame.value, frame.cost, frame.rec, frame.line, frame.visits)
+                top = stack[-1] if stack else None
+                if top is None:
+                    return frame.value
+                if frame.is_key:
+                    self.key_value(top, frame.value, frame.line, frame.cost)
+                else:
+                    self.add(top, frame.value, frame.cost)
+            elif kind is yaml.AliasEvent:
+                line = event.start_mark.line + 1
+                entry = self.check_alias(event)
+                is_key = top is not None and top.is_map and not top.has_key
+                path = top.path if is_key else self.child_path(top)
+                if isinstance(entry, _Frame):
+                    self.fail("a YAML alias refers to a collection that contains it (an endless structure)",
+                              entry.line, path)
+                value, cost, rec, _, _ = entry
+                if cost > self.left:   # the place is the value at which converting it again would pass the budget
+                    self.fail(f"aliases expand to over {MAX_ALIAS_VALUES} values (an alias bomb?)",
+                              _nth_line(entry, self.left + 1))
+                self.left -= cost
+                if self.recorders:
+                    self.visit(entry)
+                keep = (top is None or top.keep) and not is_key
+                if keep:
+                    for rel, at in rec:
+                        lines.setdefault(path + rel, at)
+                        if self.recorders:
+                            self.record(path + rel, at)
+                value = _copy(value)
+                if top is None:
+                    return value
+                if is_key:
+                    self.key_value(top, value, rec[0][1], cost)
+                else:
+                    self.add(top, value, cost)
+
+    def child_path(self, top: _Frame | None) -> Path:
+        if top is None:
+            return ()
+        if top.is_map:
+            return top.path + (top.key,)
+        return top.path + (len(top.value),)
+
+    def visit(self, item: Any) -> None:
+        for frame in self.recorders:
+            frame.visits.append(item)  # type: ignore[union-attr]
+
+    def record(self, path: Path, line: int) -> None:
+        for frame in self.recorders:
+            frame.rec.append((path[len(frame.path):], line))  # type: ignore[union-attr]
+
+    def add(self, top: _Frame, value: Any, cost: int) -> None:
+        top.cost += cost
+        if top.is_map:
+            top.value[top.key] = value
+            top.has_key = False
+        else:
+            top.value.append(value)
+
+    def key(self, top: _Frame, event: Any, line: int) -> None:
+        tag = event.tag
+        value = event.value
+        if tag is None or tag == "!":
+            tag = _RESOLVER.resolve(yaml.ScalarNode, value, event.implicit) if event.implicit[0] else _STR
+        if event.anchor is not None:
+            self.define(event.anchor, event, None)
+        if self.recorders:
+            self.visit(line)
+        if tag == _MERGE:
+            self.fail("YAML merge keys (`<<`) are not supported", line, top.path)
+        key = self.scalar(tag, value, line, top.path)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (key, 1, [((), line)], line, [line])
+        self.key_value(top, key, line, 1)
+
+    def key_value(self, top: _Frame, key: Any, line: int, cost: int) -> None:
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            self.fail(f"mapping keys must be names, got {key!r}", line, top.path)
+        if key in top.value:
+            self.fail(f"duplicate key `{key}`", line, top.path + (key,))
+        if type(key) is str and len(key) <= 32:
+            key = _SHORT.setdefault(key, key)
+        top.key, top.has_key = key, True
+        top.cost += cost
+
+    def scalar(self, tag: str, value: str, line: int, path: Path) -> Any:
+        if tag == _STR:
+            if not value.isascii() or not value.isprintable():
+                return printable(value)
+            return _SHORT.setdefault(value, value) if len(value) <= 32 else value
+        if tag == _INT and len(value) <= MAX_INT_DIGITS:
+            if value.isdigit() and value.isascii() and (value[0] != "0" or value == "0"):
+                return int(value)
+            return _SCALARS.construct_yaml_int(yaml.ScalarNode(tag, value))
+        where = Where(self.file, line, path_str(path))   # only past the common cases
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:bool":
+            return _SCALARS.construct_yaml_bool(yaml.ScalarNode(tag, value))
+        if tag == _INT:
             raise SpecError(f"integer is too large (over {MAX_INT_DIGITS} digits)", where)
-        return _SCALARS.construct_yaml_int(node)
-    if tag == "tag:yaml.org,2002:float":
-        text = value.replace("_", "")
-        if text.lower().lstrip("+-") in (".inf", ".nan"):
-            raise SpecError(f"`{value}` is not a finite number", where)
-        if len(text) > MAX_NUMBER_CHARS:
-            raise SpecError(f"number is too long (over {MAX_NUMBER_CHARS} characters)", where)
-        try:
-            return num.exact_decimal(text)
-        except num.NumberTooLarge as e:
-            raise SpecError(str(e), where) from None
-        except ValueError:
-            raise SpecError(f"`{excerpt(value)}` is not a number archcalc can read exactly", where) from None
-    if tag == "tag:yaml.org,2002:str":
-        return printable(value)   # a name or a description is text: escapes instead of control sequences
-    raise SpecError(f"unsupported YAML tag `{tag}`", where)
+        if tag == "tag:yaml.org,2002:float":
+            text = value.replace("_", "")
+            if text.lower().lstrip("+-") in (".inf", ".nan"):
+                raise SpecError(f"`{value}` is not a finite number", where)
+            if len(text) > MAX_NUMBER_CHARS:
+                raise SpecError(f"number is too long (over {MAX_NUMBER_CHARS} characters)", where)
+            try:
+                return num.exact_decimal(text)
+            except num.NumberTooLarge as e:
+                raise SpecError(str(e), where) from None
+            except ValueError:
+                raise SpecError(f"`{excerpt(value)}` is not a number archcalc can read exactly", where) from None
+        raise SpecError(f"unsupported YAML tag `{tag}`", where)
+
+
+def _nth_line(entry: Any, n: int) -> int | None:
+    """The line of the n-th value (1-based) that converting an anchor's value again visits."""
+    visits = entry[4]
+    while True:
+        for item in visits:
+            if type(item) is int:
+                n -= 1
+                if n == 0:
+                    return item
+            elif n <= item[1]:
+                visits = item[4]
+                break
+            else:
+                n -= item[1]
+        else:
+            return None
+
+
+def _copy(value: Any) -> Any:
+    """A fresh copy of an anchor's value (lists and mappings; scalars are immutable)."""
+    if type(value) is list:
+        return [_copy(v) for v in value]
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    return value
