@@ -12,7 +12,7 @@ class ArchcalcError(Exception):
     exit_code = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Where:
     """A place in a spec file: `specs/foo.yaml:12 body[3].conv.k`."""
 

@@ -8,6 +8,7 @@ largest field over their branches.
 from __future__ import annotations
 
 import functools
+from fractions import Fraction
 
 import dataclasses
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from . import budget, num
 from .errors import ShapeError, SpecError, Where, did_you_mean, excerpt
 from .expr import MAX_EVALUATIONS, Expr, charge, evaluation_budget
 from .ops import REGISTRY, Args, OpResult, Shape
-from .spec import REQUIRED, CallNode, IfNode, JoinNode, Node, OpNode, RepeatNode, SeqNode, Spec
+from .spec import LITERALS, REQUIRED, CallNode, IfNode, JoinNode, Node, OpNode, RepeatNode, SeqNode, Spec
 from .yamlio import gc_paused
 
 
@@ -31,7 +32,7 @@ class Limits:
         return self.max_evaluations or max(MAX_EVALUATIONS, 10 * self.max_layers)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RF:
     size: tuple[Any, Any] = (1, 1)
     jump: tuple[Any, Any] = (1, 1)
@@ -48,6 +49,10 @@ class RF:
             sizes = tuple(num.norm(self.size[a] + (shape[1 + a] - 1) * self.jump[a]) for a in range(2))
             starts = tuple(num.norm(self.start[a] + num.div((shape[1 + a] - 1) * self.jump[a], 2)) for a in range(2))
             return RF(sizes, self.jump, starts)  # type: ignore[arg-type]
+        if type(steps) is tuple and len(steps) == 2 and type(self.size[0]) is int:
+            fast = self._step_ints(steps)
+            if fast is not None:
+                return fast
         size, jump, start = [], [], []
         for a, (k, s, p) in enumerate(steps):
             size.append(num.norm(self.size[a] + (k - 1) * self.jump[a]))
@@ -56,6 +61,20 @@ class RF:
             start.append(num.norm(self.start[a] + (num.div(k - 1, 2) - p) * self.jump[a]) if known else None)
             jump.append(num.norm(self.jump[a] * s))
         return RF(tuple(size), tuple(jump), tuple(start))  # type: ignore[arg-type]
+
+    def _step_ints(self, steps: Any) -> "RF | None":
+        """`step` when every number is a Python int (concrete sizes): the same values, without the generic
+        arithmetic; a 1×1, stride-1, unpadded window leaves the field itself (shared, not copied)."""
+        (k0, s0, p0), (k1, s1, p1) = steps
+        (r0, r1), (j0, j1), (a0, a1) = self.size, self.jump, self.start
+        if not all(type(x) is int for x in (k0, s0, p0, k1, s1, p1, r1, j0, j1, a0, a1)):
+            return None
+        if k0 == k1 == 1 and s0 == s1 == 1 and p0 == p1 == 0:
+            return self
+        d0, d1 = (k0 - 1 - 2 * p0) * j0, (k1 - 1 - 2 * p1) * j1   # start' = start + ((k − 1)/2 − p)·j
+        return RF((r0 + (k0 - 1) * j0, r1 + (k1 - 1) * j1), (j0 * s0, j1 * s1),
+                  (a0 + d0 // 2 if d0 % 2 == 0 else Fraction(2 * a0 + d0, 2),
+                   a1 + d1 // 2 if d1 % 2 == 0 else Fraction(2 * a1 + d1, 2)))
 
     @staticmethod
     def merge(fields: list["RF"]) -> "RF":
@@ -71,7 +90,7 @@ GLOBAL = "global"  # a receptive field that covers the whole input of symbolic s
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Layer:
     name: str
     op: str                   # registry name (dwconv, conv, ...)
@@ -104,7 +123,7 @@ class Network:
     obligations: tuple[tuple[str, Any, Any], ...] = ()   # symbolic input: what the sizes must satisfy (canon)
 
 
-@dataclass
+@dataclass(slots=True)
 class Tensor:
     shape: Shape
     source: str
@@ -159,6 +178,10 @@ class Builder:
         self.suffix: dict[str, int] = {}  # name -> the last `_k` tried for it, so repeated names cost O(1)
         self.stack: list[str] = []
         self.least: dict[int, int] = {}   # id(node) -> fewest layers it can add (see least_layers)
+        # (op, id(args), input shape) -> OpResult for arguments without expressions on a concrete input:
+        # a handler is a pure function of these, so layers written alike are computed once and share a result
+        self.results: dict[tuple[Any, ...], OpResult] = {}
+        self.literal: dict[int, bool] = {}
 
     def run(self, shape: Shape) -> Network:
         self.input_shape = shape
@@ -218,7 +241,11 @@ class Builder:
             raise SpecError(f"the network expands to more than {self.limits.max_layers} layers "
                             f"(raise the limit with --max-layers for an honest giant)", where)
         opdef = REGISTRY[op]
-        layer = Layer(name, op, opdef.kind, tuple(i.source for i in inputs), tuple(i.shape for i in inputs),
+        if len(inputs) == 1:
+            sources, shapes = (inputs[0].source,), (inputs[0].shape,)
+        else:
+            sources, shapes = tuple(i.source for i in inputs), tuple(i.shape for i in inputs)
+        layer = Layer(name, op, opdef.kind, sources, shapes,
                       result.output, num.norm(result.params), num.norm(result.buffers), num.norm(result.macs),
                       num.prod(result.output), rf, scope.path, result.attrs, result.counts, where, frozen)
         self.layers.append(layer)
@@ -227,10 +254,26 @@ class Builder:
     def op(self, n: OpNode, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
         name = self.unique(scope.prefix + (n.name or scope.next(n.op)))
         opdef = REGISTRY[n.op]
-        args = Args(opdef, n.args, env, n.where, self.spec.round, self.ideal)
-        result = self.apply(opdef.handler, [t.shape], args, name, n.op, n.where)
+        key = self.memo_key(n, t.shape)
+        result = self.results.get(key) if key is not None else None   # type: ignore[arg-type]
+        if result is None:
+            args = Args(opdef, n.args, env, n.where, self.spec.round, self.ideal)
+            result = self.apply(opdef.handler, [t.shape], args, name, n.op, n.where)
+            if key is not None:
+                self.results[key] = result
         rf = self.whole_input(t.rf) if result.rf == "input" else t.rf.step(result.rf, t.shape)
         return self.add_layer(name, n.op, [t], result, scope, n.where, rf, n.frozen)
+
+    def memo_key(self, n: OpNode, shape: Shape) -> tuple[Any, ...] | None:
+        """The key of a handler's result when it depends only on the op, its literal arguments and a
+        concrete input shape (not while steps.Probe traces a knob); None otherwise."""
+        literal = self.literal.get(id(n.args))
+        if literal is None:
+            literal = self.literal[id(n.args)] = all(
+                type(v) in LITERALS or type(v) is list and all(type(x) in LITERALS for x in v) for v in n.args.values())
+        if not literal or num.PROBE is not None or not all(type(v) is int for v in shape):
+            return None
+        return (n.op, id(n.args), shape)
 
     def whole_input(self, rf: RF) -> RF:
         """The field of a layer that sees every input pixel (attention over all tokens)."""

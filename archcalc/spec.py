@@ -29,27 +29,27 @@ RESERVED = {"C", "H", "W", "in_c", "in_h", "in_w", "i", "True", "False", "None"}
 Raw = Any  # int | Fraction | bool | str | Expr | list | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     where: Where
     name: str | None
     when: Expr | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpNode(Node):
     op: str
     args: Mapping[str, Raw]
     frozen: bool = False      # parameters fixed, not trained (LeNet-5's RBF output units)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallNode(Node):
     block: str
     args: Mapping[str, Raw]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RepeatNode(Node):
     n: Raw
     body: tuple[Node, ...]
@@ -59,19 +59,19 @@ class RepeatNode(Node):
     index: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeqNode(Node):
     body: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IfNode(Node):
     cond: Expr
     then: tuple[Node, ...]
     orelse: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JoinNode(Node):
     kind: str
     branches: tuple[tuple[Node, ...], ...]
@@ -138,6 +138,7 @@ class _Parser:
     def __init__(self, doc: Document, block_names: set[str]) -> None:
         self.doc = doc
         self.block_names = block_names
+        self.shared: dict[tuple[Any, ...], dict[str, Raw]] = {}   # one mapping per distinct literal argument set
 
     def at(self, path: tuple[Any, ...]) -> Where:
         return self.doc.where(path)
@@ -253,6 +254,9 @@ class _Parser:
         frozen = meta.get("frozen", False)
         if not isinstance(frozen, bool):
             raise self.fail(path + ("frozen",), f"expected true or false, got {frozen!r}")
+        key = _literal_key(out)
+        if key is not None:   # layers written alike share one argument mapping (and graph.Builder its result)
+            out = self.shared.setdefault((head, key), out)
         return OpNode(where, name, when, head, out, frozen)
 
     def repeat(self, args: Any, path: tuple[Any, ...], where: Where, name: str | None, when: Expr | None,
@@ -324,6 +328,22 @@ OP_ALIASES = {
     "droppath": "stochastic_depth", "drop_path": "stochastic_depth", "stochasticdepth": "stochastic_depth",
     "cat": "concat", "concatenate": "concat", "sum": "add", "multiply": "mul",
 }
+
+
+LITERALS = (int, bool, str, Fraction, type(None))
+
+
+def _literal_key(args: Mapping[str, Raw]) -> tuple[Any, ...] | None:
+    """A hashable key for arguments that are all literals (no expression), types included (true ≠ 1); else None."""
+    out = []
+    for k, v in args.items():
+        if type(v) in LITERALS:
+            out.append((k, type(v), v))
+        elif type(v) is list and all(type(x) in LITERALS for x in v):
+            out.append((k, list, tuple((type(x), x) for x in v)))
+        else:
+            return None
+    return tuple(out)
 
 
 def _only(a: Mapping[str, Any], allowed: tuple[str, ...], path: tuple[Any, ...], p: _Parser) -> None:
