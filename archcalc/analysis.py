@@ -15,7 +15,7 @@ from .yamlio import gc_paused
 WEIGHT_KINDS = ("conv", "conv_transpose", "fc", "attention")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     layer: Layer
     params: Any

@@ -23,6 +23,9 @@ _FORMAT = ("\u00ad\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\U000110bd\U000110c
            "\U000e0000-\U000e007f\U000f0000-\U0010ffff")
 _UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_FORMAT}]")
 _UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_FORMAT}]")
+# the same classes restricted to ASCII, for ASCII text (a large JSON document): a fifth of the scanning time
+_UNSAFE_ASCII = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+_UNSAFE_LINE_ASCII = re.compile("[\x00-\x1f\x7f]")
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -38,6 +41,8 @@ def printable(text: Any, one_line: bool = False) -> str:
     """`text` with every control or text-reordering character escaped; newlines and tabs kept
     unless `one_line` (a table cell, a TSV field, an error message)."""
     s = text if isinstance(text, str) else str(text)
+    if s.isascii():
+        return (_UNSAFE_LINE_ASCII if one_line else _UNSAFE_ASCII).sub(_escape, s)
     return (_UNSAFE_LINE if one_line else _UNSAFE).sub(_escape, s)
 
 

@@ -96,6 +96,10 @@ def json_chunks(data: Any) -> Iterator[str]:
     yield "\n"
 
 
+class Encoded(str):
+    """A record already written as compact JSON (`dumps` copies it as it is)."""
+
+
 def _flat(x: Any) -> bool:
     return not isinstance(x, (dict, list)) or isinstance(x, list) and not any(isinstance(v, (dict, list)) for v in x)
 
@@ -112,7 +116,7 @@ def _dump(x: Any, level: int, compact: Callable[[Any], str]) -> Iterator[str]:
         yield "["
         empty = True
         for v in x:
-            yield ("\n" if empty else ",\n") + inner + compact(v)
+            yield ("\n" if empty else ",\n") + inner + (v if type(v) is Encoded else compact(v))
             empty = False
         yield "]" if empty else "\n" + pad + "]"
     elif isinstance(x, list) and x and not _flat(x):

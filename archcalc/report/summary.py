@@ -4,11 +4,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from typing import Any
+from json.encoder import encode_basestring as _q
+from typing import Any, Iterator
 
 from .. import num
 from ..analysis import Analysis
 from .common import (
+    Encoded,
     bar,
     branch_inputs,
     grouped,
@@ -28,14 +30,7 @@ from .symbolic import text as readable
 def summary_json(a: Analysis, depth: int | None = None, top: int | None = None, lazy: bool = False) -> dict[str, Any]:
     """The JSON document; with `lazy` its `layers` is a generator that `dumps` writes record by record."""
     t = a.totals
-    layers = (
-        {"name": r.layer.name, "op": r.layer.kind, "inputs": list(r.layer.inputs),
-         "output": plain(list(r.layer.output)), "params": plain(r.params),
-         "non_trainable_params": plain(r.non_trainable), "buffers": plain(r.layer.buffers),
-         "macs": plain(r.macs), "activations": plain(r.activations), "rf": plain(rf_value(r)),
-         "params_share": _share_json(r.params, t.params), "macs_share": _share_json(r.macs, t.macs),
-         "activations_share": _share_json(r.activations, t.activations)}
-        for r in a.rows)
+    layers = _layer_records(a, lazy)
     data = {
         "name": a.name,
         "description": a.network.spec.description,
@@ -63,6 +58,38 @@ def summary_json(a: Analysis, depth: int | None = None, top: int | None = None, 
              "params_share": _share_json(v.params, t.params), "macs_share": _share_json(v.macs, t.macs),
              "activations_share": _share_json(v.activations, t.activations)} for v in view_rows(a, depth, top)]}
     return data
+
+
+def _layer_records(a: Analysis, encoded: bool) -> Iterator[Any]:
+    """The `layers` records; with `encoded`, a row whose numbers are all ints comes already written as its
+    compact JSON line (the same text the encoder gives the dict, without building it)."""
+    t = a.totals
+    for r in a.rows:
+        layer = r.layer
+        size = layer.rf.size
+        if encoded and type(r.params) is int and type(r.non_trainable) is int and type(layer.buffers) is int \
+                and type(r.macs) is int and type(r.activations) is int and type(size[0]) is int and type(size[1]) is int \
+                and all(type(v) is int for v in layer.output):
+            rf = size[0] if size[0] == size[1] else f"[{size[0]}, {size[1]}]"
+            yield Encoded(
+                f'{{"name": {_q(layer.name)}, "op": {_q(layer.kind)}, "inputs": [{", ".join(map(_q, layer.inputs))}], '
+                f'"output": [{", ".join(map(str, layer.output))}], "params": {r.params}, '
+                f'"non_trainable_params": {r.non_trainable}, "buffers": {layer.buffers}, "macs": {r.macs}, '
+                f'"activations": {r.activations}, "rf": {rf}, "params_share": {_share_text(r.params, t.params)}, '
+                f'"macs_share": {_share_text(r.macs, t.macs)}, '
+                f'"activations_share": {_share_text(r.activations, t.activations)}}}')
+            continue
+        yield {"name": layer.name, "op": layer.kind, "inputs": list(layer.inputs),
+               "output": plain(list(layer.output)), "params": plain(r.params),
+               "non_trainable_params": plain(r.non_trainable), "buffers": plain(layer.buffers),
+               "macs": plain(r.macs), "activations": plain(r.activations), "rf": plain(rf_value(r)),
+               "params_share": _share_json(r.params, t.params), "macs_share": _share_json(r.macs, t.macs),
+               "activations_share": _share_json(r.activations, t.activations)}
+
+
+def _share_text(part: Any, total: Any) -> str:
+    share = round(part / total, 6) if type(total) is int and total else _share_json(part, total)
+    return "null" if share is None else repr(share)
 
 
 def _share_json(part: Any, total: Any) -> float | None:
