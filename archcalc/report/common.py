@@ -37,6 +37,12 @@ def plain(x: Any) -> Any:
 
 def human(x: Any, unit: str = "") -> str:
     """138357544 → '138.36M'; symbolic values print as expressions."""
+    if type(x) is int and -10**15 < x < 10**15:
+        a = -x if x < 0 else x
+        for factor, suffix in _UNITS:
+            if a >= factor:
+                return f"{x / factor:.2f}{suffix}{unit}"
+        return f"{x}{unit}"
     if isinstance(x, Fraction):
         if abs(x) >= 10**15:
             x = int(x)
@@ -53,11 +59,16 @@ def human(x: Any, unit: str = "") -> str:
     return f"{x:g}{unit}" if isinstance(x, float) else f"{x}{unit}"
 
 
+_UNITS = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
+
+
 def grouped(x: Any) -> str:
     return f"{x:,}" if isinstance(x, int) and not isinstance(x, bool) else num.fmt(x)
 
 
 def shape_str(shape: Iterable[Any]) -> str:
+    if type(shape) is tuple and all(type(v) is int for v in shape):
+        return "×".join(map(str, shape))
     return "×".join(num.fmt(v) for v in shape)
 
 
@@ -143,6 +154,8 @@ def share(part: Any, total: Any) -> Fraction | None:
 
 
 def pct(part: Any, total: Any) -> str:
+    if type(part) is int and type(total) is int:   # int / int is the correctly rounded float of the fraction
+        return f"{part / total * 100:.1f}%" if total else ""
     f = share(part, total)
     return "" if f is None else f"{float(f) * 100:.1f}%"
 
@@ -153,6 +166,12 @@ EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 def bar(part: Any, total: Any, width: int = BAR_WIDTH) -> str:
     """A share as a bar of `width` cells in eighths: 0.5 → '████' at width 8."""
+    if type(part) is int and type(total) is int and total > 0:
+        if part <= 0:
+            return ""
+        q, r = divmod(part * width * 8, total)   # round(part·width·8 / total), halves to even, as Fraction rounds
+        eighths = max(1, q + (1 if 2 * r > total or (2 * r == total and q % 2) else 0))
+        return ("█" * (eighths // 8) + (EIGHTHS[eighths % 8] if eighths % 8 else "")).ljust(width)
     f = share(part, total)
     if f is None or f <= 0:
         return ""

@@ -324,8 +324,10 @@ def _stream_table(a: Analysis, records: list[dict[str, str]], console: Any, dept
         ("activations", "Activations", human(t.activations), ">"), ("activations_bar", "Memory", "", "<"), ("rf", "RF", "", ">")]
     widths = [max([len(head), len(foot)] + [len(r[key]) for r in records]) for key, head, foot, _ in cols]
 
+    template = "  ".join(f"{{:{align}{w}}}" for w, (_, _, _, align) in zip(widths, cols))
+
     def line(cells: list[str]) -> str:
-        return "  ".join(f"{c:{align}{w}}" for c, w, (_, _, _, align) in zip(cells, widths, cols)).rstrip() + "\n"
+        return template.format(*cells).rstrip() + "\n"
 
     write = console.file.write
     write(_title(a) + "\n")
@@ -333,8 +335,9 @@ def _stream_table(a: Analysis, records: list[dict[str, str]], console: Any, dept
           f"with --top K)\n")
     write(line([head for _, head, _, _ in cols]))
     write("─" * (sum(widths) + 2 * (len(widths) - 1)) + "\n")
+    keys = [key for key, _, _, _ in cols]
     for r in records:
-        write(line([r[key] for key, _, _, _ in cols]))
+        write(line([r[key] for key in keys]))
     write("\n" + line([foot for _, _, foot, _ in cols]))
     write(_caption(a, depth, top) + "\n")
     for note in notes.lines():
