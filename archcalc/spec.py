@@ -248,8 +248,8 @@ class _Parser:
                 out[key] = v          # a bare choice word (`mode: batch`) is that choice
                 continue
             out[key] = self.raw(v, hpath + (key,), text_ok=op.args[key].kind in ("pad", "text"))
-        for key, spec in op.args.items():
-            if spec.required and key not in out:
+        for key in _required(op):
+            if key not in out:
                 raise self.fail(hpath, f"`{head}` needs `{key}`")
         frozen = meta.get("frozen", False)
         if not isinstance(frozen, bool):
@@ -331,6 +331,16 @@ OP_ALIASES = {
 
 
 LITERALS = (int, bool, str, Fraction, type(None))
+
+
+_REQUIRED: dict[str, tuple[str, ...]] = {}
+
+
+def _required(op: Any) -> tuple[str, ...]:
+    out = _REQUIRED.get(op.name)
+    if out is None:
+        out = _REQUIRED[op.name] = tuple(key for key, spec in op.args.items() if spec.required)
+    return out
 
 
 def _literal_key(args: Mapping[str, Raw]) -> tuple[Any, ...] | None:

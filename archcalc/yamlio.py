@@ -274,14 +274,7 @@ class _Stream:
                 tag = event.tag
                 value = event.value
                 if tag is None or tag == "!":
-                    if event.implicit[0]:
-                        tag = _PLAIN_TAGS.get(value)
-                        if tag is None:
-                            tag = _RESOLVER.resolve(yaml.ScalarNode, value, event.implicit)
-                            if len(value) <= 32 and len(_PLAIN_TAGS) < 4096:
-                                _PLAIN_TAGS[value] = tag
-                    else:
-                        tag = _STR
+                    tag = _resolve(value, event.implicit) if event.implicit[0] else _STR
                 keep = top is None or top.keep
                 if keep and (top is None or line != top.line):
                     lines.setdefault(path, line)
@@ -391,7 +384,7 @@ class _Stream:
         tag = event.tag
         value = event.value
         if tag is None or tag == "!":
-            tag = _RESOLVER.resolve(yaml.ScalarNode, value, event.implicit) if event.implicit[0] else _STR
+            tag = _resolve(value, event.implicit) if event.implicit[0] else _STR
         if event.anchor is not None:
             self.define(event.anchor, event, None)
         if self.recorders:
@@ -442,6 +435,16 @@ class _Stream:
             except ValueError:
                 raise SpecError(f"`{excerpt(value)}` is not a number archcalc can read exactly", where) from None
         raise SpecError(f"unsupported YAML tag `{tag}`", where)
+
+
+def _resolve(value: str, implicit: tuple[bool, bool]) -> str:
+    """The implicit tag of a plain scalar (YAML 1.1 rules of the safe loader), cached for short texts."""
+    tag = _PLAIN_TAGS.get(value)
+    if tag is None:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, value, implicit)
+        if len(value) <= 32 and len(_PLAIN_TAGS) < 4096:
+            _PLAIN_TAGS[value] = tag
+    return tag
 
 
 def _nth_line(entry: Any, n: int) -> int | None:

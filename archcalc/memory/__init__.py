@@ -27,7 +27,7 @@ AMP_DTYPES = ("bf16", "fp16")
 MAX_BYTES = 1 << 80         # a batch that makes any figure larger than this is refused
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerMemory:
     name: str
     op: str
@@ -116,7 +116,8 @@ def inference_peak(a: Analysis, inplace: bool = True, fuse_bn: bool = False) -> 
     """Only the inference peak of activations (what `summary` prints), without the training step."""
     batch = concrete(a.batch, "the batch")
     for r in a.rows:
-        concrete(r.activations, f"{r.layer.name}'s output")
+        if type(r.activations) is not int:
+            concrete(r.activations, f"{r.layer.name}'s output")
     _, live, i = _inference(a, batch, DTYPE_BYTES[a.dtype], inplace, fuse_bn)
     return InferencePeak(live[i] if a.rows else 0, a.rows[i].layer.name if a.rows else "input")
 
@@ -138,7 +139,8 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
     if checkpoint and not segments(rows):
         raise UsageError(f"--checkpoint recomputes each top-level block, but `{a.name}` has no blocks "
                          f"(every layer is at the top level)")
-    total_el = sum(concrete(r.activations, f"{r.layer.name}'s output") for r in rows)
+    total_el = sum(r.activations if type(r.activations) is int else concrete(r.activations, f"{r.layer.name}'s output")
+                   for r in rows)
     if total_el * 8 * 4 > MAX_BYTES:
         raise UsageError(f"batch {batch} makes the activations {num.fmt(total_el)} elements: too large to be a real "
                          f"training or inference run (the limit is {MAX_BYTES} bytes)")
@@ -176,7 +178,7 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
     saved_total = 0
     out = []
     for i, r in enumerate(rows):
-        act = concrete(r.activations, f"{r.layer.name}'s output")
+        act = r.activations if type(r.activations) is int else concrete(r.activations, f"{r.layer.name}'s output")
         saved_total += st.saved_per_layer[i]
         out.append(LayerMemory(r.layer.name, r.layer.op, act, act * width, 0 if inf.reuse[i] else act * width,
                                live[i], inf.reuse[i], st.saved_per_layer[i], saved_total, st.saves_text[i]))

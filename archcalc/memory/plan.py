@@ -28,6 +28,8 @@ INPLACE_OPS = ("relu", "relu6", "swish", "hardswish", "hardsigmoid", "add")
 
 
 def concrete(x: Any, what: str) -> int:
+    if type(x) is int:
+        return x
     x = num.norm(x)
     if not isinstance(x, int):
         raise UsageError(f"memory needs concrete sizes; {what} is {num.fmt(x)} (give a numeric --input and --batch)")
@@ -74,7 +76,8 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
             storage[layer.name] = first
         else:
             storage[layer.name] = layer.name
-            elements[layer.name] = concrete(r.activations, f"{layer.name}'s output")
+            act = r.activations
+            elements[layer.name] = act if type(act) is int else concrete(act, f"{layer.name}'s output")
             born[layer.name], last[layer.name] = i, own
         reuse.append(kind)
     held = _held_by_callers(rows)

@@ -21,7 +21,7 @@ from typing import Any
 from .. import num
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Save:
     kind: str                 # input | output | new
     index: int = 0            # which input, for `input`
@@ -30,7 +30,7 @@ class Save:
     what: str = ""            # shown in the per-layer table
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ctx:
     batch: int
     act_bytes: int            # bytes per element of activations (2 under autocast where the op runs in half)
@@ -43,8 +43,14 @@ def _el(shape: tuple[Any, ...]) -> int:
     return int(num.norm(num.prod(list(shape))))
 
 
+_INPUTS: dict[tuple[int, str], Save] = {}
+
+
 def _inp(i: int = 0, what: str = "input") -> Save:
-    return Save("input", i, what=what)
+    save = _INPUTS.get((i, what))
+    if save is None:   # a frozen value: one per (index, label), however many layers save their input
+        save = _INPUTS[(i, what)] = Save("input", i, what=what)
+    return save
 
 
 OUT = Save("output", what="output")

@@ -86,20 +86,28 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
     for name, sid in p.storage.items():
         sbytes[sid] = max(sbytes[sid], p.elements[sid] * tb[name])
 
-    def size(sid: str) -> int:
-        return rounded(sbytes[sid], rt)
+    sizes: dict[str, int] = {}
 
-    savers: dict[str, list[int]] = {}
+    def size(sid: str) -> int:
+        out = sizes.get(sid)
+        if out is None:
+            out = sizes[sid] = rounded(sbytes[sid], rt)
+        return out
+
     extra: dict[str, int] = {}            # storages made only to be saved
-    first_at: dict[str, int] = {}
+    first_at: dict[str, int] = {}         # saved storage -> the first (lowest) layer that saves it
     per_layer = [0] * n
     text, unruled = [], []
     copies = 0
     segs = segments(rows) if checkpoint else []
     seg_of = {i: k for k, (a, b) in enumerate(segs) for i in range(a, b + 1)}
+    contexts: dict[tuple[int, bool], Ctx] = {}
     for i, r in enumerate(rows):
         layer = r.layer
-        ctx = Ctx(batch, tb[layer.name], p.reuse[i] == "in-place", rt.name, amp)
+        key = (tb[layer.name], p.reuse[i] == "in-place")
+        ctx = contexts.get(key)
+        if ctx is None:   # a frozen value: one per distinct element width and in-place flag
+            ctx = contexts[key] = Ctx(batch, key[0], key[1], rt.name, amp)
         saves, ok = saves_of(layer, ctx)
         if not ok:
             unruled.append(layer.op)
@@ -121,7 +129,6 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
                 if s.what == "half weight copy":
                     copies += extra[sid]
             words.append(s.what)
-            savers.setdefault(sid, []).append(i)
             if sid not in first_at:
                 first_at[sid] = i
                 if sid != "input":          # the caller's tensor, counted as the input
@@ -132,9 +139,9 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
         return extra[sid] if sid in extra else size(sid)
 
     loss = rounded(batch * classes * 4, rt) + rounded(4, rt)    # log_softmax result, total_weight
-    # when each saved storage exists: forward birth .. freed after backward of min(savers)
-    free_after = {sid: min(ix) for sid, ix in savers.items()}
-    kept = set(savers)
+    # when each saved storage exists: forward birth .. freed after backward of its first saver
+    free_after = first_at
+    kept = set(first_at)
     ckpt_inputs: dict[str, int] = {}      # storage -> segment index whose inputs it is
     recompute = 0
     if checkpoint:
@@ -145,7 +152,7 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
                     if not a <= index.get(src, -1) <= b:
                         ckpt_inputs.setdefault(p.storage[src], k)
             recompute += sum(num.norm(r.macs) for r in rows[a:b + 1])
-        kept = {sid for sid, ix in savers.items() if min(ix) not in seg_of} | set(ckpt_inputs)
+        kept = {sid for sid, at in first_at.items() if at not in seg_of} | set(ckpt_inputs)
     saved_total = sum(nb(sid) for sid in kept if sid != "input") + loss
     # forward: kept storages from their birth on, others while read
     delta = [0] * (n + 1)                      # a difference array: each storage costs O(1), not its lifetime
@@ -181,37 +188,40 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
     param_grads = 0
     peak, peak_layer = base_saved + grads[g0], "loss"
     needs_grad = _needs_grad(rows)
+    pwidth = 4 if amp else width
+    elements, storage = p.elements, p.storage
     for i in range(n - 1, -1, -1):
         layer = rows[i].layer
         if checkpoint and i in seg_of and segs[seg_of[i]][1] == i:      # recompute this block
             a, b = segs[seg_of[i]]
-            for sid, ix in savers.items():
-                if sid not in alive_saved and sid != "input" and a <= min(ix) <= b:
+            for sid, at in first_at.items():
+                if sid not in alive_saved and sid != "input" and a <= at <= b:
                     alive_saved[sid] = nb(sid)
                     alive_sum += alive_saved[sid]
         g = pending.pop(layer.name, None)
-        new: dict[str, int] = {}
-        pg = rounded(concrete(rows[i].params, "params") * (4 if amp else width), rt) if not layer.frozen else 0
+        accumulated = 0                        # new input gradients added into one already pending
+        pg = rounded(concrete(rows[i].params, "params") * pwidth, rt) if not layer.frozen else 0
         # autocast: the op's node makes a half weight gradient; ToCopyBackward turns it into float32
         # after the node has run (and freed what it saved)
         hg = rounded(concrete(layer.counts.get("weights", 0), "weights") * 2, rt) if amp and layer.op in HALF_OPS else 0
         if g is not None and layer.op not in WEIGHT_OPS:     # a param's gradient goes to the weight only
+            passes = layer.op in PASS_GRAD
             for j, src in enumerate(layer.inputs):
                 if src == "input" or not needs_grad.get(src, False):
                     continue
-                if layer.op in PASS_GRAD:
-                    gid = g
+                if passes:
+                    gid, nbytes = g, -1
                 else:
-                    gid = f"grad:{layer.name}:{j}"
-                    new[gid] = rounded(p.elements[p.storage[src]] * tb[src], rt)
+                    gid, nbytes = f"grad:{layer.name}:{j}", rounded(elements[storage[src]] * tb[src], rt)
                 if src in pending:
+                    accumulated += max(nbytes, 0)
                     continue                    # accumulated into the pending gradient in place
                 pending[src] = gid
                 refs[gid] = refs.get(gid, 0) + 1
-                if gid in new:
-                    grads[gid] = new.pop(gid)
-                    grads_sum += grads[gid]
-        now = alive_sum + grads_sum + sum(new.values()) + param_grads + (hg or pg)
+                if nbytes >= 0:
+                    grads[gid] = nbytes
+                    grads_sum += nbytes
+        now = alive_sum + grads_sum + accumulated + param_grads + (hg or pg)
         if now > peak:
             peak, peak_layer = now, layer.name
         if g is not None:
