@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from .app import cli
-from .common import analysis_options, console, emit, run_analysis
+from .common import analysis_options, console, emit, emit_chunks, run_analysis
 
 
 @cli.command("memory")
@@ -51,4 +51,7 @@ def memory_cmd(spec: str, input_: str | None, sets: tuple[str, ...], batch: str,
     a = run_analysis(spec, input_, sets, batch, dtype, convention, max_layers)
     m = memory(a, inplace=inplace, fuse_bn=fuse_bn, optimizer=optimizer, amp=amp, checkpoint=checkpoint,
                workspace=workspace, device=device)
+    if fmt == "json":   # streamed: a 100,000-layer document is never held whole
+        emit_chunks(report.json_chunks(report.memory_json(m, lazy=True)))
+        return
     emit(report.memory_render(m, "plain" if plain and fmt == "table" else fmt, console(), training))

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from json.encoder import encode_basestring as _q
+from typing import Any, Iterator
 
-from .common import bar, dumps, human, print_pairs, tsv
+from .common import Encoded, bar, dumps, human, print_pairs, tsv
 
 
 def memory_notes(m: Any) -> list[str]:
@@ -71,25 +72,36 @@ MEMORY_FIELDS = ("input_bytes", "activation_bytes", "param_bytes", "peak_activat
                  "recompute_macs")
 
 
-def memory_json(m: Any) -> dict[str, Any]:
+def memory_json(m: Any, lazy: bool = False) -> dict[str, Any]:
+    """The JSON document; with `lazy` its `layers` is a generator of records already written as JSON lines."""
     return {"name": m.name, "batch": m.batch, "dtype": m.dtype, "inplace": m.inplace, "fuse_bn": m.fuse_bn,
             "optimizer": m.optimizer, "amp": m.amp, "checkpoint": m.checkpoint, "workspace": m.workspace,
             "device": m.device, "notes": memory_notes(m), "unruled_ops": list(m.unruled_ops),
-            "layers": [{"name": x.name, "op": x.op, "activations": x.activations, "activation_bytes": x.activation_bytes,
-                        "new_bytes": x.new_bytes, "live_bytes": x.live_bytes, "reuse": x.reuse,
-                        "saved_bytes": x.saved_bytes, "saved_total": x.saved_total, "saves": x.saves} for x in m.layers],
+            "layers": _encoded(m) if lazy else [
+                {"name": x.name, "op": x.op, "activations": x.activations, "activation_bytes": x.activation_bytes,
+                 "new_bytes": x.new_bytes, "live_bytes": x.live_bytes, "reuse": x.reuse,
+                 "saved_bytes": x.saved_bytes, "saved_total": x.saved_total, "saves": x.saves} for x in m.layers],
             "totals": {k: getattr(m, k) for k in MEMORY_FIELDS}}
 
 
+def _encoded(m: Any) -> Iterator[Encoded]:
+    """The `layers` records as the encoder writes them (every number is an int here)."""
+    for x in m.layers:
+        yield Encoded(f'{{"name": {_q(x.name)}, "op": {_q(x.op)}, "activations": {x.activations}, '
+                      f'"activation_bytes": {x.activation_bytes}, "new_bytes": {x.new_bytes}, "live_bytes": {x.live_bytes}, '
+                      f'"reuse": {_q(x.reuse)}, "saved_bytes": {x.saved_bytes}, "saved_total": {x.saved_total}, '
+                      f'"saves": {_q(x.saves)}}}')
+
+
 def memory_render(m: Any, fmt: str, console: Any, training: bool = False) -> str | None:
+    if fmt == "json":
+        return dumps(memory_json(m, lazy=True))
     if training:
         header = ["layer", "op", "saves", "saved_bytes", "saved_total"]
         rows = [[x.name, x.op, x.saves, str(x.saved_bytes), str(x.saved_total)] for x in m.layers]
     else:
         header = ["layer", "op", "activations", "activation_bytes", "live_bytes", "reuse"]
         rows = [[x.name, x.op, str(x.activations), str(x.activation_bytes), str(x.live_bytes), x.reuse] for x in m.layers]
-    if fmt == "json":
-        return dumps(memory_json(m))
     if fmt in ("csv", "plain"):
         if fmt == "plain":
             return tsv(header, rows) + "\n" + "".join(f"{k}\t{v}\n" for k, v in memory_lines(m))
