@@ -84,16 +84,24 @@ def analyze(spec: str | Path | Spec, input: tuple[Any, ...] | None = None, vars:
 
 def summarize(net: Network, conv: conventions.Convention, batch: Any, dtype: str, label: str | None = None) -> Analysis:
     rows = []
+    with_buffers = conv.buffers_are_params
+    macs_of = conv.macs
+    ints = type(batch) is int
     for layer in net.layers:
         k = layer.times
-        non_trainable = num.norm(k * ((layer.buffers if conv.buffers_are_params else 0) + (layer.params if layer.frozen else 0)))
-        rows.append(Row(layer, num.norm(k * (layer.params + (layer.buffers if conv.buffers_are_params else 0))), non_trainable,
-                        num.norm(k * conv.macs(layer) * batch), num.norm(k * layer.activations * batch)))
-    trainable = num.total(r.layer.times * r.layer.params for r in rows if not r.layer.frozen)
-    non_trainable = num.total(r.non_trainable for r in rows)
-    buffers = num.total(r.layer.times * r.layer.buffers for r in rows)
-    macs = num.total(r.macs for r in rows)
-    activations = num.total(r.activations for r in rows)
+        p, b, m, act = layer.params, layer.buffers, macs_of(layer), layer.activations
+        if ints and type(k) is int and type(p) is int and type(b) is int and type(m) is int and type(act) is int:
+            rows.append(Row(layer, k * (p + b) if with_buffers else k * p, k * ((b if with_buffers else 0) + (p if layer.frozen else 0)),
+                            k * m * batch, k * act * batch))
+            continue
+        non_trainable = num.norm(k * ((b if with_buffers else 0) + (p if layer.frozen else 0)))
+        rows.append(Row(layer, num.norm(k * (p + (b if with_buffers else 0))), non_trainable,
+                        num.norm(k * m * batch), num.norm(k * act * batch)))
+    trainable = num.total([r.layer.times * r.layer.params for r in rows if not r.layer.frozen])
+    non_trainable = num.total([r.non_trainable for r in rows])
+    buffers = num.total([r.layer.times * r.layer.buffers for r in rows])
+    macs = num.total([r.macs for r in rows])
+    activations = num.total([r.activations for r in rows])
     width = DTYPE_BYTES[dtype]
     rf = net.rf.size[0] if _equal(net.rf.size[0], net.rf.size[1]) else list(net.rf.size)
     totals = Totals(

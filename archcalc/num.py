@@ -167,6 +167,8 @@ def vmin(a: Number, b: Number) -> Number:
 def total(values: Any) -> Number:
     """An exact sum; symbolic terms are added once (sympy.Add of all of them), not folded one by one,
     which re-flattens the growing sum at every step (quadratic)."""
+    if type(values) is list and all(type(v) is int for v in values):
+        return sum(values)
     exact: Number = 0
     terms = []
     for v in values:

@@ -261,11 +261,48 @@ class _Stream:
         get = self.loader.get_event
         stack = self.stack
         lines = self.lines
+        recorders = self.recorders
+        ScalarEvent = yaml.ScalarEvent
         top: _Frame | None = None
         while True:
             event = get()
             kind = type(event)
-            if kind is yaml.ScalarEvent:
+            if kind is ScalarEvent and top is not None and event.anchor is None and not recorders \
+                    and (event.tag is None or event.tag == "!"):
+                # the common case, inline: a plain or quoted name, word or decimal int, no anchor, no tag
+                value = event.value
+                tag = _resolve(value, event.implicit) if event.implicit[0] else _STR
+                if tag == _STR and value.isascii() and value.isprintable():
+                    v: Any = _SHORT.setdefault(value, value) if len(value) <= 32 else value
+                elif tag == _INT and value.isdigit() and value.isascii() and len(value) <= MAX_INT_DIGITS \
+                        and (value[0] != "0" or value == "0"):
+                    v = int(value)
+                else:
+                    v = None
+                    tag = None
+                if tag is not None:
+                    line = event.start_mark.line + 1
+                    if top.is_map:
+                        if not top.has_key:
+                            if type(v) is str:
+                                if v in top.value:
+                                    self.fail(f"duplicate key `{v}`", line, top.path + (v,))
+                                top.key, top.has_key = v, True
+                                top.cost += 1
+                                continue
+                            self.key(top, event, line)
+                            continue
+                        if top.keep and line != top.line:
+                            lines.setdefault(top.path + (top.key,), line)
+                        top.value[top.key] = v
+                        top.has_key = False
+                    else:
+                        if top.keep and line != top.line:
+                            lines.setdefault(top.path + (len(top.value),), line)
+                        top.value.append(v)
+                    top.cost += 1
+                    continue
+            if kind is ScalarEvent:
                 line = event.start_mark.line + 1
                 if top is not None and top.is_map and not top.has_key:
                     self.key(top, event, line)
