@@ -98,6 +98,8 @@ def _held_by_callers(rows: Any) -> dict[str, int]:
             first.setdefault(scope[:k], i)
             end[scope[:k]] = i
     out: dict[str, int] = {}
+    if not first:
+        return out
     index = {r.layer.name: i for i, r in enumerate(rows)}
     for block, a in first.items():
         b = end[block]

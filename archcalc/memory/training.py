@@ -133,7 +133,7 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
                 first_at[sid] = i
                 if sid != "input":          # the caller's tensor, counted as the input
                     per_layer[i] += extra[sid] if sid in extra else size(sid)
-        text.append(", ".join(words))
+        text.append(words[0] if len(words) == 1 else ", ".join(words))
 
     def nb(sid: str) -> int:
         return extra[sid] if sid in extra else size(sid)
@@ -156,30 +156,31 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
     saved_total = sum(nb(sid) for sid in kept if sid != "input") + loss
     # forward: kept storages from their birth on, others while read
     delta = [0] * (n + 1)                      # a difference array: each storage costs O(1), not its lifetime
-    for sid in set(p.elements) | set(extra):
+    for sid in itertools.chain(p.elements, (x for x in extra if x not in p.elements)):
         if sid == "input":
             continue
         start = first_at.get(sid, p.born.get(sid, 0)) if sid in extra else p.born[sid]
         stop = n - 1 if sid in kept else (p.last.get(sid, start) if sid in p.elements else start)
         start, stop = max(start, 0), min(stop, n - 1)
         if start <= stop:
-            delta[start] += nb(sid)
-            delta[stop + 1] -= nb(sid)
+            b = nb(sid)
+            delta[start] += b
+            delta[stop + 1] -= b
     fwd = list(itertools.accumulate(delta[:n]))
     forward_peak = max(fwd, default=0) + (loss if kept else 0)
     # backward
     alive_saved = {sid: nb(sid) for sid in kept if sid != "input"}
     base_saved = sum(alive_saved.values())
     alive_sum = base_saved                     # running sums keep the backward walk linear
-    free_at: dict[int, list[str]] = {}        # layer -> saved storages freed after its backward
+    free_at: list[tuple[str, ...]] = [()] * max(n, 1)   # layer -> saved storages freed after its backward
     for sid, at in free_after.items():
-        free_at.setdefault(at, []).append(sid)
+        free_at[at] += (sid,)
     for sid, k in ckpt_inputs.items():        # a checkpointed block's inputs: freed when the block is done
         a = segs[k][0]
         if free_after.get(sid, a) >= a:
-            free_at.setdefault(a, []).append(sid)
-    grads: dict[str, int] = {}                 # grad storage -> bytes
-    refs: dict[str, int] = {}
+            free_at[a] += (sid,)
+    grads: dict[Any, int] = {}                 # grad storage (a name or (layer, input)) -> bytes
+    refs: dict[Any, int] = {}
     pending: dict[str, str] = {}               # tensor -> grad storage
     g0 = f"grad:{network.output_source}"
     grads[g0], refs[g0] = rounded(batch * classes * tb.get(network.output_source, width), rt), 1
@@ -210,17 +211,19 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
                 if src == "input" or not needs_grad.get(src, False):
                     continue
                 if passes:
-                    gid, nbytes = g, -1
-                else:
-                    gid, nbytes = f"grad:{layer.name}:{j}", rounded(elements[storage[src]] * tb[src], rt)
+                    if src not in pending:
+                        pending[src] = g
+                        refs[g] = refs.get(g, 0) + 1
+                    continue
+                nbytes = rounded(elements[storage[src]] * tb[src], rt)
                 if src in pending:
-                    accumulated += max(nbytes, 0)
+                    accumulated += nbytes
                     continue                    # accumulated into the pending gradient in place
+                gid = (i, j)
                 pending[src] = gid
-                refs[gid] = refs.get(gid, 0) + 1
-                if nbytes >= 0:
-                    grads[gid] = nbytes
-                    grads_sum += nbytes
+                refs[gid] = 1
+                grads[gid] = nbytes
+                grads_sum += nbytes
         now = alive_sum + grads_sum + accumulated + param_grads + (hg or pg)
         if now > peak:
             peak, peak_layer = now, layer.name
@@ -228,7 +231,7 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
             refs[g] -= 1
             if refs[g] <= 0 and g in grads:
                 grads_sum -= grads.pop(g)
-        for sid in free_at.get(i, ()):
+        for sid in free_at[i]:
             if sid in alive_saved:
                 alive_sum -= alive_saved.pop(sid)
         if hg:
@@ -244,6 +247,12 @@ def _needs_grad(rows: Any) -> dict[str, bool]:
     """A tensor needs a gradient when some parameter lies on its path from the input."""
     out = {"input": False}
     for r in rows:
-        has = concrete(r.params, "params") > 0 and not r.layer.frozen
-        out[r.layer.name] = has or any(out[i] for i in r.layer.inputs)
+        layer = r.layer
+        has = concrete(r.params, "params") > 0 and not layer.frozen
+        if not has:
+            for i in layer.inputs:
+                if out[i]:
+                    has = True
+                    break
+        out[layer.name] = has
     return out
