@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from .errors import SpecError, Where, did_you_mean, excerpt
 from .expr import Expr, compile_expr
 from .ops import REGISTRY
-from .yamlio import Document, load_text, read_file
+from .yamlio import Document, gc_paused, load_text, read_file
 
 FORMAT_VERSION = 1
 JOINS = ("concat", "add", "mul")
@@ -501,8 +501,10 @@ def load(path: str | Path, display: str | None = None) -> Spec:
         text = read_file(path, shown)
     except FileNotFoundError:
         raise SpecError("no such file", Where(shown)) from None
-    return parse(load_text(text, shown))
+    with gc_paused():   # an acyclic tree of spec objects: collector passes over it would only cost time
+        return parse(load_text(text, shown))
 
 
 def loads(text: str, file: str = "<spec>") -> Spec:
-    return parse(load_text(text, file))
+    with gc_paused():
+        return parse(load_text(text, file))

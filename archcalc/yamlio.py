@@ -330,7 +330,8 @@ class _Stream:
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 line = event.start_mark.line + 1
                 is_key = top is not None and top.is_map and not top.has_key
-                path = top.path if is_key else self.child_path(top)
+                path = top.path if is_key else () if top is None else \
+                    top.path + ((top.key,) if top.is_map else (len(top.value),))
                 keep = (top is None or top.keep) and not is_key
                 if keep and (top is None or line != top.line):
                     lines.setdefault(path, line)
@@ -364,7 +365,12 @@ class _Stream:
                 if frame.is_key:
                     self.key_value(top, frame.value, frame.line, frame.cost)
                 else:
-                    self.add(top, frame.value, frame.cost)
+                    top.cost += frame.cost
+                    if top.is_map:
+                        top.value[top.key] = frame.value
+                        top.has_key = False
+                    else:
+                        top.value.append(frame.value)
             elif kind is yaml.AliasEvent:
                 line = event.start_mark.line + 1
                 entry = self.check_alias(event)

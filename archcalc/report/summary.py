@@ -64,21 +64,33 @@ def _layer_records(a: Analysis, encoded: bool) -> Iterator[Any]:
     """The `layers` records; with `encoded`, a row whose numbers are all ints comes already written as its
     compact JSON line (the same text the encoder gives the dict, without building it)."""
     t = a.totals
+    shapes: dict[Any, str] = {}                       # output shape -> its JSON text ("" unless all ints)
+    shares: tuple[dict[int, str], ...] = ({}, {}, {})   # a column's int value -> its share's text
     for r in a.rows:
         layer = r.layer
         size = layer.rf.size
-        if encoded and type(r.params) is int and type(r.non_trainable) is int and type(layer.buffers) is int \
-                and type(r.macs) is int and type(r.activations) is int and type(size[0]) is int and type(size[1]) is int \
-                and all(type(v) is int for v in layer.output):
-            rf = size[0] if size[0] == size[1] else f"[{size[0]}, {size[1]}]"
-            yield Encoded(
-                f'{{"name": {_q(layer.name)}, "op": {_q(layer.kind)}, "inputs": [{", ".join(map(_q, layer.inputs))}], '
-                f'"output": [{", ".join(map(str, layer.output))}], "params": {r.params}, '
-                f'"non_trainable_params": {r.non_trainable}, "buffers": {layer.buffers}, "macs": {r.macs}, '
-                f'"activations": {r.activations}, "rf": {rf}, "params_share": {_share_text(r.params, t.params)}, '
-                f'"macs_share": {_share_text(r.macs, t.macs)}, '
-                f'"activations_share": {_share_text(r.activations, t.activations)}}}')
-            continue
+        if encoded:
+            out = layer.output
+            shape = shapes.get(out)
+            if shape is None:
+                shape = shapes[out] = f"[{', '.join(map(str, out))}]" if all(type(v) is int for v in out) else ""
+            params, macs, act = r.params, r.macs, r.activations
+            if shape and type(params) is int and type(r.non_trainable) is int and type(layer.buffers) is int \
+                    and type(macs) is int and type(act) is int and type(size[0]) is int and type(size[1]) is int:
+                rf = size[0] if size[0] == size[1] else f"[{size[0]}, {size[1]}]"
+                ps, ms, acs = shares[0].get(params), shares[1].get(macs), shares[2].get(act)
+                if ps is None:
+                    ps = shares[0][params] = _share_text(params, t.params)
+                if ms is None:
+                    ms = shares[1][macs] = _share_text(macs, t.macs)
+                if acs is None:
+                    acs = shares[2][act] = _share_text(act, t.activations)
+                yield Encoded(
+                    f'{{"name": {_q(layer.name)}, "op": {_q(layer.kind)}, "inputs": [{", ".join(map(_q, layer.inputs))}], '
+                    f'"output": {shape}, "params": {params}, "non_trainable_params": {r.non_trainable}, '
+                    f'"buffers": {layer.buffers}, "macs": {macs}, "activations": {act}, "rf": {rf}, '
+                    f'"params_share": {ps}, "macs_share": {ms}, "activations_share": {acs}}}')
+                continue
         yield {"name": layer.name, "op": layer.kind, "inputs": list(layer.inputs),
                "output": plain(list(layer.output)), "params": plain(r.params),
                "non_trainable_params": plain(r.non_trainable), "buffers": plain(layer.buffers),
