@@ -52,6 +52,10 @@ class Step:
 
 
 def tensor_bytes(rows: Any, width: int, amp: bool) -> dict[str, int]:
+    if not amp and all(r.layer.inputs for r in rows):   # every tensor has the activations' width
+        out = dict.fromkeys((r.layer.name for r in rows), width)
+        out["input"] = width
+        return out
     out = {"input": width}
     for r in rows:
         op = r.layer.op
@@ -82,9 +86,12 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
          checkpoint: bool, classes: int) -> Step:
     n = len(rows)
     tb = tensor_bytes(rows, width, amp)
-    sbytes = {sid: 0 for sid in p.elements}
+    sbytes = dict.fromkeys(p.elements, 0)
+    elements = p.elements
     for name, sid in p.storage.items():
-        sbytes[sid] = max(sbytes[sid], p.elements[sid] * tb[name])
+        b = elements[sid] * tb[name]
+        if b > sbytes[sid]:
+            sbytes[sid] = b
 
     sizes: dict[str, int] = {}
 
@@ -190,7 +197,8 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
     peak, peak_layer = base_saved + grads[g0], "loss"
     needs_grad = _needs_grad(rows)
     pwidth = 4 if amp else width
-    elements, storage = p.elements, p.storage
+    storage = p.storage
+    param_bytes: dict[Any, int] = {}           # a layer's param count -> its allocator-rounded gradient bytes
     for i in range(n - 1, -1, -1):
         layer = rows[i].layer
         if checkpoint and i in seg_of and segs[seg_of[i]][1] == i:      # recompute this block
@@ -201,7 +209,11 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
                     alive_sum += alive_saved[sid]
         g = pending.pop(layer.name, None)
         accumulated = 0                        # new input gradients added into one already pending
-        pg = rounded(concrete(rows[i].params, "params") * pwidth, rt) if not layer.frozen else 0
+        pg = 0
+        if not layer.frozen:
+            pg = param_bytes.get(rows[i].params, -1)
+            if pg < 0:
+                pg = param_bytes[rows[i].params] = rounded(concrete(rows[i].params, "params") * pwidth, rt)
         # autocast: the op's node makes a half weight gradient; ToCopyBackward turns it into float32
         # after the node has run (and freed what it saved)
         hg = rounded(concrete(layer.counts.get("weights", 0), "weights") * 2, rt) if amp and layer.op in HALF_OPS else 0
