@@ -159,7 +159,10 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
         with_ws = max(live[i] + _conv_workspace(r, inf, width, rt) for i, r in enumerate(rows))
         runtime_inf = (rt.blas_workspace if has_matmul else 0) + with_ws - peak_live
     # training step
-    tp = plan(rows, net, batch, inplace, False, training=True)
+    # the training plan differs from the inference one only where dropout or stochastic depth (views at
+    # inference) or a fused BN layer appear: otherwise it is the same plan
+    same = not any(r.layer.op in ("dropout", "stochastic_depth") or (fuse_bn and r.layer.op == "bn") for r in rows)
+    tp = inf if same else plan(rows, net, batch, inplace, False, training=True)
     classes = concrete(num.prod(list(net.output)), "the output")
     st: Step = step(rows, net, tp, batch, width, rt, amp is not None, checkpoint, classes)
     tensors = _tensors(rows)
