@@ -16,6 +16,7 @@ from typing import Any
 from .. import num
 from ..analysis import DTYPE_BYTES, Analysis
 from ..errors import UsageError
+from ..yamlio import gc_paused
 from .device import RUNTIMES, Runtime, rounded
 from .plan import Plan, concrete, live_per_layer, plan
 from .plan import workspace as layer_workspace
@@ -118,12 +119,19 @@ def inference_peak(a: Analysis, inplace: bool = True, fuse_bn: bool = False) -> 
     for r in a.rows:
         if type(r.activations) is not int:
             concrete(r.activations, f"{r.layer.name}'s output")
-    _, live, i = _inference(a, batch, DTYPE_BYTES[a.dtype], inplace, fuse_bn)
+    with gc_paused():
+        _, live, i = _inference(a, batch, DTYPE_BYTES[a.dtype], inplace, fuse_bn)
     return InferencePeak(live[i] if a.rows else 0, a.rows[i].layer.name if a.rows else "input")
 
 
 def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: str = "adam",
            amp: str | None = None, checkpoint: bool = False, workspace: bool = True, device: str = "cuda") -> Memory:
+    with gc_paused():   # tables of ints and names, no cycles: collector passes would only cost time
+        return _memory(a, inplace, fuse_bn, optimizer, amp, checkpoint, workspace, device)
+
+
+def _memory(a: Analysis, inplace: bool, fuse_bn: bool, optimizer: str, amp: str | None, checkpoint: bool,
+            workspace: bool, device: str) -> Memory:
     if optimizer not in OPTIMIZER_STATES:
         raise UsageError(f"unknown optimizer `{optimizer}`; known: {', '.join(OPTIMIZER_STATES)}")
     if amp is not None and amp not in AMP_DTYPES:
