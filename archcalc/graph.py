@@ -180,7 +180,7 @@ class Builder:
         self.least: dict[int, int] = {}   # id(node) -> fewest layers it can add (see least_layers)
         # (op, id(args), input shape) -> OpResult for arguments without expressions on a concrete input:
         # a handler is a pure function of these, so layers written alike are computed once and share a result
-        self.results: dict[tuple[Any, ...], OpResult] = {}
+        self.results: dict[tuple[Any, ...], tuple[OpResult, tuple[Any, ...]]] = {}
         self.literal: dict[int, bool] = {}
 
     def run(self, shape: Shape) -> Network:
@@ -236,7 +236,7 @@ class Builder:
         return name
 
     def add_layer(self, name: str, op: str, inputs: list[Tensor], result: OpResult, scope: Scope,
-                  where: Where, rf: RF, frozen: bool = False) -> Tensor:
+                  where: Where, rf: RF, frozen: bool = False, numbers: tuple[Any, ...] | None = None) -> Tensor:
         if len(self.layers) >= self.limits.max_layers:
             raise SpecError(f"the network expands to more than {self.limits.max_layers} layers "
                             f"(raise the limit with --max-layers for an honest giant)", where)
@@ -245,9 +245,9 @@ class Builder:
             sources, shapes = (inputs[0].source,), (inputs[0].shape,)
         else:
             sources, shapes = tuple(i.source for i in inputs), tuple(i.shape for i in inputs)
-        layer = Layer(name, op, opdef.kind, sources, shapes,
-                      result.output, num.norm(result.params), num.norm(result.buffers), num.norm(result.macs),
-                      num.prod(result.output), rf, scope.path, result.attrs, result.counts, where, frozen)
+        params, buffers, macs, activations = numbers or _numbers(result)
+        layer = Layer(name, op, opdef.kind, sources, shapes, result.output, params, buffers, macs, activations,
+                      rf, scope.path, result.attrs, result.counts, where, frozen)
         self.layers.append(layer)
         return Tensor(result.output, name, rf)
 
@@ -255,14 +255,16 @@ class Builder:
         name = self.unique(scope.prefix + (n.name or scope.next(n.op)))
         opdef = REGISTRY[n.op]
         key = self.memo_key(n, t.shape)
-        result = self.results.get(key) if key is not None else None   # type: ignore[arg-type]
-        if result is None:
+        entry = self.results.get(key) if key is not None else None   # type: ignore[arg-type]
+        if entry is None:
             args = Args(opdef, n.args, env, n.where, self.spec.round, self.ideal)
             result = self.apply(opdef.handler, [t.shape], args, name, n.op, n.where)
+            entry = (result, _numbers(result))
             if key is not None:
-                self.results[key] = result
+                self.results[key] = entry
+        result = entry[0]
         rf = self.whole_input(t.rf) if result.rf == "input" else t.rf.step(result.rf, t.shape)
-        return self.add_layer(name, n.op, [t], result, scope, n.where, rf, n.frozen)
+        return self.add_layer(name, n.op, [t], result, scope, n.where, rf, n.frozen, numbers=entry[1])
 
     def memo_key(self, n: OpNode, shape: Shape) -> tuple[Any, ...] | None:
         """The key of a handler's result when it depends only on the op, its literal arguments and a
@@ -271,8 +273,11 @@ class Builder:
         if literal is None:
             literal = self.literal[id(n.args)] = all(
                 type(v) in LITERALS or type(v) is list and all(type(x) in LITERALS for x in v) for v in n.args.values())
-        if not literal or num.PROBE is not None or not all(type(v) is int for v in shape):
+        if not literal or num.PROBE is not None:
             return None
+        for v in shape:
+            if type(v) is not int:
+                return None
         return (n.op, id(n.args), shape)
 
     def whole_input(self, rf: RF) -> RF:
@@ -402,6 +407,11 @@ class Builder:
         args = Args(opdef, {}, TensorEnv(env, t), n.where, self.spec.round, self.ideal)
         result = self.apply(opdef.handler, [o.shape for o in outs], args, name, n.kind, n.where)
         return self.add_layer(name, n.kind, outs, result, scope, n.where, RF.merge([o.rf for o in outs]))
+
+
+def _numbers(result: OpResult) -> tuple[Any, Any, Any, Any]:
+    """A layer's params, buffers, MACs and activations (output elements) from its op's result."""
+    return num.norm(result.params), num.norm(result.buffers), num.norm(result.macs), num.prod(result.output)
 
 
 def _approx(v: Any) -> str:
