@@ -82,18 +82,28 @@ class Memory:
 def _tensors(rows: Any) -> list[int]:
     """Elements of each parameter/buffer tensor (allocations of their own)."""
     out: list[int] = []
+    parts: dict[tuple[Any, ...], list[int]] = {}   # layers alike (one shared counts mapping) have alike tensors
     for r in rows:
         layer = r.layer
-        w = num.norm(layer.counts.get("weights", 0))
-        b = num.norm(layer.counts.get("bias", 0))
-        if layer.op == "bn":
-            c = concrete(layer.output[0], "channels")
-            out += [c] * (4 if concrete(layer.params, "params") else 2)
-        elif w:
-            out += [concrete(w, "weights")] + ([concrete(b, "bias")] if b else [])
-        elif concrete(layer.params, "params"):
-            out.append(concrete(layer.params, "params"))
+        key = (layer.op, id(layer.counts), layer.params, layer.output[0] if layer.op == "bn" else 0)
+        part = parts.get(key)
+        if part is None:
+            part = parts[key] = _layer_tensors(layer)
+        out += part
     return out
+
+
+def _layer_tensors(layer: Any) -> list[int]:
+    w = num.norm(layer.counts.get("weights", 0))
+    b = num.norm(layer.counts.get("bias", 0))
+    if layer.op == "bn":
+        c = concrete(layer.output[0], "channels")
+        return [c] * (4 if concrete(layer.params, "params") else 2)
+    if w:
+        return [concrete(w, "weights")] + ([concrete(b, "bias")] if b else [])
+    if concrete(layer.params, "params"):
+        return [concrete(layer.params, "params")]
+    return []
 
 
 @dataclass(frozen=True)
@@ -109,8 +119,9 @@ def _inference(a: Analysis, batch: int, width: int, inplace: bool, fuse_bn: bool
     nbytes = {sid: el * width for sid, el in inf.elements.items()}
     live = live_per_layer(inf, len(rows), nbytes)
     for i, r in enumerate(rows):
-        live[i] += layer_workspace(r.layer) * batch * width
-    return inf, live, (max(range(len(rows)), key=lambda i: (live[i], -i)) if rows else 0)
+        if r.layer.op == "attention":
+            live[i] += layer_workspace(r.layer) * batch * width
+    return inf, live, (live.index(max(live)) if rows else 0)   # the first layer at the largest figure
 
 
 def inference_peak(a: Analysis, inplace: bool = True, fuse_bn: bool = False) -> InferencePeak:
@@ -164,7 +175,8 @@ def _memory(a: Analysis, inplace: bool, fuse_bn: bool, optimizer: str, amp: str 
     runtime_inf = 0
     if workspace and rows:
         # the cuDNN workspace exists only while its conv runs: the worst of live + workspace per layer
-        with_ws = max(live[i] + _conv_workspace(r, inf, width, rt) for i, r in enumerate(rows))
+        with_ws = max(live[i] + (_conv_workspace(r, inf, width, rt) if r.layer.op == "conv" else 0)
+                      for i, r in enumerate(rows))
         runtime_inf = (rt.blas_workspace if has_matmul else 0) + with_ws - peak_live
     # training step
     # the training plan differs from the inference one only where dropout or stochastic depth (views at
@@ -174,7 +186,7 @@ def _memory(a: Analysis, inplace: bool, fuse_bn: bool, optimizer: str, amp: str 
     classes = concrete(num.prod(list(net.output)), "the output")
     st: Step = step(rows, net, tp, batch, width, rt, amp is not None, checkpoint, classes)
     tensors = _tensors(rows)
-    weights = sum(rounded(n * width, rt) for n in tensors) if device == "cuda" else params_and_buffers * width
+    weights = _rounded_sum(tensors, width, rt) if device == "cuda" else params_and_buffers * width
     weights = max(weights, params_and_buffers * width) if tensors else params_and_buffers * width
     train_width = 4 if amp else width
     grads = _grad_bytes(rows, train_width, rt)
@@ -206,6 +218,18 @@ def _memory(a: Analysis, inplace: bool, fuse_bn: bool, optimizer: str, amp: str 
         backward_peak_layer=st.backward_peak_layer, step_peak_bytes=phases["optimizer step"],
         runtime_training_bytes=runtime_train, peak_phase=phase, training_bytes=phases[phase],
         recompute_macs=int(num.norm(st.recompute_macs)), unruled_ops=st.unruled)
+
+
+def _rounded_sum(tensors: list[int], width: int, rt: Runtime) -> int:
+    """Σ rounded(n · width) over the tensors, each distinct size rounded once."""
+    sizes: dict[int, int] = {}
+    total = 0
+    for n in tensors:
+        b = sizes.get(n)
+        if b is None:
+            b = sizes[n] = rounded(n * width, rt)
+        total += b
+    return total
 
 
 def _grad_bytes(rows: Any, width: int, rt: Runtime) -> int:
