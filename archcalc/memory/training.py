@@ -93,13 +93,16 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
         if b > sbytes[sid]:
             sbytes[sid] = b
 
-    sizes: dict[str, int] = {}
+    charged: dict[int, int] = {}           # bytes -> allocator-rounded bytes (sizes repeat: round each once)
 
-    def size(sid: str) -> int:
-        out = sizes.get(sid)
+    def charge(nbytes: int) -> int:
+        out = charged.get(nbytes)
         if out is None:
-            out = sizes[sid] = rounded(sbytes[sid], rt)
+            out = charged[nbytes] = rounded(nbytes, rt)
         return out
+
+    sizes = {sid: charge(b) for sid, b in sbytes.items()}
+    size = sizes.__getitem__
 
     extra: dict[str, int] = {}            # storages made only to be saved
     first_at: dict[str, int] = {}         # saved storage -> the first (lowest) layer that saves it
@@ -227,7 +230,7 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
                         pending[src] = g
                         refs[g] = refs.get(g, 0) + 1
                     continue
-                nbytes = rounded(elements[storage[src]] * tb[src], rt)
+                nbytes = charge(elements[storage[src]] * tb[src])
                 if src in pending:
                     accumulated += nbytes
                     continue                    # accumulated into the pending gradient in place
