@@ -151,7 +151,7 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
     loss = rounded(batch * classes * 4, rt) + rounded(4, rt)    # log_softmax result, total_weight
     # when each saved storage exists: forward birth .. freed after backward of its first saver
     free_after = first_at
-    kept = set(first_at)
+    kept: Any = first_at                  # storages kept for backward (a set under checkpointing)
     ckpt_inputs: dict[str, int] = {}      # storage -> segment index whose inputs it is
     recompute = 0
     if checkpoint:
@@ -163,24 +163,28 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
                         ckpt_inputs.setdefault(p.storage[src], k)
             recompute += sum(num.norm(r.macs) for r in rows[a:b + 1])
         kept = {sid for sid, at in first_at.items() if at not in seg_of} | set(ckpt_inputs)
-    saved_total = sum(nb(sid) for sid in kept if sid != "input") + loss
+    alive_saved = {sid: (extra[sid] if sid in extra else sizes[sid]) for sid in kept if sid != "input"}
+    base_saved = sum(alive_saved.values())
+    saved_total = base_saved + loss
     # forward: kept storages from their birth on, others while read
     delta = [0] * (n + 1)                      # a difference array: each storage costs O(1), not its lifetime
-    for sid in itertools.chain(p.elements, (x for x in extra if x not in p.elements)):
+    born, last, elements = p.born, p.last, p.elements
+    for sid in itertools.chain(elements, (x for x in extra if x not in elements)):
         if sid == "input":
             continue
-        start = first_at.get(sid, p.born.get(sid, 0)) if sid in extra else p.born[sid]
-        stop = n - 1 if sid in kept else (p.last.get(sid, start) if sid in p.elements else start)
-        start, stop = max(start, 0), min(stop, n - 1)
+        start = first_at.get(sid, born.get(sid, 0)) if sid in extra else born[sid]
+        stop = n - 1 if sid in kept else (last.get(sid, start) if sid in elements else start)
+        if start < 0:
+            start = 0
+        if stop > n - 1:
+            stop = n - 1
         if start <= stop:
-            b = nb(sid)
+            b = extra[sid] if sid in extra else sizes[sid]
             delta[start] += b
             delta[stop + 1] -= b
     fwd = list(itertools.accumulate(delta[:n]))
     forward_peak = max(fwd, default=0) + (loss if kept else 0)
     # backward
-    alive_saved = {sid: nb(sid) for sid in kept if sid != "input"}
-    base_saved = sum(alive_saved.values())
     alive_sum = base_saved                     # running sums keep the backward walk linear
     free_at: list[tuple[str, ...]] = [()] * max(n, 1)   # layer -> saved storages freed after its backward
     for sid, at in free_after.items():
