@@ -67,7 +67,9 @@ class RF:
         arithmetic; a 1×1, stride-1, unpadded window leaves the field itself (shared, not copied)."""
         (k0, s0, p0), (k1, s1, p1) = steps
         (r0, r1), (j0, j1), (a0, a1) = self.size, self.jump, self.start
-        if not all(type(x) is int for x in (k0, s0, p0, k1, s1, p1, r1, j0, j1, a0, a1)):
+        if type(k0) is not int or type(s0) is not int or type(p0) is not int or type(k1) is not int \
+                or type(s1) is not int or type(p1) is not int or type(r1) is not int or type(j0) is not int \
+                or type(j1) is not int or type(a0) is not int or type(a1) is not int:
             return None
         if k0 == k1 == 1 and s0 == s1 == 1 and p0 == p1 == 0:
             return self

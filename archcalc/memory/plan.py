@@ -57,28 +57,31 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
     born, last = {"input": -1}, {"input": end}
     views = VIEW_OPS if training else VIEW_OPS + ("dropout", "stochastic_depth")
     reuse = []
+    fuse = fuse_bn and not training
     for i, r in enumerate(rows):
         layer = r.layer
-        first = storage[layer.inputs[0]] if layer.inputs else "input"
-        own = last_use.get(layer.name, i)
-        if layer.op in views:
+        name, op, inputs = layer.name, layer.op, layer.inputs
+        first = storage[inputs[0]] if inputs else "input"
+        own = last_use.get(name, i)
+        if op in views:
             kind = "view"
-        elif ((inplace and layer.op in INPLACE_OPS) or (fuse_bn and not training and layer.op == "bn")) \
+        elif ((inplace and op in INPLACE_OPS) or (fuse and op == "bn")) \
                 and last[first] <= i and first != "input" and not first.startswith("weight:"):
             kind = "in-place"     # nothing after this layer reads the input: overwrite it
         else:
             kind = ""
-        if layer.op in WEIGHT_OPS:                # a learned tensor (layer scale, class token): a weight
-            storage[layer.name] = f"weight:{layer.name}"
-            elements[storage[layer.name]], born[storage[layer.name]], last[storage[layer.name]] = 0, i, i
+        if op in WEIGHT_OPS:                # a learned tensor (layer scale, class token): a weight
+            storage[name] = f"weight:{name}"
+            elements[storage[name]], born[storage[name]], last[storage[name]] = 0, i, i
         elif kind:
-            last[first] = max(last[first], own)
-            storage[layer.name] = first
+            if own > last[first]:
+                last[first] = own
+            storage[name] = first
         else:
-            storage[layer.name] = layer.name
+            storage[name] = name
             act = r.activations
-            elements[layer.name] = act if type(act) is int else concrete(act, f"{layer.name}'s output")
-            born[layer.name], last[layer.name] = i, own
+            elements[name] = act if type(act) is int else concrete(act, f"{name}'s output")
+            born[name], last[name] = i, own
         reuse.append(kind)
     held = _held_by_callers(rows)
     for name, until in held.items():
