@@ -116,7 +116,9 @@ def longest_weight_path(net: Network) -> int:
     """Depth as the papers count it: weight layers along the longest input→output path."""
     depth = {"input": 0}
     for layer in net.layers:
-        depth[layer.name] = max(depth[i] for i in layer.inputs) + (layer.kind in WEIGHT_KINDS)
+        inputs = layer.inputs
+        before = depth[inputs[0]] if len(inputs) == 1 else max(depth[i] for i in inputs)
+        depth[layer.name] = before + (layer.kind in WEIGHT_KINDS)
     return depth[net.output_source]
 
 

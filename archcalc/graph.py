@@ -197,6 +197,8 @@ class Builder:
 
     def node(self, n: Node, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
         charge(1, n.where)
+        if type(n) is OpNode and n.when is None:   # the common item first
+            return self.op(n, t, TensorEnv(env, t), scope)
         tenv = TensorEnv(env, t)
         if n.when is not None and not self.condition(n.when, tenv, n.where):
             return t

@@ -200,11 +200,12 @@ def _memory(a: Analysis, inplace: bool, fuse_bn: bool, optimizer: str, amp: str 
     phase = max(phases, key=lambda k: phases[k])
     saved_total = 0
     out = []
+    reuse, saved, saves = inf.reuse, st.saved_per_layer, st.saves_text
     for i, r in enumerate(rows):
         act = r.activations if type(r.activations) is int else concrete(r.activations, f"{r.layer.name}'s output")
-        saved_total += st.saved_per_layer[i]
-        out.append(LayerMemory(r.layer.name, r.layer.op, act, act * width, 0 if inf.reuse[i] else act * width,
-                               live[i], inf.reuse[i], st.saved_per_layer[i], saved_total, st.saves_text[i]))
+        saved_total += saved[i]
+        out.append(LayerMemory(r.layer.name, r.layer.op, act, act * width, 0 if reuse[i] else act * width,
+                               live[i], reuse[i], saved[i], saved_total, saves[i]))
     return Memory(
         name=a.name, batch=batch, dtype=a.dtype, inplace=inplace, fuse_bn=fuse_bn, optimizer=optimizer, amp=amp,
         checkpoint=checkpoint, workspace=workspace, device=device,
@@ -234,18 +235,26 @@ def _rounded_sum(tensors: list[int], width: int, rt: Runtime) -> int:
 
 def _grad_bytes(rows: Any, width: int, rt: Runtime) -> int:
     total = 0
+    seen: dict[tuple[Any, ...], int] = {}   # layers alike (one shared counts mapping) have alike gradients
     for r in rows:
         if r.layer.frozen or not concrete(r.params, "params"):
             continue
         layer = r.layer
-        w, b = num.norm(layer.counts.get("weights", 0)), num.norm(layer.counts.get("bias", 0))
-        if layer.op == "bn":
-            total += 2 * rounded(concrete(layer.output[0], "channels") * width, rt)
-        elif w:
-            total += rounded(concrete(w, "weights") * width, rt) + (rounded(concrete(b, "bias") * width, rt) if b else 0)
-        else:
-            total += rounded(concrete(r.params, "params") * width, rt)
+        key = (layer.op, id(layer.counts), r.params, layer.output[0] if layer.op == "bn" else 0)
+        got = seen.get(key)
+        if got is None:
+            got = seen[key] = _layer_grad_bytes(layer, r.params, width, rt)
+        total += got
     return total
+
+
+def _layer_grad_bytes(layer: Any, params: Any, width: int, rt: Runtime) -> int:
+    w, b = num.norm(layer.counts.get("weights", 0)), num.norm(layer.counts.get("bias", 0))
+    if layer.op == "bn":
+        return 2 * rounded(concrete(layer.output[0], "channels") * width, rt)
+    if w:
+        return rounded(concrete(w, "weights") * width, rt) + (rounded(concrete(b, "bias") * width, rt) if b else 0)
+    return rounded(concrete(params, "params") * width, rt)
 
 
 def _conv_workspace(r: Any, p: Plan, width: int, rt: Runtime) -> int:
