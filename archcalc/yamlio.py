@@ -262,6 +262,7 @@ class _Stream:
         stack = self.stack
         lines = self.lines
         recorders = self.recorders
+        plain_tags = _PLAIN_TAGS
         ScalarEvent = yaml.ScalarEvent
         top: _Frame | None = None
         while True:
@@ -271,7 +272,7 @@ class _Stream:
                     and (event.tag is None or event.tag == "!"):
                 # the common case, inline: a plain or quoted name, word or decimal int, no anchor, no tag
                 value = event.value
-                tag = _resolve(value, event.implicit) if event.implicit[0] else _STR
+                tag = (plain_tags.get(value) or _resolve(value, event.implicit)) if event.implicit[0] else _STR
                 if tag == _STR and value.isascii() and value.isprintable():
                     v: Any = _SHORT.setdefault(value, value) if len(value) <= 32 else value
                 elif tag == _INT and value.isdigit() and value.isascii() and len(value) <= MAX_INT_DIGITS \

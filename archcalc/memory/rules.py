@@ -1,6 +1,8 @@
 """What each op's backward keeps: one pure rule per op name (the saved-tensor table).
 
-A rule gets the layer and a `Ctx` and returns the tensors autograd saves for that op, as `Save`s:
+A rule gets the layer and a `Ctx` and returns the tensors autograd saves for that op, as `Save`s
+(it reads only the layer's op, output, attrs, counts and number of inputs: training.step reuses the
+answer for layers alike):
 `input` i (the storage of the layer's i-th input), `output` (the storage it writes), or `new` (a
 storage made only to be saved: a clone, max-pool indices, a dropout mask, BN statistics).
 Parameters are never listed (they are weights, counted once); under autocast the half-precision

@@ -112,13 +112,20 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
     segs = segments(rows) if checkpoint else []
     seg_of = {i: k for k, (a, b) in enumerate(segs) for i in range(a, b + 1)}
     contexts: dict[tuple[int, bool], Ctx] = {}
+    rules_seen: dict[tuple[Any, ...], tuple[tuple[Any, ...], bool]] = {}
     for i, r in enumerate(rows):
         layer = r.layer
         key = (tb[layer.name], p.reuse[i] == "in-place")
         ctx = contexts.get(key)
         if ctx is None:   # a frozen value: one per distinct element width and in-place flag
             ctx = contexts[key] = Ctx(batch, key[0], key[1], rt.name, amp)
-        saves, ok = saves_of(layer, ctx)
+        # a rule reads only the op, the output, attrs, counts and the number of inputs (rules.py): layers
+        # alike (shared attrs and counts) with one context save alike
+        rule_key = (layer.op, id(layer.attrs), id(layer.counts), layer.output, len(layer.inputs), id(ctx))
+        got = rules_seen.get(rule_key)
+        if got is None:
+            got = rules_seen[rule_key] = saves_of(layer, ctx)
+        saves, ok = got
         if not ok:
             unruled.append(layer.op)
         words = []
