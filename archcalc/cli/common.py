@@ -204,9 +204,17 @@ def run_analysis(spec: str, input_: str | None, sets: Sequence[str], batch: str,
     from ..analysis import analyze
     from ..graph import Limits
 
-    a = analyze(spec, input=parse_input(input_), vars=parse_sets(sets), convention=convention,
-                batch=parse_batch(batch), dtype=dtype, preset=preset, limits=Limits(max_layers=max_layers))
-    gc.freeze()   # the analysis lives until exit: later collections need not walk its 100,000 layers again
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        a = analyze(spec, input=parse_input(input_), vars=parse_sets(sets), convention=convention,
+                    batch=parse_batch(batch), dtype=dtype, preset=preset, limits=Limits(max_layers=max_layers))
+        # the analysis lives until exit: frozen before the collector runs again, no later collection walks
+        # its 100,000 layers (nor the first one after the pause, over everything the analysis allocated)
+        gc.freeze()
+    finally:
+        if was:
+            gc.enable()
     return a
 
 
