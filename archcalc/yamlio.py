@@ -34,6 +34,8 @@ except AttributeError:  # pragma: no cover
 
 
 def path_str(path: Path) -> str:
+    if len(path) == 2 and type(path[0]) is str and type(path[1]) is int:   # a body item: body[12]
+        return f"{path[0]}[{path[1]}]"
     out = ""
     for p in path:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
@@ -49,10 +51,13 @@ class Document:
         self.file = file
 
     def where(self, path: Path) -> Where:
-        probe = tuple(path)
-        while probe and probe not in self.lines:
-            probe = probe[:-1]
-        return Where(self.file, self.lines.get(probe), path_str(path))
+        line = self.lines.get(path) if type(path) is tuple else None
+        if line is None:
+            probe = tuple(path)
+            while probe and probe not in self.lines:
+                probe = probe[:-1]
+            line = self.lines.get(probe)
+        return Where(self.file, line, path_str(path))
 
 
 @contextmanager
