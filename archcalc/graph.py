@@ -358,6 +358,8 @@ class Builder:
         opdef = REGISTRY[n.kind]
         args = Args(opdef, {}, TensorEnv(env, t), n.where, self.spec.round, self.ideal)
         result = self.apply(opdef.handler, [o.shape for o in outs], args, name, n.kind, n.where)
+        if not n.inplace:
+            result = dataclasses.replace(result, attrs={**result.attrs, "inplace": False})
         return self.add_layer(name, n.kind, outs, result, scope, n.where, RF.merge([o.rf for o in outs]))
 
 

@@ -7,7 +7,11 @@ and when each buffer is last read.
   `out += identity`), relu/relu6/swish/hardswish/hardsigmoid and a residual add write into their
   first input when no later layer still reads it; with `fuse_bn` (inference only) batch norm is folded
   into the previous layer and writes in place too;
-- a block's input is held by its caller until the block returns (eager PyTorch: `y = block(x)`);
+- a block's input is held by its caller until the block returns (eager PyTorch: `y = block(x)`), so
+  nothing inside the block writes into it in place;
+- an `add` written `inplace: false` in the spec is PyTorch's `a + b` (MobileNetV2, MNASNet, RegNet,
+  ViT, Swin, MaxViT): it always allocates; otherwise it is `out += identity` (ResNet, EfficientNet,
+  MobileNetV3, ConvNeXt) and writes into its first branch when nothing later reads it;
 - a `param` layer's output is a weight (its bytes are in the parameters, not the activations);
 - the network input belongs to the caller (`y = model(x)` holds x for the whole pass): it is never
   written in place and is not an activation here.
@@ -54,6 +58,8 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
     elements = {"input": concrete(num.prod(list(network.input)), "the input") * batch}
     born, last = {"input": -1}, {"input": end}
     views = VIEW_OPS if training else VIEW_OPS + ("dropout", "stochastic_depth")
+    held = _held_by_callers(rows)
+    last["input"] = max(last["input"], held.get("input", -1))
     reuse = []
     for i, r in enumerate(rows):
         layer = r.layer
@@ -61,7 +67,8 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
         own = last_use.get(layer.name, i)
         if layer.op in views:
             kind = "view"
-        elif ((inplace and layer.op in INPLACE_OPS) or (fuse_bn and not training and layer.op == "bn")) \
+        elif ((inplace and layer.op in INPLACE_OPS and layer.attrs.get("inplace", True))
+              or (fuse_bn and not training and layer.op == "bn")) \
                 and last[first] <= i and first != "input" and not first.startswith("weight:"):
             kind = "in-place"     # nothing after this layer reads the input: overwrite it
         else:
@@ -76,11 +83,10 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
             storage[layer.name] = layer.name
             elements[layer.name] = concrete(r.activations, f"{layer.name}'s output")
             born[layer.name], last[layer.name] = i, own
+        sid = storage[layer.name]
+        if sid in last:      # a block's input, held by its caller: never overwritten before the block returns
+            last[sid] = max(last[sid], held.get(layer.name, -1))
         reuse.append(kind)
-    held = _held_by_callers(rows)
-    for name, until in held.items():
-        sid = storage[name]
-        last[sid] = max(last[sid], until)
     return Plan(storage, elements, born, last, tuple(reuse))
 
 

@@ -81,8 +81,11 @@ def bn(layer: Any, c: Ctx) -> tuple[Save, ...]:
 
 @rule("layernorm", "layer_norm")
 def layer_norm(layer: Any, c: Ctx) -> tuple[Save, ...]:
-    # native_layer_norm: input, mean, rstd (one per normalised row, float32), weight, bias
-    rows = c.batch * _el(layer.output[:-1]) if len(layer.output) > 1 else c.batch
+    # native_layer_norm: input, mean, rstd (one per normalised row, float32), weight, bias. The
+    # normalised axis is the features: C of a (C, H, W) map (ConvNeXt's LayerNorm2d and Swin/MaxViT
+    # norms run on the channels, after a permute), D of (tokens, D), the vector itself of (D,)
+    ch = layer.output[0] if len(layer.output) == 3 else layer.output[-1]
+    rows = c.batch * (_el(layer.output) // int(num.norm(ch)))
     return (_inp(), Save("new", elements=rows, itemsize=4, what="mean"), Save("new", elements=rows, itemsize=4, what="rstd"))
 
 
