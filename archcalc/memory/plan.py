@@ -9,6 +9,8 @@ and when each buffer is last read.
   into the previous layer and writes in place too;
 - a block's input is held by its caller until the block returns (eager PyTorch: `y = block(x)`), so
   nothing inside the block writes into it in place;
+- the tensor a join's branches fan out from lives until the join has run (torchvision's Fire:
+  `torch.cat([expand1x1(x), expand3x3(x)], 1)` keeps the squeeze output x in its frame);
 - an `add` written `inplace: false` in the spec is PyTorch's `a + b` (MobileNetV2, MNASNet, RegNet,
   ViT, Swin, MaxViT): it always allocates; otherwise it is `out += identity` (ResNet, EfficientNet,
   MobileNetV3, ConvNeXt) and writes into its first branch when nothing later reads it;
@@ -83,6 +85,9 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
             storage[layer.name] = layer.name
             elements[layer.name] = concrete(r.activations, f"{layer.name}'s output")
             born[layer.name], last[layer.name] = i, own
+        fan = layer.attrs.get("fanout")
+        if fan in storage and storage[fan] in last:      # the join's fan-out tensor lives until the join
+            last[storage[fan]] = max(last[storage[fan]], i)
         sid = storage[layer.name]
         if sid in last:      # a block's input, held by its caller: never overwritten before the block returns
             last[sid] = max(last[sid], held.get(layer.name, -1))
