@@ -278,3 +278,50 @@ def test_attention_rule() -> None:
     # explicit products: the probabilities are the `scores` (G·heads·P·P per sample)
     layer.attrs["products"], layer.counts["scores"] = "matmul", 12 * 197 * 197
     assert saves_of(layer, Ctx(2, 4, False, "cuda", False))[0][3].elements == 2 * 12 * 197 * 197
+
+
+def test_held_workspaces() -> None:
+    """A process that already ran matmuls keeps its cuBLAS workspaces (CublasHandlePool.cpp: one per
+    (handle, stream), never freed): counted whatever this network runs, at most 2 (caller + autograd)."""
+    conv_only = net(CHAIN)
+    fresh = memory(conv_only, workspace=True)
+    assert fresh.runtime_training_bytes == 0
+    warm = memory(conv_only, workspace=True, held_workspaces=2)
+    assert warm.runtime_training_bytes == 64 << 20 and warm.training_bytes - fresh.training_bytes == 64 << 20
+    assert memory(conv_only, workspace=True, held_workspaces=1).runtime_training_bytes == 32 << 20
+    fc = net("  - flatten\n  - {fc: {c: 2}}\n")
+    # an fc's training step needs both already: holding one more changes nothing; inference takes the max
+    assert memory(fc, held_workspaces=1).runtime_training_bytes == 64 << 20
+    assert memory(fc, held_workspaces=2).runtime_inference_bytes == 64 << 20
+    assert memory(conv_only, workspace=False, held_workspaces=2).runtime_training_bytes == 0
+    for bad in (3, -1, True):
+        with pytest.raises(UsageError):
+            memory(conv_only, held_workspaces=bad)  # type: ignore[arg-type]
+
+
+def test_out_of_place_add_and_fanout() -> None:
+    """`a + b` (inplace: false) allocates its sum; `out += x` writes into its first branch. A join's
+    fan-out tensor stays alive until the join (torch.cat([f(x), g(x)]) holds x). Elements by hand, float32."""
+    body = ("  - {conv: {c: 2, k: 1}, name: stem}\n"          # 2×4×4 = 32 el
+            "  - {conv: {c: 2, k: 1}, name: x}\n"             # x: 32 el, fans out
+            "  - INPLACE\n"
+            "    add:\n"
+            "      - [{conv: {c: 2, k: 1}, name: f}]\n"
+            "      - [{conv: {c: 2, k: 1}, name: g}]\n"
+            "    name: sum\n")
+    inplace = memory(net(body.replace("INPLACE", "inplace: true")), **EXACT)
+    fresh = memory(net(body.replace("INPLACE", "inplace: false")), **EXACT)
+    # at the add: x (held to the join), f, g (+ the new sum when out of place): 3 or 4 × 32 el × 4 B
+    assert inplace.layers[-1].live_bytes == 3 * 128 and inplace.layers[-1].reuse == "in-place"
+    assert fresh.layers[-1].live_bytes == 4 * 128 and fresh.layers[-1].reuse == ""
+    # while g runs, x is still alive (its last reader, g, is not the end of its life: the join is)
+    assert fresh.layers[-2].live_bytes == 3 * 128
+
+
+def test_inplace_key_is_checked(tmp_path: object) -> None:
+    from archcalc.errors import SpecError
+
+    with pytest.raises(SpecError, match="true or false"):
+        net("  - inplace: 3\n    add: [[], []]\n")
+    with pytest.raises(SpecError, match="belongs to a join"):
+        net("  - inplace: false\n    relu: {}\n")
