@@ -361,7 +361,8 @@ class Builder:
         # the tensor the branches fan out from: eager PyTorch holds it until the join returns
         # (`torch.cat([f(x), g(x)], 1)` keeps x in the frame); `a + b` (inplace: false) allocates
         result = dataclasses.replace(result, attrs={**result.attrs, "fanout": t.source,
-                                                    **({} if n.inplace else {"inplace": False})})
+                                                    **({} if n.inplace else {"inplace": False}),
+                                                    **({"list": True} if n.list else {})})
         return self.add_layer(name, n.kind, outs, result, scope, n.where, RF.merge([o.rf for o in outs]))
 
 

@@ -76,6 +76,7 @@ class JoinNode(Node):
     kind: str
     branches: tuple[tuple[Node, ...], ...]
     inplace: bool = True      # `add` may write into its first branch (`out += identity`); false: `a + b` allocates
+    list: bool = False        # `concat` of a Python list of features (DenseNet): the pieces live to the caller's end
 
 
 @dataclass(frozen=True)
@@ -190,10 +191,10 @@ class _Parser:
         value = dict(value)
         if "if" in value:
             return self.if_node(value, path, depth)
-        meta = {k: value.pop(k) for k in ("name", "when", "frozen", "inplace") if k in value}
+        meta = {k: value.pop(k) for k in ("name", "when", "frozen", "inplace", "list") if k in value}
         if len(value) != 1:
             keys = ", ".join(map(str, value))
-            raise self.fail(path, f"an item has one op or block key (plus `name`, `when`, `frozen`, `inplace`), got: {keys}")
+            raise self.fail(path, f"an item has one op or block key (plus `name`, `when`, `frozen`, `inplace`, `list`), got: {keys}")
         (head, args), = value.items()
         return self.head(str(head), args, meta, path, depth)
 
@@ -222,9 +223,13 @@ class _Parser:
             inplace = meta.get("inplace", True)
             if not isinstance(inplace, bool):
                 raise self.fail(path + ("inplace",), f"expected true or false, got {inplace!r}")
-            return JoinNode(where, name, when, head, branches, inplace)
-        if "inplace" in meta:
-            raise self.fail(path + ("inplace",), f"`inplace` belongs to a join (`add`), not to `{head}`")
+            listed = meta.get("list", False)
+            if not isinstance(listed, bool):
+                raise self.fail(path + ("list",), f"expected true or false, got {listed!r}")
+            return JoinNode(where, name, when, head, branches, inplace, listed)
+        for key in ("inplace", "list"):
+            if key in meta:
+                raise self.fail(path + (key,), f"`{key}` belongs to a join (`add`, `concat`), not to `{head}`")
         if head == "seq":
             return SeqNode(where, name, when, self.body(args, hpath, depth + 1))
         if head == "repeat":

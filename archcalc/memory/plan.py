@@ -11,6 +11,10 @@ and when each buffer is last read.
   nothing inside the block writes into it in place;
 - the tensor a join's branches fan out from lives until the join has run (torchvision's Fire:
   `torch.cat([expand1x1(x), expand3x3(x)], 1)` keeps the squeeze output x in its frame);
+- a `concat` written `list: true` is torchvision's DenseNet: the block keeps a Python list of
+  feature maps (`features.append(new_features)`) and each layer reads `torch.cat(features)` made
+  afresh, so every new piece (the join's last branch output) lives until the block owning the list
+  (the join's enclosing block's caller) returns;
 - an `add` written `inplace: false` in the spec is PyTorch's `a + b` (MobileNetV2, MNASNet, RegNet,
   ViT, Swin, MaxViT): it always allocates; otherwise it is `out += identity` (ResNet, EfficientNet,
   MobileNetV3, ConvNeXt) and writes into its first branch when nothing later reads it;
@@ -61,6 +65,10 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
     born, last = {"input": -1}, {"input": end}
     views = VIEW_OPS if training else VIEW_OPS + ("dropout", "stochastic_depth")
     held = _held_by_callers(rows)
+    owner_end: dict[tuple[str, ...], int] = {}
+    for i, r in enumerate(rows):
+        for k in range(1, len(r.layer.scope) + 1):
+            owner_end[tuple(r.layer.scope[:k])] = i
     last["input"] = max(last["input"], held.get("input", -1))
     reuse = []
     for i, r in enumerate(rows):
@@ -85,6 +93,12 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
             storage[layer.name] = layer.name
             elements[layer.name] = concrete(r.activations, f"{layer.name}'s output")
             born[layer.name], last[layer.name] = i, own
+        if layer.attrs.get("list") and len(layer.inputs) > 1:
+            # DenseNet's `features.append(new)`: each new piece stays in the list, alive until the
+            # block that owns the list returns (`torch.cat(features)` at its end)
+            piece = storage[layer.inputs[-1]]
+            if piece in last:
+                last[piece] = max(last[piece], owner_end.get(layer.scope[:-1], end - 1))
         fan = layer.attrs.get("fanout")
         if fan in storage and storage[fan] in last:      # the join's fan-out tensor lives until the join
             last[storage[fan]] = max(last[storage[fan]], i)
