@@ -268,13 +268,14 @@ def test_param_output_is_a_weight(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_attention_rule() -> None:
     # ViT-B/16 block at batch 2: 197 tokens × 768, 12 heads; sdpa: input, 3·T·D packed qkv, T·D output,
-    # logsumexp 2·12·197 float32, T·D merged heads
+    # logsumexp 2·12·197 float32 (the merged heads the out-projection saves are a view of the output:
+    # saved_tensors_hooks on torch 2.14.1 CPU shows out_proj's input on SDPA's output storage)
     layer = FakeLayer("attention", (197, 768))
     layer.attrs, layer.counts = {"heads": 12, "products": "sdpa"}, {"groups": 1, "tokens": 197}
     saves, ok = saves_of(layer, Ctx(2, 4, False, "cuda", False))
     td = 2 * 197 * 768
     assert ok and [(s.kind, s.elements, s.itemsize) for s in saves] == [
-        ("input", 0, 0), ("new", 3 * td, 4), ("new", td, 4), ("new", 2 * 12 * 197, 4), ("new", td, 4)]
+        ("input", 0, 0), ("new", 3 * td, 4), ("new", td, 4), ("new", 2 * 12 * 197, 4)]
     # explicit products: the probabilities are the `scores` (G·heads·P·P per sample)
     layer.attrs["products"], layer.counts["scores"] = "matmul", 12 * 197 * 197
     assert saves_of(layer, Ctx(2, 4, False, "cuda", False))[0][3].elements == 2 * 12 * 197 * 197

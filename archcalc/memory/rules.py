@@ -171,8 +171,9 @@ def attention(layer: Any, c: Ctx) -> tuple[Save, ...]:
     """Multi-head self-attention with its projections, by how it is computed (attrs `products`):
     sdpa (torchvision ViT, nn.MultiheadAttention → scaled_dot_product_attention): the in-projection
     saves its input; the packed q, k, v (a contiguous copy, 3·T·D), SDPA's output (T·D) and its
-    logsumexp (heads·T float32) are saved by the fused kernel; the out-projection saves its input
-    (the heads merged back: a copy, T·D).
+    logsumexp (heads·T float32) are saved by the fused kernel; the out-projection saves its input,
+    the heads merged back, which is a view of SDPA's output (the fused kernel writes it token-major,
+    so `permute(...).contiguous()` copies nothing: checked on the CPU flash kernel, torch 2.14.1).
     matmul/bmm/einsum (Swin, MaxViT): qkv (3·T·D, k and v are views of it), q·scale (T·D), the softmax
     probabilities (G·heads·P·P, counts `scores`), the merged heads (T·D); a windowed layer's in-projection
     saves the partitioned copy of its input rather than the input itself."""
@@ -183,8 +184,7 @@ def attention(layer: Any, c: Ctx) -> tuple[Save, ...]:
     if layer.attrs.get("products") == "sdpa":
         return (_inp(), Save("new", elements=3 * td, itemsize=a, what="packed q, k, v"),
                 Save("new", elements=td, itemsize=a, what="attention output"),
-                Save("new", elements=c.batch * heads * tokens, itemsize=4, what="logsumexp"),
-                Save("new", elements=td, itemsize=a, what="merged heads"))
+                Save("new", elements=c.batch * heads * tokens, itemsize=4, what="logsumexp"))
     first = _inp() if not layer.attrs.get("window") else Save("new", elements=td, itemsize=a, what="windows")
     scores = int(num.norm(layer.counts.get("scores", heads * tokens * tokens)))
     return (first, Save("new", elements=3 * td, itemsize=a, what="q, k, v"),
