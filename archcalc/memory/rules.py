@@ -174,9 +174,13 @@ def attention(layer: Any, c: Ctx) -> tuple[Save, ...]:
     logsumexp (heads·T float32) are saved by the fused kernel; the out-projection saves its input,
     the heads merged back, which is a view of SDPA's output (the fused kernel writes it token-major,
     so `permute(...).contiguous()` copies nothing: checked on the CPU flash kernel, torch 2.14.1).
-    matmul/bmm/einsum (Swin, MaxViT): qkv (3·T·D, k and v are views of it), q·scale (T·D), the softmax
-    probabilities (G·heads·P·P, counts `scores`), the merged heads (T·D); a windowed layer's in-projection
-    saves the partitioned copy of its input rather than the input itself."""
+    matmul (Swin): q·scale (T·D), and k and v as the contiguous copies torch.matmul makes of the
+    transposed views of qkv to fold them into bmm (T·D each; qkv itself is not kept), the softmax
+    probabilities (G·heads·P·P, counts `scores`), the merged heads (T·D); a windowed layer's
+    in-projection saves the partitioned copy of its input rather than the input itself (checked with
+    saved_tensors_hooks on torch 2.14.1, swin_t).
+    einsum (MaxViT): qkv (3·T·D, q, k, v are views of it), q·scale (T·D), the probabilities, the merged
+    heads (T·D)."""
     td = c.batch * _el(layer.output)
     heads = int(num.norm(layer.attrs.get("heads", 1)))
     tokens = int(num.norm(layer.counts.get("groups", 1) * layer.counts.get("tokens", 1)))
@@ -187,10 +191,44 @@ def attention(layer: Any, c: Ctx) -> tuple[Save, ...]:
                 Save("new", elements=c.batch * heads * tokens, itemsize=4, what="logsumexp"))
     first = _inp() if not layer.attrs.get("window") else Save("new", elements=td, itemsize=a, what="windows")
     scores = int(num.norm(layer.counts.get("scores", heads * tokens * tokens)))
+    if layer.attrs.get("products") == "matmul" and layer.attrs.get("cosine"):
+        return _cosine_attention(layer, c, first, td, heads, tokens, scores)
+    if layer.attrs.get("products") == "matmul":
+        return (first, Save("new", elements=td, itemsize=a, what="scaled q"),
+                Save("new", elements=td, itemsize=a, what="k (bmm copy)"),
+                Save("new", elements=td, itemsize=a, what="v (bmm copy)"),
+                Save("new", elements=c.batch * scores, itemsize=a, what="probabilities"),
+                Save("new", elements=td, itemsize=a, what="merged heads"))
     return (first, Save("new", elements=3 * td, itemsize=a, what="q, k, v"),
             Save("new", elements=td, itemsize=a, what="scaled q"),
             Save("new", elements=c.batch * scores, itemsize=a, what="probabilities"),
             Save("new", elements=td, itemsize=a, what="merged heads"))
+
+
+def _cosine_attention(layer: Any, c: Ctx, first: Save, td: int, heads: int, tokens: int, scores: int) -> tuple[Save, ...]:
+    """Swin v2 (torchvision shifted_window_attention with logit_scale and the continuous position bias):
+    F.normalize(q), F.normalize(k) save their inputs, views of the qkv tensor (3·T·D, kept whole), and
+    each its norm and the clamped norm (heads·tokens each); the products save q̂ (T·D) and the bmm copy of
+    k̂ᵀ (T·D); exp(clamped logit_scale) (heads); `attn * logit_scale` saves the raw cosine scores and the
+    softmax its probabilities (G·heads·P² each); v's bmm copy and the merged heads (T·D each). The
+    position-bias MLP runs once per layer, without the batch: ReLU's output ((2w−1)²·hidden) and
+    16·sigmoid's (heads·P²). Checked with saved_tensors_hooks on torch 2.14.1 (swin_v2_t)."""
+    a = c.act_bytes
+    rows = c.batch * heads * tokens
+    w = int(num.norm(layer.attrs.get("window", 0)))
+    hidden = int(num.norm(layer.attrs.get("cpb_hidden", 0)))
+    per_group = int(num.norm(layer.counts.get("tokens", tokens)))
+    return (first, Save("new", elements=3 * td, itemsize=a, what="q, k, v"),
+            Save("new", elements=rows, itemsize=a, what="|q|"), Save("new", elements=rows, itemsize=a, what="clamped |q|"),
+            Save("new", elements=rows, itemsize=a, what="|k|"), Save("new", elements=rows, itemsize=a, what="clamped |k|"),
+            Save("new", elements=td, itemsize=a, what="q̂"), Save("new", elements=td, itemsize=a, what="k̂ (bmm copy)"),
+            Save("new", elements=heads, itemsize=4, what="logit scale"),
+            Save("new", elements=c.batch * scores, itemsize=a, what="cosine scores"),
+            Save("new", elements=c.batch * scores, itemsize=a, what="probabilities"),
+            Save("new", elements=td, itemsize=a, what="v (bmm copy)"),
+            Save("new", elements=td, itemsize=a, what="merged heads"),
+            Save("new", elements=(2 * w - 1) ** 2 * hidden, itemsize=4, what="position-bias MLP hidden"),
+            Save("new", elements=heads * per_group * per_group, itemsize=4, what="16·sigmoid(bias)"))
 
 
 @rule("add", "concat", "flatten", "identity", "gap", "mean", "split", "crop", "param", "select", "channel_shuffle",
