@@ -276,9 +276,13 @@ def test_attention_rule() -> None:
     td = 2 * 197 * 768
     assert ok and [(s.kind, s.elements, s.itemsize) for s in saves] == [
         ("input", 0, 0), ("new", 3 * td, 4), ("new", td, 4), ("new", 2 * 12 * 197, 4)]
-    # explicit products: the probabilities are the `scores` (G·heads·P·P per sample)
+    # explicit products (Swin's matmul, MaxViT's einsum): input, the three bmm operands q·scale, k, v
+    # (T·D each: contiguous copies of permuted views of qkv), the probabilities (`scores`, G·heads·P·P
+    # per sample), the merged heads (T·D)
     layer.attrs["products"], layer.counts["scores"] = "matmul", 12 * 197 * 197
-    assert saves_of(layer, Ctx(2, 4, False, "cuda", False))[0][3].elements == 2 * 12 * 197 * 197
+    saves = saves_of(layer, Ctx(2, 4, False, "cuda", False))[0]
+    assert [(s.kind, s.elements) for s in saves] == [
+        ("input", 0), ("new", td), ("new", td), ("new", td), ("new", 2 * 12 * 197 * 197), ("new", td)]
 
 
 def test_held_workspaces() -> None:

@@ -174,13 +174,13 @@ def attention(layer: Any, c: Ctx) -> tuple[Save, ...]:
     logsumexp (heads·T float32) are saved by the fused kernel; the out-projection saves its input,
     the heads merged back, which is a view of SDPA's output (the fused kernel writes it token-major,
     so `permute(...).contiguous()` copies nothing: checked on the CPU flash kernel, torch 2.14.1).
-    matmul (Swin): q·scale (T·D), and k and v as the contiguous copies torch.matmul makes of the
-    transposed views of qkv to fold them into bmm (T·D each; qkv itself is not kept), the softmax
+    matmul (Swin) and einsum (MaxViT): three T·D operands of the two batched products — Swin's q·scale
+    and the contiguous copies torch.matmul makes of the permuted views k and v to fold them into bmm;
+    MaxViT's einsum copies q, k·scale and v the same way (qkv itself is not kept) — the softmax
     probabilities (G·heads·P·P, counts `scores`), the merged heads (T·D); a windowed layer's
-    in-projection saves the partitioned copy of its input rather than the input itself (checked with
-    saved_tensors_hooks on torch 2.14.1, swin_t).
-    einsum (MaxViT): qkv (3·T·D, q, k, v are views of it), q·scale (T·D), the probabilities, the merged
-    heads (T·D)."""
+    in-projection saves the partitioned copy of its input rather than the input itself (MaxViT
+    partitions before its LayerNorm, which then saves the copy: the same count). Checked with
+    saved_tensors_hooks on torch 2.14.1 (swin_t, maxvit_t)."""
     td = c.batch * _el(layer.output)
     heads = int(num.norm(layer.attrs.get("heads", 1)))
     tokens = int(num.norm(layer.counts.get("groups", 1) * layer.counts.get("tokens", 1)))
@@ -193,14 +193,9 @@ def attention(layer: Any, c: Ctx) -> tuple[Save, ...]:
     scores = int(num.norm(layer.counts.get("scores", heads * tokens * tokens)))
     if layer.attrs.get("products") == "matmul" and layer.attrs.get("cosine"):
         return _cosine_attention(layer, c, first, td, heads, tokens, scores)
-    if layer.attrs.get("products") == "matmul":
-        return (first, Save("new", elements=td, itemsize=a, what="scaled q"),
-                Save("new", elements=td, itemsize=a, what="k (bmm copy)"),
-                Save("new", elements=td, itemsize=a, what="v (bmm copy)"),
-                Save("new", elements=c.batch * scores, itemsize=a, what="probabilities"),
-                Save("new", elements=td, itemsize=a, what="merged heads"))
-    return (first, Save("new", elements=3 * td, itemsize=a, what="q, k, v"),
-            Save("new", elements=td, itemsize=a, what="scaled q"),
+    return (first, Save("new", elements=td, itemsize=a, what="q (bmm operand)"),
+            Save("new", elements=td, itemsize=a, what="k (bmm operand)"),
+            Save("new", elements=td, itemsize=a, what="v (bmm operand)"),
             Save("new", elements=c.batch * scores, itemsize=a, what="probabilities"),
             Save("new", elements=td, itemsize=a, what="merged heads"))
 
