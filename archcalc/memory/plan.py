@@ -146,9 +146,10 @@ def live_per_layer(p: Plan, n: int, nbytes: dict[str, int]) -> list[int]:
 def workspace(layer: Any) -> int:
     """Elements a layer holds only while it runs (per sample). Attention, unfused as torch's math path
     and torchvision's Swin/MaxViT code run it: its qkv tensor (3·T·D) and its scores (groups·heads·P²)
-    are alive together. Fused kernels (flash attention) never hold the scores."""
+    are alive together. Fused kernels (`products: sdpa`, ViT's scaled_dot_product_attention on its flash or
+    memory-efficient backend) never hold the scores: only qkv."""
     if layer.op == "attention":
         d = layer.output[-1] if len(layer.output) == 2 else layer.output[0]
-        return concrete(3 * layer.counts["groups"] * layer.counts["tokens"] * d + layer.counts["scores"],
-                        f"{layer.name}'s workspace")
+        scores = 0 if layer.attrs.get("products") == "sdpa" else layer.counts["scores"]
+        return concrete(3 * layer.counts["groups"] * layer.counts["tokens"] * d + scores, f"{layer.name}'s workspace")
     return 0
