@@ -180,24 +180,39 @@ def attention(layer: Any, c: Ctx) -> tuple[Save, ...]:
     probabilities (G·heads·P·P, counts `scores`), the merged heads (T·D); a windowed layer's
     in-projection saves the partitioned copy of its input rather than the input itself (MaxViT
     partitions before its LayerNorm, which then saves the copy: the same count). Checked with
-    saved_tensors_hooks on torch 2.14.1 (swin_t, maxvit_t)."""
+    saved_tensors_hooks on torch 2.14.1 (swin_t, maxvit_t).
+    Under CUDA autocast (training.py lists attention with the half ops: linear, matmul, bmm, einsum and
+    scaled_dot_product_attention are in autocast's lower-precision list) everything above is half but
+    softmax's probabilities (softmax is in the float32 list: saved in float32, and bmm then saves a half
+    copy of them) and logsumexp; the in- and out-projection weights' half copies (4·D²) are cached and
+    saved. Derived from aten/src/ATen/autocast_mode.h, not measured: CPU autocast keeps softmax and
+    layer_norm in bf16, so the CPU cannot check it."""
     td = c.batch * _el(layer.output)
     heads = int(num.norm(layer.attrs.get("heads", 1)))
     tokens = int(num.norm(layer.counts.get("groups", 1) * layer.counts.get("tokens", 1)))
     a = c.act_bytes
+    d = int(num.norm(layer.output[-1] if len(layer.output) == 2 else layer.output[0]))
+    copies = (Save("new", elements=4 * d * d, itemsize=2, what="half weight copy"),) if c.amp else ()
     if layer.attrs.get("products") == "sdpa":
         return (_inp(), Save("new", elements=3 * td, itemsize=a, what="packed q, k, v"),
                 Save("new", elements=td, itemsize=a, what="attention output"),
-                Save("new", elements=c.batch * heads * tokens, itemsize=4, what="logsumexp"))
+                Save("new", elements=c.batch * heads * tokens, itemsize=4, what="logsumexp")) + copies
     first = _inp() if not layer.attrs.get("window") else Save("new", elements=td, itemsize=a, what="windows")
     scores = int(num.norm(layer.counts.get("scores", heads * tokens * tokens)))
     if layer.attrs.get("products") == "matmul" and layer.attrs.get("cosine"):
-        return _cosine_attention(layer, c, first, td, heads, tokens, scores)
+        return _cosine_attention(layer, c, first, td, heads, tokens, scores) + copies
     return (first, Save("new", elements=td, itemsize=a, what="q (bmm operand)"),
             Save("new", elements=td, itemsize=a, what="k (bmm operand)"),
-            Save("new", elements=td, itemsize=a, what="v (bmm operand)"),
-            Save("new", elements=c.batch * scores, itemsize=a, what="probabilities"),
-            Save("new", elements=td, itemsize=a, what="merged heads"))
+            Save("new", elements=td, itemsize=a, what="v (bmm operand)")) + _probabilities(c, scores) + \
+        (Save("new", elements=td, itemsize=a, what="merged heads"),) + copies
+
+
+def _probabilities(c: Ctx, scores: int) -> tuple[Save, ...]:
+    """softmax's output (float32 under autocast) and, under autocast, the half copy bmm casts it to."""
+    if not c.amp:
+        return (Save("new", elements=c.batch * scores, itemsize=c.act_bytes, what="probabilities"),)
+    return (Save("new", elements=c.batch * scores, itemsize=4, what="probabilities"),
+            Save("new", elements=c.batch * scores, itemsize=2, what="half probabilities (bmm operand)"))
 
 
 def _cosine_attention(layer: Any, c: Ctx, first: Save, td: int, heads: int, tokens: int, scores: int) -> tuple[Save, ...]:
@@ -218,12 +233,13 @@ def _cosine_attention(layer: Any, c: Ctx, first: Save, td: int, heads: int, toke
             Save("new", elements=rows, itemsize=a, what="|k|"), Save("new", elements=rows, itemsize=a, what="clamped |k|"),
             Save("new", elements=td, itemsize=a, what="q̂"), Save("new", elements=td, itemsize=a, what="k̂ (bmm copy)"),
             Save("new", elements=heads, itemsize=4, what="logit scale"),
-            Save("new", elements=c.batch * scores, itemsize=a, what="cosine scores"),
-            Save("new", elements=c.batch * scores, itemsize=a, what="probabilities"),
-            Save("new", elements=td, itemsize=a, what="v (bmm copy)"),
-            Save("new", elements=td, itemsize=a, what="merged heads"),
-            Save("new", elements=(2 * w - 1) ** 2 * hidden, itemsize=4, what="position-bias MLP hidden"),
-            Save("new", elements=heads * per_group * per_group, itemsize=4, what="16·sigmoid(bias)"))
+            # autocast: `attn * logit_scale` promotes to the float32 scale's dtype
+            Save("new", elements=c.batch * scores, itemsize=4 if c.amp else a, what="cosine scores")) + \
+        _probabilities(c, scores) + \
+        (Save("new", elements=td, itemsize=a, what="v (bmm copy)"),
+         Save("new", elements=td, itemsize=a, what="merged heads"),
+         Save("new", elements=(2 * w - 1) ** 2 * hidden, itemsize=a, what="position-bias MLP hidden"),
+         Save("new", elements=heads * per_group * per_group, itemsize=a, what="16·sigmoid(bias)"))
 
 
 @rule("add", "concat", "flatten", "identity", "gap", "mean", "split", "crop", "param", "select", "channel_shuffle",
