@@ -330,3 +330,19 @@ def test_inplace_key_is_checked(tmp_path: object) -> None:
         net("  - inplace: 3\n    add: [[], []]\n")
     with pytest.raises(SpecError, match="belongs to a join"):
         net("  - inplace: false\n    relu: {}\n")
+
+
+def test_attention_rule_under_autocast() -> None:
+    """CUDA autocast (aten/src/ATen/autocast_mode.h): linear/matmul/bmm/einsum/SDPA in the lower-precision
+    list, softmax in the float32 list. ViT-B/16-sized layer, batch 2, D = 768: the projection weights'
+    half copies are 4·D² × 2 B; Swin-style products keep float32 probabilities and bmm's half copy."""
+    layer = FakeLayer("attention", (197, 768))
+    layer.attrs, layer.counts = {"heads": 12, "products": "sdpa"}, {"groups": 1, "tokens": 197}
+    td = 2 * 197 * 768
+    saves, _ = saves_of(layer, Ctx(2, 2, False, "cuda", True))
+    assert [(s.elements, s.itemsize) for s in saves[1:]] == [(3 * td, 2), (td, 2), (2 * 12 * 197, 4),
+                                                              (4 * 768 * 768, 2)]
+    layer.attrs["products"], layer.counts["scores"] = "matmul", 12 * 197 * 197
+    saves, _ = saves_of(layer, Ctx(2, 2, False, "cuda", True))
+    probs = [(s.itemsize, s.elements) for s in saves if "probabilities" in s.what]
+    assert probs == [(4, 2 * 12 * 197 * 197), (2, 2 * 12 * 197 * 197)]
