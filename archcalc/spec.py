@@ -24,6 +24,7 @@ TOP_KEYS = ("archcalc", "name", "description", "source", "vars", "presets", "inp
             "round", "metadata")
 IMPL_CHOICES = ("paper", "torchvision")
 MAX_NESTING = 64
+META_KEYS = ("name", "when", "frozen", "inplace", "list")   # keys an item may carry beside its head
 RESERVED = {"C", "H", "W", "in_c", "in_h", "in_w", "i", "True", "False", "None"}
 
 Raw = Any  # int | Fraction | bool | str | Expr | list | None
@@ -191,12 +192,12 @@ class _Parser:
             raise self.fail(path, f"expected an op, a block or a construct, got {_kind(value)}")
         if len(value) == 1:
             (head, args), = value.items()
-            if head not in ("if", "name", "when", "frozen"):   # the common item: one head key, nothing beside it
+            if head != "if" and head not in META_KEYS:   # the common item: one head key alone
                 return self.head(str(head), args, _NO_META, path, depth)
         value = dict(value)
         if "if" in value:
             return self.if_node(value, path, depth)
-        meta = {k: value.pop(k) for k in ("name", "when", "frozen", "inplace", "list") if k in value}
+        meta = {k: value.pop(k) for k in META_KEYS if k in value}
         if len(value) != 1:
             keys = ", ".join(map(str, value))
             raise self.fail(path, f"an item has one op or block key (plus `name`, `when`, `frozen`, `inplace`, `list`), got: {keys}")
