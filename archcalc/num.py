@@ -167,7 +167,7 @@ def vmin(a: Number, b: Number) -> Number:
 def total(values: Any) -> Number:
     """An exact sum; symbolic terms are added once (sympy.Add of all of them), not folded one by one,
     which re-flattens the growing sum at every step (quadratic)."""
-    if type(values) is list and all(type(v) is int for v in values):
+    if type(values) is list and (not values or set(map(type, values)) == {int}):
         return sum(values)
     exact: Number = 0
     terms = []

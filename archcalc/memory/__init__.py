@@ -184,8 +184,10 @@ def _memory(a: Analysis, inplace: bool, fuse_bn: bool, optimizer: str, amp: str 
     runtime_inf = 0
     if workspace and rows:
         # the cuDNN workspace exists only while its conv runs: the worst of live + workspace per layer
-        with_ws = max(live[i] + (_conv_workspace(r, inf, width, rt) if r.layer.op == "conv" else 0)
-                      for i, r in enumerate(rows))
+        with_ws = peak_live
+        for i, r in enumerate(rows):
+            if r.layer.op == "conv":
+                with_ws = max(with_ws, live[i] + _conv_workspace(r, inf, width, rt))
         runtime_inf = max(held_workspaces, 1 if has_matmul else 0) * rt.blas_workspace + with_ws - peak_live
     # training step
     # the training plan differs from the inference one only where dropout or stochastic depth (views at

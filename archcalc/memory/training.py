@@ -113,10 +113,11 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
     segs = segments(rows) if checkpoint else []
     seg_of = {i: k for k, (a, b) in enumerate(segs) for i in range(a, b + 1)}
     contexts: dict[tuple[int, bool], Ctx] = {}
-    rules_seen: dict[tuple[Any, ...], tuple[tuple[Any, ...], bool]] = {}
+    rules_seen: dict[tuple[Any, ...], tuple[tuple[Any, ...], bool, str]] = {}
+    reuse, storage = p.reuse, p.storage
     for i, r in enumerate(rows):
         layer = r.layer
-        key = (tb[layer.name], p.reuse[i] == "in-place")
+        key = (tb[layer.name], reuse[i] == "in-place")
         ctx = contexts.get(key)
         if ctx is None:   # a frozen value: one per distinct element width and in-place flag
             ctx = contexts[key] = Ctx(batch, key[0], key[1], rt.name, amp)
@@ -125,11 +126,12 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
         rule_key = (layer.op, id(layer.attrs), id(layer.counts), layer.output, len(layer.inputs), id(ctx))
         got = rules_seen.get(rule_key)
         if got is None:
-            got = rules_seen[rule_key] = saves_of(layer, ctx)
-        saves, ok = got
+            saves, ok = saves_of(layer, ctx)
+            got = rules_seen[rule_key] = (saves, ok, ", ".join(s.what for s in saves))
+        saves, ok, words = got
         if not ok:
             unruled.append(layer.op)
-        words = []
+        text.append(words)
         for s in saves:
             if s.kind == "input":
                 src = layer.inputs[s.index]
@@ -137,21 +139,19 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
                     sid = f"{layer.name}#cast"
                     extra[sid] = rounded(p.elements[p.storage[src]] * 2, rt)
                 else:
-                    sid = p.storage[src]
+                    sid = storage[src]
             elif s.kind == "output":
-                sid = p.storage[layer.name]
+                sid = storage[layer.name]
             else:
                 sid = f"{layer.name}#{s.what}"
                 extra[sid] = rounded(s.elements * (rt.dropout_mask_bytes or s.itemsize)
                                      if s.what == "mask" else s.elements * s.itemsize, rt)
                 if s.what == "half weight copy":
                     copies += extra[sid]
-            words.append(s.what)
             if sid not in first_at:
                 first_at[sid] = i
                 if sid != "input":          # the caller's tensor, counted as the input
                     per_layer[i] += extra[sid] if sid in extra else size(sid)
-        text.append(words[0] if len(words) == 1 else ", ".join(words))
 
     def nb(sid: str) -> int:
         return extra[sid] if sid in extra else size(sid)
