@@ -15,8 +15,6 @@ import stat
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-import yaml
-
 from . import num
 from .errors import SpecError, Where, excerpt, printable
 
@@ -27,10 +25,20 @@ MAX_NUMBER_CHARS = 400       # a decimal's characters in YAML
 
 Path = tuple[Any, ...]
 
-try:  # the C loader composes much faster; fall back to the pure-Python one
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+yaml: Any = None      # PyYAML, imported by the first document loaded (a cached built-in spec needs none)
+_Loader: Any = None
+_SCALARS: Any = None  # one constructor instance for YAML 1.1 ints and bools
+
+
+def _import_yaml() -> None:
+    global yaml, _Loader, _SCALARS
+    if yaml is None:
+        import yaml as module
+
+        # the C loader composes much faster; fall back to the pure-Python one
+        _Loader = getattr(module, "CSafeLoader", module.SafeLoader)
+        _SCALARS = module.SafeLoader("")
+        yaml = module
 
 
 def path_str(path: Path) -> str:
@@ -127,6 +135,7 @@ def _load_text(text: str, file: str) -> Document:
         raise SpecError(f"file is too large (over {MAX_FILE_BYTES} bytes)", Where(file))
     if "\x00" in text:
         raise SpecError("this is not a text file (it contains NUL bytes)", Where(file))
+    _import_yaml()
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as e:
@@ -163,10 +172,9 @@ class _Budget:
 
 
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
-_SCALARS = yaml.SafeLoader("")  # one constructor instance for YAML 1.1 ints and bools
 
 
-def _convert(node: yaml.Node, path: Path, lines: dict[Path, int], file: str, budget: _Budget) -> Any:
+def _convert(node: Any, path: Path, lines: dict[Path, int], file: str, budget: _Budget) -> Any:
     if id(node) in budget.open:
         raise SpecError("a YAML alias refers to a collection that contains it (an endless structure)",
                         Where(file, node.start_mark.line + 1, path_str(path)))
@@ -188,7 +196,7 @@ def _convert(node: yaml.Node, path: Path, lines: dict[Path, int], file: str, bud
         budget.aliased -= again
 
 
-def _convert_node(node: yaml.Node, path: Path, lines: dict[Path, int], file: str, budget: _Budget) -> Any:
+def _convert_node(node: Any, path: Path, lines: dict[Path, int], file: str, budget: _Budget) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTION_TAGS:
         raise SpecError(f"unsupported YAML tag `{node.tag}`", Where(file, node.start_mark.line + 1, path_str(path)))

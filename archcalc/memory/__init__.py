@@ -11,16 +11,31 @@ forward, backward or step (training.py) (+ the runtime term when `workspace`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import num
 from ..analysis import DTYPE_BYTES, Analysis
 from ..errors import UsageError
-from .device import RUNTIMES, Runtime, rounded
 from .plan import Plan, concrete, live_per_layer, plan
 from .plan import workspace as layer_workspace
-from .rules import RULES, fallback, saves_of  # noqa: F401  (the public table)
-from .training import Step, segments, step
+
+if TYPE_CHECKING:
+    from .device import Runtime
+    from .training import Step
+
+# the training model (rules, device, training) loads on first use: `summary` needs only the inference peak
+_LAZY = {"RUNTIMES": "device", "Runtime": "device", "rounded": "device", "RULES": "rules", "fallback": "rules",
+         "saves_of": "rules", "Step": "training", "segments": "training", "step": "training"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
 AMP_DTYPES = ("bf16", "fp16")
@@ -129,6 +144,9 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
         raise UsageError(f"--amp {amp}: autocast runs in bf16 or fp16 (got `{amp}`)")
     if amp is not None and a.dtype != "float32":
         raise UsageError(f"--amp keeps float32 master weights: use it with --dtype float32 (got {a.dtype})")
+    from .device import RUNTIMES, rounded
+    from .training import segments, step
+
     if device not in RUNTIMES:
         raise UsageError(f"unknown device runtime `{device}`; known: {', '.join(RUNTIMES)}")
     rt: Runtime = RUNTIMES[device]
@@ -196,6 +214,8 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
 
 
 def _grad_bytes(rows: Any, width: int, rt: Runtime) -> int:
+    from .device import rounded
+
     total = 0
     for r in rows:
         if r.layer.frozen or not concrete(r.params, "params"):

@@ -1,10 +1,8 @@
 """summary: per-layer rows and totals as JSON, CSV, Markdown, plain text and a rich table."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import num
 from ..analysis import Analysis
@@ -21,8 +19,16 @@ from .common import (
     shape_str,
     share,
 )
-from .symbolic import Footnotes
-from .symbolic import text as readable
+
+if TYPE_CHECKING:
+    from .symbolic import Footnotes
+
+
+def readable(x: Any) -> str:
+    """A symbolic value as text (report.symbolic, which loads the canonical-form machinery, on first use)."""
+    from .symbolic import text
+
+    return text(x)
 
 
 def summary_json(a: Analysis, depth: int | None = None, top: int | None = None, lazy: bool = False) -> dict[str, Any]:
@@ -268,6 +274,8 @@ LARGE_TABLE = 500     # rows above which the table streams as plain columns inst
 
 
 def summary_table(a: Analysis, console: Any, depth: int | None = None, top: int | None = None) -> None:
+    from .symbolic import Footnotes
+
     notes = Footnotes()     # symbolic forms too long for a cell
     records = summary_records(a, exact=False, depth=depth, top=top, notes=notes)
     if len(records) > LARGE_TABLE:
