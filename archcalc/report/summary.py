@@ -186,6 +186,9 @@ def summary_records(a: Analysis, exact: bool, depth: int | None = None, top: int
 
 def summary_csv(a: Analysis, depth: int | None = None, top: int | None = None) -> str:
     """Plain integers (no thousands separators); percentages of the network's totals, one decimal."""
+    import csv
+    import io
+
     out = io.StringIO()
     fields = COLUMNS + SHARE_COLUMNS
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
