@@ -126,8 +126,11 @@ def _pad_hw(x: np.ndarray, pads: tuple[int, int, int, int], value: float = 0.0) 
         t, b, l, r = (max(v, 0) for v in pads)
     if t == b == l == r == 0:
         return x
-    widths = [(0, 0)] * (x.ndim - 2) + [(t, b), (l, r)]
-    return np.pad(x, widths, mode="constant", constant_values=value)
+    h, w = x.shape[-2:]
+    shape = x.shape[:-2] + (t + h + b, l + w + r)
+    out = np.zeros(shape, dtype=x.dtype) if value == 0 else np.full(shape, value, dtype=x.dtype)
+    out[..., t: t + h, l: l + w] = x   # np.pad's constant mode, without its per-call overhead
+    return out
 
 
 def _tap(xp: np.ndarray, i: int, j: int, ho: int, wo: int,
@@ -158,13 +161,12 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     wo = conv_out_size(wd, kw, stride[1], pads[2] + pads[3], dilation[1])
     if ho <= 0 or wo <= 0:
         raise ValueError(f"conv2d output would be empty: input {h}x{wd}, kernel {kh}x{kw}")
-    xp = _pad_hw(x, pads)
-
-    if groups == 1:
-        out = _conv_im2col(xp, w, ho, wo, stride, dilation)
-    elif groups == cin:
-        out = _conv_depthwise(xp, w, ho, wo, stride, dilation)
+    if groups == cin and groups > 1:
+        out = _conv_depthwise(x, pads, w, ho, wo, stride, dilation)
+    elif groups == 1:
+        out = _conv_im2col(_pad_hw(x, pads), w, ho, wo, stride, dilation)
     else:
+        xp = _pad_hw(x, pads)
         out = _conv_im2col(xp, w, ho, wo, stride, dilation, groups)
     if b is not None:
         out += _f32(b).reshape(1, -1, 1, 1)
@@ -220,64 +222,69 @@ def _conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
     return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
 
-DEPTHWISE_BLOCK_BYTES = 1 << 19   # a channel (or row) block's working set: the kh·kw passes stay in cache
-DEPTHWISE_NCHW_MIN_WIDTH = 32     # output rows at least this wide run channels-first; narrower, channels-last
+DEPTHWISE_BLOCK_BYTES = 1 << 19      # channels gathered at once by the GEMV path (its copy stays in cache)
+DEPTHWISE_GEMV_MAX_CHANNELS = 160    # fewer channels than this on a map of at least
+DEPTHWISE_GEMV_MIN_POSITIONS = 256   # this many output positions: GEMV; otherwise channels-last einsum
 
 
-def _conv_depthwise(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
+def _conv_depthwise(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray, ho: int, wo: int,
                     stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
-    """groups == Cin: accumulate kh·kw shifted strided views, weighted per channel (multiplier allowed).
+    """groups == Cin (a channel multiplier allowed), without the kh·kw-fold im2col of the whole map.
 
-    Each tap is one pass over the output, so the passes run over blocks small enough to stay in
-    cache: blocks of channels on wide maps (NCHW, rows of wo contiguous), and blocks of rows in
-    channels-last layout on narrow maps, where the innermost loop would otherwise be only wo long.
+    Two formulations, each where it is fast:
+      * few channels on a large map: per channel, its taps gathered into a (kh·kw, Ho·Wo) block (a
+        block of channels at a time) and one BLAS product (1, kh·kw) @ (kh·kw, Ho·Wo);
+      * otherwise channels-last: einsum over a strided view (N, Ho, Wo, kh, kw, C) of the NHWC input,
+        whose inner loop is a multiply-accumulate along C, contiguous in input, weight and output
+        (one pass per tap, no temporaries).
     """
-    n, c, _, _ = xp.shape
-    cout = w.shape[0]
+    c = x.shape[1]
+    cout, _, kh, kw = w.shape
     if cout // c > 1:
-        xp = np.repeat(xp, cout // c, axis=1)  # output channel o reads input channel o // mult
-    if wo >= DEPTHWISE_NCHW_MIN_WIDTH:
-        return _depthwise_nchw(xp, w, ho, wo, stride, dilation)
-    return _depthwise_nhwc(xp, w, ho, wo, stride, dilation)
+        x = np.repeat(x, cout // c, axis=1)  # output channel o reads input channel o // mult
+    if (cout < DEPTHWISE_GEMV_MAX_CHANNELS and ho * wo >= DEPTHWISE_GEMV_MIN_POSITIONS
+            and kh * kw * ho * wo * DTYPE().itemsize <= IM2COL_BUDGET_BYTES):
+        return _depthwise_gemv(_pad_hw(x, pads), w, ho, wo, stride, dilation)
+    return _depthwise_nhwc(x, pads, w, ho, wo, stride, dilation)
 
 
-def _depthwise_nchw(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
-                    stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
-    n, c, hp, wp = xp.shape
-    kh, kw = w.shape[2:]
-    out = np.empty((n, c, ho, wo), dtype=DTYPE)
-    per = max(1, DEPTHWISE_BLOCK_BYTES // (DTYPE().itemsize * n * (hp * wp + 2 * ho * wo)))
-    tmp = np.empty((n, min(per, c), ho, wo), dtype=DTYPE)
-    for c0 in range(0, c, per):
-        c1 = min(c0 + per, c)
-        xb, ob, tb, wb = xp[:, c0:c1], out[:, c0:c1], tmp[:, :c1 - c0], w[c0:c1, 0]
-        for t, (i, j) in enumerate((i, j) for i in range(kh) for j in range(kw)):
-            view = _tap(xb, i * dilation[0], j * dilation[1], ho, wo, stride)
-            np.multiply(view, wb[:, i, j].reshape(1, -1, 1, 1), out=ob if t == 0 else tb)
-            if t:
-                ob += tb
-    return out
-
-
-def _depthwise_nhwc(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
+def _depthwise_gemv(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
                     stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
     n, c, _, _ = xp.shape
     kh, kw = w.shape[2:]
-    (sh, sw), (dh, dw) = stride, dilation
-    xt = np.ascontiguousarray(xp.transpose(0, 2, 3, 1))
+    taps, positions = kh * kw, ho * wo
+    sn, sc, sh, sw = xp.strides
+    (st_h, st_w), (dl_h, dl_w) = stride, dilation
+    view = as_strided(xp, shape=(n, c, kh, kw, ho, wo),
+                      strides=(sn, sc, dl_h * sh, dl_w * sw, st_h * sh, st_w * sw), writeable=False)
+    wm = np.ascontiguousarray(w.reshape(c, 1, taps))
+    out = np.empty((n, c, 1, positions), dtype=DTYPE)
+    per = max(1, DEPTHWISE_BLOCK_BYTES // (DTYPE().itemsize * taps * positions))
+    buf = np.empty((min(per, c), kh, kw, ho, wo), dtype=DTYPE)
+    for b in range(n):
+        for c0 in range(0, c, per):
+            c1 = min(c0 + per, c)
+            cols = buf[: c1 - c0]
+            np.copyto(cols, view[b, c0:c1])
+            np.matmul(wm[c0:c1], cols.reshape(c1 - c0, taps, positions), out=out[b, c0:c1])
+    return out.reshape(n, c, ho, wo)
+
+
+def _depthwise_nhwc(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray, ho: int, wo: int,
+                    stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+    if min(pads) < 0:   # crop first (negative padding)
+        x, pads = _pad_hw(x, tuple(min(p, 0) for p in pads)), tuple(max(p, 0) for p in pads)
+    n, c, h, wd = x.shape
+    t, b, l, r = pads
+    kh, kw = w.shape[2:]
+    xt = np.zeros((n, t + h + b, l + wd + r, c), dtype=DTYPE)   # padded and channels-last in one copy
+    xt[:, t: t + h, l: l + wd] = x.transpose(0, 2, 3, 1)
+    sn, sh, sw, sc = xt.strides
+    (st_h, st_w), (dl_h, dl_w) = stride, dilation
+    view = as_strided(xt, shape=(n, ho, wo, kh, kw, c),
+                      strides=(sn, st_h * sh, st_w * sw, dl_h * sh, dl_w * sw, sc), writeable=False)
     wt = np.ascontiguousarray(w[:, 0].transpose(1, 2, 0))          # (kh, kw, C)
-    out = np.empty((n, ho, wo, c), dtype=DTYPE)
-    rows = max(1, DEPTHWISE_BLOCK_BYTES // (DTYPE().itemsize * n * c * (2 + sw) * wo))
-    tmp = np.empty((n, min(rows, ho), wo, c), dtype=DTYPE)
-    for r0 in range(0, ho, rows):
-        r1 = min(r0 + rows, ho)
-        ob, tb = out[:, r0:r1], tmp[:, :r1 - r0]
-        for t, (i, j) in enumerate((i, j) for i in range(kh) for j in range(kw)):
-            top, left = r0 * sh + i * dh, j * dw
-            view = xt[:, top: top + sh * (r1 - r0 - 1) + 1: sh, left: left + sw * (wo - 1) + 1: sw]
-            np.multiply(view, wt[i, j], out=ob if t == 0 else tb)
-            if t:
-                ob += tb
+    out = np.einsum("nyxijc,ijc->nyxc", view, wt)
     return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
 
@@ -418,9 +425,17 @@ def batch_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, mean: np.ndar
     """Inference-mode batch norm over axis 1."""
     x = _f32(x)
     shape = (1, -1) + (1,) * (x.ndim - 2)
+    scale, shift = bn_scale_shift(gamma, beta, mean, var, eps)
+    out = np.multiply(x, scale.reshape(shape))
+    out += shift.reshape(shape)
+    return out
+
+
+def bn_scale_shift(gamma: np.ndarray, beta: np.ndarray, mean: np.ndarray, var: np.ndarray,
+                   eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
+    """Batch norm at inference as y = x·s + t: s = γ / √(σ² + ε), t = β − μ·s."""
     scale = _f32(gamma) / np.sqrt(_f32(var) + DTYPE(eps))
-    shift = _f32(beta) - _f32(mean) * scale
-    return x * scale.reshape(shape) + shift.reshape(shape)
+    return scale, _f32(beta) - _f32(mean) * scale
 
 
 def local_response_norm(x: np.ndarray, size: int, alpha: float = 1e-4, beta: float = 0.75,

@@ -205,12 +205,12 @@ def test_conv2d_chunked_im2col_matches(monkeypatch, budget):
     close(K.conv2d(x, w, b, padding=1), expected)
 
 
-@pytest.mark.parametrize("layout", ["nchw", "nhwc"])
+@pytest.mark.parametrize("path", ["gemv", "nhwc"])
 @pytest.mark.parametrize("budget", [1 << 19, 1500])
 @pytest.mark.parametrize("stride,dilation,mult", [(1, 1, 1), (2, 1, 1), (1, 2, 2), (3, 1, 2)])
-def test_depthwise_layouts_and_blocks_match(monkeypatch, layout, budget, stride, dilation, mult):
-    # both layouts on a map wide enough for either, with blocks of one channel / one row at 1500 B
-    monkeypatch.setattr(K, "DEPTHWISE_NCHW_MIN_WIDTH", 0 if layout == "nchw" else 10**9)
+def test_depthwise_paths_and_blocks_match(monkeypatch, path, budget, stride, dilation, mult):
+    # both formulations on the same map; the GEMV path in blocks of one channel at 1500 B
+    monkeypatch.setattr(K, "DEPTHWISE_GEMV_MIN_POSITIONS", 0 if path == "gemv" else 10**9)
     monkeypatch.setattr(K, "DEPTHWISE_BLOCK_BYTES", budget)
     x, w, b = rand((2, 5, 13, 36), 21), rand((5 * mult, 1, 3, 3), 22), rand((5 * mult,), 23)
     pads = (1, 2, 0, 1)
