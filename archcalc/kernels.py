@@ -6,7 +6,7 @@ Semantics follow PyTorch (torch.nn.functional) unless stated otherwise;
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -463,10 +463,52 @@ def relu6(x: np.ndarray) -> np.ndarray:
     return np.clip(_f32(x), DTYPE(0), DTYPE(6))
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
+ELEMENTWISE_CHUNK = 1 << 15   # elements a multi-step activation works on at once (its scratch stays in cache)
+
+
+def elementwise(x: np.ndarray, steps: Callable[[np.ndarray, np.ndarray, list[np.ndarray]], None],
+                scratch: int = 1) -> np.ndarray:
+    """A chain of ufuncs applied chunk by chunk: `steps(x_chunk, out_chunk, scratch_chunks)` writes out_chunk
+    in place. Each step is one pass over a chunk that stays in cache, instead of a pass over the whole
+    tensor into a fresh temporary."""
+    x = np.ascontiguousarray(_f32(x))
+    out = np.empty_like(x)
+    xf, of = x.reshape(-1), out.reshape(-1)
+    size = min(ELEMENTWISE_CHUNK, xf.size)
+    bufs = [np.empty(size, dtype=DTYPE) for _ in range(scratch)]
+    for i in range(0, xf.size, ELEMENTWISE_CHUNK):
+        j = min(i + ELEMENTWISE_CHUNK, xf.size)
+        steps(xf[i:j], of[i:j], [b[: j - i] for b in bufs])
+    return out
+
+
+def _sigmoid_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
     # sigmoid(x) = (1 + tanh(x/2)) / 2, overflow-free
-    x = _f32(x)
-    return DTYPE(0.5) * (DTYPE(1) + np.tanh(DTYPE(0.5) * x))
+    np.multiply(x, DTYPE(0.5), out=o)
+    np.tanh(o, out=o)
+    o += DTYPE(1)
+    o *= DTYPE(0.5)
+
+
+def _swish_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
+    # x·sigmoid(x) = h + h·tanh(h) with h = x/2
+    h = s[0]
+    np.multiply(x, DTYPE(0.5), out=h)
+    np.tanh(h, out=o)
+    o *= h
+    o += h
+
+
+def _hardswish_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
+    # x * relu6(x + 3) / 6  (Howard et al. 2019, MobileNetV3)
+    np.add(x, DTYPE(3), out=o)
+    np.clip(o, DTYPE(0), DTYPE(6), out=o)
+    o *= x
+    o /= DTYPE(6)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return elementwise(x, _sigmoid_steps, 0)
 
 
 def tanh(x: np.ndarray) -> np.ndarray:
@@ -474,14 +516,11 @@ def tanh(x: np.ndarray) -> np.ndarray:
 
 
 def swish(x: np.ndarray) -> np.ndarray:
-    x = _f32(x)
-    return x * sigmoid(x)
+    return elementwise(x, _swish_steps)
 
 
 def hardswish(x: np.ndarray) -> np.ndarray:
-    # x * relu6(x + 3) / 6  (Howard et al. 2019, MobileNetV3)
-    x = _f32(x)
-    return x * relu6(x + DTYPE(3)) / DTYPE(6)
+    return elementwise(x, _hardswish_steps, 0)
 
 
 def softmax(x: np.ndarray, axis: int = 1) -> np.ndarray:
