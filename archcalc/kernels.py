@@ -14,6 +14,11 @@ from numpy.lib.stride_tricks import as_strided
 DTYPE = np.float32
 # Upper bound for one im2col buffer; larger convolutions are chunked over output rows.
 IM2COL_BUDGET_BYTES = 256 * 2**20
+# The block size aimed at below that bound: a column block that stays in the last-level cache is written
+# and read back by the GEMM at cache speed (and its buffer is reused, not freshly page-faulted), as long
+# as each GEMM still has at least IM2COL_MIN_COLUMNS output positions to work on.
+IM2COL_BLOCK_BYTES = 8 * 2**20
+IM2COL_MIN_COLUMNS = 2048
 
 Pair = int | tuple[int, int]
 Padding4 = int | tuple[int, int] | tuple[int, int, int, int]
@@ -203,13 +208,15 @@ def _conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
 
     out = np.empty((cout, n, ho, wo), dtype=DTYPE)
     row_bytes = k * n * wo * DTYPE().itemsize
-    if row_bytes * ho <= IM2COL_BUDGET_BYTES:
+    budget = min(IM2COL_BUDGET_BYTES,
+                 max(IM2COL_BLOCK_BYTES, k * min(IM2COL_MIN_COLUMNS, n * ho * wo) * DTYPE().itemsize))
+    if row_bytes * ho <= budget:
         blocks = [(0, n, 0, ho)]
-    elif row_bytes <= IM2COL_BUDGET_BYTES:
-        rows = IM2COL_BUDGET_BYTES // row_bytes
+    elif row_bytes <= budget:
+        rows = budget // row_bytes
         blocks = [(0, n, r, min(r + rows, ho)) for r in range(0, ho, rows)]
     else:
-        per = max(1, IM2COL_BUDGET_BYTES // (k * wo * DTYPE().itemsize))
+        per = max(1, budget // (k * wo * DTYPE().itemsize))
         blocks = [(b0, min(b0 + per, n), r, r + 1) for b0 in range(0, n, per) for r in range(ho)]
 
     buf = np.empty(max((b1 - b0) * (r1 - r0) * wo * k for b0, b1, r0, r1 in blocks), dtype=DTYPE)
