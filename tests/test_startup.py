@@ -43,7 +43,7 @@ def test_json_summary_imports_no_heavy_package() -> None:
     for other in ("archcalc.cli.checks", "archcalc.cli.diagram", "archcalc.latency", "archcalc.claims",
                   "archcalc.memory.training", "archcalc.report.symbolic", "archcalc.numeric"):
         assert other not in loaded, f"`summary vgg16 --format json` imported {other}"
-    assert "rich" in _modules("summary", "vgg16")   # the table is drawn by rich
+    assert "rich" not in _modules("summary", "vgg16")   # a table into a pipe: rich's layout, written plainly
 
 
 def test_every_command_is_registered_lazily() -> None:
@@ -102,3 +102,63 @@ def test_document_cache_not_written_without_bytecode(tmp_path: Path, monkeypatch
     path.write_text("archcalc: 1\nname: a\ninput: [3, 8, 8]\nbody:\n- relu\n", encoding="utf-8")
     load(path, cached=True)
     assert not Path(doccache.cache_path(str(path))).exists()
+
+
+PLAIN_USED: list[bool] = []
+
+
+def _both(cli_run, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """The summary table written by report.plaintable and by rich (plain_width refused)."""
+    from archcalc.cli import common
+
+    used: list[str] = []
+    write = common._LazyConsole.write_plain
+    with monkeypatch.context() as m:
+        m.setattr(common._LazyConsole, "write_plain", lambda self, text: (used.append(text), write(self, text)))
+        code, fast, err = cli_run(*argv)
+    assert code == 0, err
+    PLAIN_USED.append(bool(used))
+    with monkeypatch.context() as m:
+        m.setattr(common._LazyConsole, "plain_width", lambda self: None)
+        code, slow, err = cli_run(*argv)
+    assert code == 0, err
+    return fast, slow
+
+
+@pytest.mark.parametrize("name", sorted({e.file.stem for e in catalog.entries().values()}))
+def test_plain_table_is_richs_table_byte_for_byte(name: str, cli_run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("COLUMNS")   # the width of a table written into a pipe (160)
+    fast, slow = _both(cli_run, monkeypatch, "summary", name)
+    assert fast == slow
+
+
+@pytest.mark.parametrize("argv, columns", [
+    (["summary", "resnet50", "--depth", "1"], "120"), (["summary", "googlenet", "--top", "5"], "80"),
+    (["summary", "efficientnet_b0", "--batch", "8"], "1000"), (["summary", "alexnet"], "40"),
+    (["summary", "vgg16", "--input", "H"], "160"), (["summary", "tests/data/branched.yaml"], "100"),
+    (["summary", "densenet121"], "160"), (["summary", "lenet5", "--convention", "keras"], "90")])
+def test_plain_table_matches_rich_at_every_width(argv: list[str], columns: str, cli_run,  # type: ignore[no-untyped-def]
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("COLUMNS", columns)
+    fast, slow = _both(cli_run, monkeypatch, *argv)
+    assert fast == slow
+    if int(columns) >= 120:   # these tables fit: written without rich (narrower ones wrap and rich draws them)
+        assert PLAIN_USED[-1]
+
+
+def test_plain_table_serves_the_common_specs(cli_run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("COLUMNS")
+    for name in ("vgg16", "resnet50", "googlenet", "mobilenet_v2", "efficientnet_b0", "densenet121", "lenet5"):
+        _both(cli_run, monkeypatch, "summary", name)
+        assert PLAIN_USED[-1], name
+
+
+def test_plain_table_steps_aside_for_colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archcalc.cli.common import console
+
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert console().plain_width() is None
+    monkeypatch.delenv("FORCE_COLOR")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    assert console().plain_width() is None
