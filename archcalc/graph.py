@@ -358,6 +358,11 @@ class Builder:
         opdef = REGISTRY[n.kind]
         args = Args(opdef, {}, TensorEnv(env, t), n.where, self.spec.round, self.ideal)
         result = self.apply(opdef.handler, [o.shape for o in outs], args, name, n.kind, n.where)
+        # the tensor the branches fan out from: eager PyTorch holds it until the join returns
+        # (`torch.cat([f(x), g(x)], 1)` keeps x in the frame); `a + b` (inplace: false) allocates
+        result = dataclasses.replace(result, attrs={**result.attrs, "fanout": t.source,
+                                                    **({} if n.inplace else {"inplace": False}),
+                                                    **({"list": True} if n.list else {})})
         return self.add_layer(name, n.kind, outs, result, scope, n.where, RF.merge([o.rf for o in outs]))
 
 

@@ -75,6 +75,8 @@ class IfNode(Node):
 class JoinNode(Node):
     kind: str
     branches: tuple[tuple[Node, ...], ...]
+    inplace: bool = True      # `add` may write into its first branch (`out += identity`); false: `a + b` allocates
+    list: bool = False        # `concat` of a Python list of features (DenseNet): the pieces live to the caller's end
 
 
 @dataclass(frozen=True)
@@ -189,10 +191,10 @@ class _Parser:
         value = dict(value)
         if "if" in value:
             return self.if_node(value, path, depth)
-        meta = {k: value.pop(k) for k in ("name", "when", "frozen") if k in value}
+        meta = {k: value.pop(k) for k in ("name", "when", "frozen", "inplace", "list") if k in value}
         if len(value) != 1:
             keys = ", ".join(map(str, value))
-            raise self.fail(path, f"an item has one op or block key (plus `name`, `when`, `frozen`), got: {keys}")
+            raise self.fail(path, f"an item has one op or block key (plus `name`, `when`, `frozen`, `inplace`, `list`), got: {keys}")
         (head, args), = value.items()
         return self.head(str(head), args, meta, path, depth)
 
@@ -218,7 +220,16 @@ class _Parser:
                 raise self.fail(hpath, f"`{head}` takes a list of at least {'one branch' if least == 1 else 'two branches'} "
                                        f"(each a list of items; [] is the identity)")
             branches = tuple(self.body(b, hpath + (i,), depth + 1) for i, b in enumerate(args))
-            return JoinNode(where, name, when, head, branches)
+            inplace = meta.get("inplace", True)
+            if not isinstance(inplace, bool):
+                raise self.fail(path + ("inplace",), f"expected true or false, got {inplace!r}")
+            listed = meta.get("list", False)
+            if not isinstance(listed, bool):
+                raise self.fail(path + ("list",), f"expected true or false, got {listed!r}")
+            return JoinNode(where, name, when, head, branches, inplace, listed)
+        for key in ("inplace", "list"):
+            if key in meta:
+                raise self.fail(path + (key,), f"`{key}` belongs to a join (`add`, `concat`), not to `{head}`")
         if head == "seq":
             return SeqNode(where, name, when, self.body(args, hpath, depth + 1))
         if head == "repeat":

@@ -129,10 +129,10 @@ def alive_at_once(model: nn.Module, x: torch.Tensor) -> dict[str, Any]:
     return {"groups": groups, "names": state["names"], "peak": max(groups)}
 
 
-def build(name: str) -> nn.Module:
+def build(name: str, **kw: Any) -> nn.Module:
+    """torchvision's model with weights=None; GoogLeNet and Inception-v3 without auxiliary classifiers."""
     import torchvision
 
-    kw: dict[str, Any] = {}
     if name in ("googlenet", "inception_v3"):
-        kw = {"aux_logits": False, "init_weights": False}
+        kw = {"aux_logits": False, "init_weights": False, **kw}
     return torchvision.models.get_model(name, weights=None, **kw)

@@ -268,13 +268,81 @@ def test_param_output_is_a_weight(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_attention_rule() -> None:
     # ViT-B/16 block at batch 2: 197 tokens × 768, 12 heads; sdpa: input, 3·T·D packed qkv, T·D output,
-    # logsumexp 2·12·197 float32, T·D merged heads
+    # logsumexp 2·12·197 float32 (the merged heads the out-projection saves are a view of the output:
+    # saved_tensors_hooks on torch 2.14.1 CPU shows out_proj's input on SDPA's output storage)
     layer = FakeLayer("attention", (197, 768))
     layer.attrs, layer.counts = {"heads": 12, "products": "sdpa"}, {"groups": 1, "tokens": 197}
     saves, ok = saves_of(layer, Ctx(2, 4, False, "cuda", False))
     td = 2 * 197 * 768
     assert ok and [(s.kind, s.elements, s.itemsize) for s in saves] == [
-        ("input", 0, 0), ("new", 3 * td, 4), ("new", td, 4), ("new", 2 * 12 * 197, 4), ("new", td, 4)]
-    # explicit products: the probabilities are the `scores` (G·heads·P·P per sample)
+        ("input", 0, 0), ("new", 3 * td, 4), ("new", td, 4), ("new", 2 * 12 * 197, 4)]
+    # explicit products (Swin's matmul, MaxViT's einsum): input, the three bmm operands q·scale, k, v
+    # (T·D each: contiguous copies of permuted views of qkv), the probabilities (`scores`, G·heads·P·P
+    # per sample), the merged heads (T·D)
     layer.attrs["products"], layer.counts["scores"] = "matmul", 12 * 197 * 197
-    assert saves_of(layer, Ctx(2, 4, False, "cuda", False))[0][3].elements == 2 * 12 * 197 * 197
+    saves = saves_of(layer, Ctx(2, 4, False, "cuda", False))[0]
+    assert [(s.kind, s.elements) for s in saves] == [
+        ("input", 0), ("new", td), ("new", td), ("new", td), ("new", 2 * 12 * 197 * 197), ("new", td)]
+
+
+def test_held_workspaces() -> None:
+    """A process that already ran matmuls keeps its cuBLAS workspaces (CublasHandlePool.cpp: one per
+    (handle, stream), never freed): counted whatever this network runs, at most 2 (caller + autograd)."""
+    conv_only = net(CHAIN)
+    fresh = memory(conv_only, workspace=True)
+    assert fresh.runtime_training_bytes == 0
+    warm = memory(conv_only, workspace=True, held_workspaces=2)
+    assert warm.runtime_training_bytes == 64 << 20 and warm.training_bytes - fresh.training_bytes == 64 << 20
+    assert memory(conv_only, workspace=True, held_workspaces=1).runtime_training_bytes == 32 << 20
+    fc = net("  - flatten\n  - {fc: {c: 2}}\n")
+    # an fc's training step needs both already: holding one more changes nothing; inference takes the max
+    assert memory(fc, held_workspaces=1).runtime_training_bytes == 64 << 20
+    assert memory(fc, held_workspaces=2).runtime_inference_bytes == 64 << 20
+    assert memory(conv_only, workspace=False, held_workspaces=2).runtime_training_bytes == 0
+    for bad in (3, -1, True):
+        with pytest.raises(UsageError):
+            memory(conv_only, held_workspaces=bad)  # type: ignore[arg-type]
+
+
+def test_out_of_place_add_and_fanout() -> None:
+    """`a + b` (inplace: false) allocates its sum; `out += x` writes into its first branch. A join's
+    fan-out tensor stays alive until the join (torch.cat([f(x), g(x)]) holds x). Elements by hand, float32."""
+    body = ("  - {conv: {c: 2, k: 1}, name: stem}\n"          # 2×4×4 = 32 el
+            "  - {conv: {c: 2, k: 1}, name: x}\n"             # x: 32 el, fans out
+            "  - INPLACE\n"
+            "    add:\n"
+            "      - [{conv: {c: 2, k: 1}, name: f}]\n"
+            "      - [{conv: {c: 2, k: 1}, name: g}]\n"
+            "    name: sum\n")
+    inplace = memory(net(body.replace("INPLACE", "inplace: true")), **EXACT)
+    fresh = memory(net(body.replace("INPLACE", "inplace: false")), **EXACT)
+    # at the add: x (held to the join), f, g (+ the new sum when out of place): 3 or 4 × 32 el × 4 B
+    assert inplace.layers[-1].live_bytes == 3 * 128 and inplace.layers[-1].reuse == "in-place"
+    assert fresh.layers[-1].live_bytes == 4 * 128 and fresh.layers[-1].reuse == ""
+    # while g runs, x is still alive (its last reader, g, is not the end of its life: the join is)
+    assert fresh.layers[-2].live_bytes == 3 * 128
+
+
+def test_inplace_key_is_checked(tmp_path: object) -> None:
+    from archcalc.errors import SpecError
+
+    with pytest.raises(SpecError, match="true or false"):
+        net("  - inplace: 3\n    add: [[], []]\n")
+    with pytest.raises(SpecError, match="belongs to a join"):
+        net("  - inplace: false\n    relu: {}\n")
+
+
+def test_attention_rule_under_autocast() -> None:
+    """CUDA autocast (aten/src/ATen/autocast_mode.h): linear/matmul/bmm/einsum/SDPA in the lower-precision
+    list, softmax in the float32 list. ViT-B/16-sized layer, batch 2, D = 768: the projection weights'
+    half copies are 4·D² × 2 B; Swin-style products keep float32 probabilities and bmm's half copy."""
+    layer = FakeLayer("attention", (197, 768))
+    layer.attrs, layer.counts = {"heads": 12, "products": "sdpa"}, {"groups": 1, "tokens": 197}
+    td = 2 * 197 * 768
+    saves, _ = saves_of(layer, Ctx(2, 2, False, "cuda", True))
+    assert [(s.elements, s.itemsize) for s in saves[1:]] == [(3 * td, 2), (td, 2), (2 * 12 * 197, 4),
+                                                              (4 * 768 * 768, 2)]
+    layer.attrs["products"], layer.counts["scores"] = "matmul", 12 * 197 * 197
+    saves, _ = saves_of(layer, Ctx(2, 2, False, "cuda", True))
+    probs = [(s.itemsize, s.elements) for s in saves if "probabilities" in s.what]
+    assert probs == [(4, 2 * 12 * 197 * 197), (2, 2 * 12 * 197 * 197)]

@@ -1,7 +1,7 @@
 """archcalc's memory model against PyTorch, to the byte.
 
 Truth: tests/data/memory_reference.json, written by tools/memory_reference.py from torch 2.14.1 and
-torchvision 0.29.1 on the CPU at batch 2 (never from archcalc): bytes autograd saves for a training
+torchvision 0.29.1 on the CPU at batch 2 for every torchvision classifier (never from archcalc): bytes autograd saves for a training
 forward + cross-entropy (saved_tensors_hooks, each storage once, weights/input/targets left out) and
 the activation storages alive at once in an inference forward (a TorchDispatchMode).
 archcalc runs with device="cpu" (no allocator rounding; dropout saves float noise as on the CPU).
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -21,17 +22,22 @@ from archcalc.memory import memory
 DATA = json.loads((Path(__file__).parent / "data" / "memory_reference.json").read_text())
 MODELS = DATA["models"]
 BATCH = DATA["batch"]
-# Known, stated gaps (README "How close"): inference liveness follows torchvision's Python where it keeps locals alive beyond the spec's blocks
-# (SqueezeNet's Fire keeps its squeeze output to the concat; DenseNet's list of features; GoogLeNet's
-# branch list).
+# Known, stated gaps (README "How close"), each with the band it must stay in so a regression still fails
+# (none today: every network is exact on both figures).
+ALIVE_GAPS: dict[str, tuple[float, float]] = {}
+SAVED_GAPS: dict[str, tuple[float, float]] = {}
 
 
+@cache
 def _mem(name: str) -> object:
     res = MODELS[name]["input"][1]
-    return memory(analyze(name, vars=_vars(name), input=(res, res), batch=BATCH), device="cpu")
+    v = _vars(name)
+    if "image_size" in MODELS[name].get("torchvision_kwargs", {}):
+        v["res"] = MODELS[name]["torchvision_kwargs"]["image_size"]      # ViT built with image_size
+    return memory(analyze(name, vars=v, input=(res, res), batch=BATCH), device="cpu")
 
 
-def _vars(name: str) -> dict[str, str]:
+def _vars(name: str) -> dict[str, object]:
     """`impl=torchvision` where the spec has that choice (the others follow torchvision already)."""
     from archcalc.analysis import load_spec
 
@@ -39,19 +45,23 @@ def _vars(name: str) -> dict[str, str]:
     return {"impl": "torchvision"} if decl is not None and "torchvision" in (decl.choices or ()) else {}
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
-def test_saved_for_backward(name: str) -> None:
-    m = _mem(name)
-    # EfficientNet included: its spec has torchvision's stochastic depth, whose B×1×1×1 noise is saved
-    assert m.saved_activation_bytes == MODELS[name]["saved_total"]  # type: ignore[attr-defined]
+def test_every_torchvision_classifier() -> None:
+    assert len(MODELS) >= 75 and {"alexnet", "regnet_y_400mf", "convnext_tiny", "swin_t", "vit_b_16", "maxvit_t"} <= set(MODELS)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_alive_at_once(name: str) -> None:
+def test_saved_and_alive(name: str) -> None:
     m = _mem(name)
+    got, want = m.saved_activation_bytes, MODELS[name]["saved_total"]  # type: ignore[attr-defined]
+    if name in SAVED_GAPS:
+        lo, hi = SAVED_GAPS[name]
+        assert lo * want <= got <= hi * want
+    else:
+        assert got == want
     got, want = m.peak_activation_bytes, MODELS[name]["alive_peak"]  # type: ignore[attr-defined]
-    if name.startswith(("squeezenet", "densenet")):
-        assert 0.75 * want <= got < want          # the Python-held locals above, never more than torch keeps
+    if name in ALIVE_GAPS:
+        lo, hi = ALIVE_GAPS[name]
+        assert lo * want <= got <= hi * want and got != want
     else:
         assert got == want
 

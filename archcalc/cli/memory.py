@@ -28,9 +28,13 @@ from .common import analysis_options, console, emit, run_analysis
 @click.option("--device", "device", type=click.Choice(["cuda", "cpu"]), default="cuda", show_default=True,
               help="Runtime rules: cuda (caching allocator: 512 B blocks, 2 MiB large segments; bool dropout masks; "
                    "workspaces) or cpu (exact tensor bytes, float dropout noise, no workspaces).")
+@click.option("--held-workspaces", type=click.IntRange(0, 2), default=0, show_default=True,
+              help="cuBLAS workspaces (32 MiB each) the process already holds from earlier work, kept whatever "
+                   "this network does: 0 a fresh process, 1 after any matmul, 2 after a training step with one.")
 def memory_cmd(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtype: str, convention: str,
                fmt: str, max_layers: int, plain: bool, inplace: bool, fuse_bn: bool, optimizer: str,
-               amp: str | None, checkpoint: bool, training: bool, workspace: bool, device: str) -> None:
+               amp: str | None, checkpoint: bool, training: bool, workspace: bool, device: str,
+               held_workspaces: int) -> None:
     """Memory of SPEC: activations per layer, the inference peak and the peak of one training step.
 
     \b
@@ -40,6 +44,7 @@ def memory_cmd(spec: str, input_: str | None, sets: tuple[str, ...], batch: str,
       archcalc memory efficientnet_b0 --batch 32 --amp bf16 --optimizer momentum
       archcalc memory resnet50 --set impl=torchvision --batch 64 --checkpoint
       archcalc memory googlenet --no-inplace --format json
+      archcalc memory squeezenet1_1 --batch 32 --optimizer sgd --held-workspaces 2   # a process that trained before
     """
     from .. import report
     from ..memory import memory
@@ -50,5 +55,5 @@ def memory_cmd(spec: str, input_: str | None, sets: tuple[str, ...], batch: str,
         raise UsageError(f"--amp {amp}: autocast runs in bf16 or fp16")
     a = run_analysis(spec, input_, sets, batch, dtype, convention, max_layers)
     m = memory(a, inplace=inplace, fuse_bn=fuse_bn, optimizer=optimizer, amp=amp, checkpoint=checkpoint,
-               workspace=workspace, device=device)
+               workspace=workspace, device=device, held_workspaces=held_workspaces)
     emit(report.memory_render(m, "plain" if plain and fmt == "table" else fmt, console(), training))

@@ -68,6 +68,7 @@ class Memory:
     checkpoint: bool
     workspace: bool
     device: str
+    held_workspaces: int       # cuBLAS workspaces the process held before this network (0: a fresh process)
     layers: tuple[LayerMemory, ...]
     input_bytes: int
     activation_bytes: int      # sum of every layer's output bytes (no reuse)
@@ -137,13 +138,21 @@ def inference_peak(a: Analysis, inplace: bool = True, fuse_bn: bool = False) -> 
 
 
 def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: str = "adam",
-           amp: str | None = None, checkpoint: bool = False, workspace: bool = True, device: str = "cuda") -> Memory:
+           amp: str | None = None, checkpoint: bool = False, workspace: bool = True, device: str = "cuda",
+           held_workspaces: int = 0) -> Memory:
+    """`held_workspaces`: cuBLAS workspaces the process already holds when this network starts (they
+    are never freed, CublasHandlePool.cpp): 0 a fresh process, 1 after any matmul on the calling
+    thread, 2 after a backward that ran a matmul (autograd's thread too). The workspaces counted are
+    max(held, what this network's own matmuls need): 1 for inference, 2 for training."""
     if optimizer not in OPTIMIZER_STATES:
         raise UsageError(f"unknown optimizer `{optimizer}`; known: {', '.join(OPTIMIZER_STATES)}")
     if amp is not None and amp not in AMP_DTYPES:
         raise UsageError(f"--amp {amp}: autocast runs in bf16 or fp16 (got `{amp}`)")
     if amp is not None and a.dtype != "float32":
         raise UsageError(f"--amp keeps float32 master weights: use it with --dtype float32 (got {a.dtype})")
+    if isinstance(held_workspaces, bool) or not isinstance(held_workspaces, int) or not 0 <= held_workspaces <= 2:
+        raise UsageError(f"--held-workspaces {held_workspaces}: a process holds 0, 1 (calling thread) or 2 "
+                         f"(calling and autograd threads) cuBLAS workspaces")
     from .device import RUNTIMES, rounded
     from .training import segments, step
 
@@ -173,7 +182,7 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
     if workspace and rows:
         # the cuDNN workspace exists only while its conv runs: the worst of live + workspace per layer
         with_ws = max(live[i] + _conv_workspace(r, inf, width, rt) for i, r in enumerate(rows))
-        runtime_inf = (rt.blas_workspace if has_matmul else 0) + with_ws - peak_live
+        runtime_inf = max(held_workspaces, 1 if has_matmul else 0) * rt.blas_workspace + with_ws - peak_live
     # training step
     tp = plan(rows, net, batch, inplace, False, training=True)
     classes = concrete(num.prod(list(net.output)), "the output")
@@ -185,7 +194,7 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
     grads = _grad_bytes(rows, train_width, rt)
     opt = OPTIMIZER_STATES[optimizer] * grads
     inputs = rounded(input_bytes, rt) + rounded(batch * 8, rt)
-    runtime_train = (2 * rt.blas_workspace if has_matmul else 0) if workspace else 0
+    runtime_train = max(held_workspaces, 2 if has_matmul else 0) * rt.blas_workspace if workspace else 0
     base = weights + opt + inputs + runtime_train
     step_temp = rt.adam_step_temp * grads if optimizer == "adam" else 0
     phases = {"forward": base + st.forward_peak, "backward": base + st.backward_peak,
@@ -200,7 +209,7 @@ def memory(a: Analysis, inplace: bool = True, fuse_bn: bool = False, optimizer: 
                                live[i], inf.reuse[i], st.saved_per_layer[i], saved_total, st.saves_text[i]))
     return Memory(
         name=a.name, batch=batch, dtype=a.dtype, inplace=inplace, fuse_bn=fuse_bn, optimizer=optimizer, amp=amp,
-        checkpoint=checkpoint, workspace=workspace, device=device,
+        checkpoint=checkpoint, workspace=workspace, device=device, held_workspaces=held_workspaces,
         layers=tuple(out), input_bytes=input_bytes, activation_bytes=sum(m.activation_bytes for m in out),
         param_bytes=params_and_buffers * width, peak_activation_bytes=peak_live,
         peak_layer=rows[peak_i].layer.name if rows else "input", runtime_inference_bytes=runtime_inf,

@@ -7,7 +7,17 @@ and when each buffer is last read.
   `out += identity`), relu/relu6/swish/hardswish/hardsigmoid and a residual add write into their
   first input when no later layer still reads it; with `fuse_bn` (inference only) batch norm is folded
   into the previous layer and writes in place too;
-- a block's input is held by its caller until the block returns (eager PyTorch: `y = block(x)`);
+- a block's input is held by its caller until the block returns (eager PyTorch: `y = block(x)`), so
+  nothing inside the block writes into it in place;
+- the tensor a join's branches fan out from lives until the join has run (torchvision's Fire:
+  `torch.cat([expand1x1(x), expand3x3(x)], 1)` keeps the squeeze output x in its frame);
+- a `concat` written `list: true` is torchvision's DenseNet: the block keeps a Python list of
+  feature maps (`features.append(new_features)`) and each layer reads `torch.cat(features)` made
+  afresh, so every new piece (the join's last branch output) lives until the block owning the list
+  (the join's enclosing block's caller) returns;
+- an `add` written `inplace: false` in the spec is PyTorch's `a + b` (MobileNetV2, MNASNet, RegNet,
+  ViT, Swin, MaxViT): it always allocates; otherwise it is `out += identity` (ResNet, EfficientNet,
+  MobileNetV3, ConvNeXt) and writes into its first branch when nothing later reads it;
 - a `param` layer's output is a weight (its bytes are in the parameters, not the activations);
 - the network input belongs to the caller (`y = model(x)` holds x for the whole pass): it is never
   written in place and is not an activation here.
@@ -54,6 +64,12 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
     elements = {"input": concrete(num.prod(list(network.input)), "the input") * batch}
     born, last = {"input": -1}, {"input": end}
     views = VIEW_OPS if training else VIEW_OPS + ("dropout", "stochastic_depth")
+    held = _held_by_callers(rows)
+    owner_end: dict[tuple[str, ...], int] = {}
+    for i, r in enumerate(rows):
+        for k in range(1, len(r.layer.scope) + 1):
+            owner_end[tuple(r.layer.scope[:k])] = i
+    last["input"] = max(last["input"], held.get("input", -1))
     reuse = []
     for i, r in enumerate(rows):
         layer = r.layer
@@ -61,7 +77,8 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
         own = last_use.get(layer.name, i)
         if layer.op in views:
             kind = "view"
-        elif ((inplace and layer.op in INPLACE_OPS) or (fuse_bn and not training and layer.op == "bn")) \
+        elif ((inplace and layer.op in INPLACE_OPS and layer.attrs.get("inplace", True))
+              or (fuse_bn and not training and layer.op == "bn")) \
                 and last[first] <= i and first != "input" and not first.startswith("weight:"):
             kind = "in-place"     # nothing after this layer reads the input: overwrite it
         else:
@@ -76,11 +93,19 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
             storage[layer.name] = layer.name
             elements[layer.name] = concrete(r.activations, f"{layer.name}'s output")
             born[layer.name], last[layer.name] = i, own
+        if layer.attrs.get("list") and len(layer.inputs) > 1:
+            # DenseNet's `features.append(new)`: each new piece stays in the list, alive until the
+            # block that owns the list returns (`torch.cat(features)` at its end)
+            piece = storage[layer.inputs[-1]]
+            if piece in last:
+                last[piece] = max(last[piece], owner_end.get(layer.scope[:-1], end - 1))
+        fan = layer.attrs.get("fanout")
+        if fan in storage and storage[fan] in last:      # the join's fan-out tensor lives until the join
+            last[storage[fan]] = max(last[storage[fan]], i)
+        sid = storage[layer.name]
+        if sid in last:      # a block's input, held by its caller: never overwritten before the block returns
+            last[sid] = max(last[sid], held.get(layer.name, -1))
         reuse.append(kind)
-    held = _held_by_callers(rows)
-    for name, until in held.items():
-        sid = storage[name]
-        last[sid] = max(last[sid], until)
     return Plan(storage, elements, born, last, tuple(reuse))
 
 
@@ -121,9 +146,10 @@ def live_per_layer(p: Plan, n: int, nbytes: dict[str, int]) -> list[int]:
 def workspace(layer: Any) -> int:
     """Elements a layer holds only while it runs (per sample). Attention, unfused as torch's math path
     and torchvision's Swin/MaxViT code run it: its qkv tensor (3·T·D) and its scores (groups·heads·P²)
-    are alive together. Fused kernels (flash attention) never hold the scores."""
+    are alive together. Fused kernels (`products: sdpa`, ViT's scaled_dot_product_attention on its flash or
+    memory-efficient backend) never hold the scores: only qkv."""
     if layer.op == "attention":
         d = layer.output[-1] if len(layer.output) == 2 else layer.output[0]
-        return concrete(3 * layer.counts["groups"] * layer.counts["tokens"] * d + layer.counts["scores"],
-                        f"{layer.name}'s workspace")
+        scores = 0 if layer.attrs.get("products") == "sdpa" else layer.counts["scores"]
+        return concrete(3 * layer.counts["groups"] * layer.counts["tokens"] * d + scores, f"{layer.name}'s workspace")
     return 0

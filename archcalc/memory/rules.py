@@ -81,8 +81,11 @@ def bn(layer: Any, c: Ctx) -> tuple[Save, ...]:
 
 @rule("layernorm", "layer_norm")
 def layer_norm(layer: Any, c: Ctx) -> tuple[Save, ...]:
-    # native_layer_norm: input, mean, rstd (one per normalised row, float32), weight, bias
-    rows = c.batch * _el(layer.output[:-1]) if len(layer.output) > 1 else c.batch
+    # native_layer_norm: input, mean, rstd (one per normalised row, float32), weight, bias. The
+    # normalised axis is the features: C of a (C, H, W) map (ConvNeXt's LayerNorm2d and Swin/MaxViT
+    # norms run on the channels, after a permute), D of (tokens, D), the vector itself of (D,)
+    ch = layer.output[0] if len(layer.output) == 3 else layer.output[-1]
+    rows = c.batch * (_el(layer.output) // int(num.norm(ch)))
     return (_inp(), Save("new", elements=rows, itemsize=4, what="mean"), Save("new", elements=rows, itemsize=4, what="rstd"))
 
 
@@ -168,26 +171,75 @@ def attention(layer: Any, c: Ctx) -> tuple[Save, ...]:
     """Multi-head self-attention with its projections, by how it is computed (attrs `products`):
     sdpa (torchvision ViT, nn.MultiheadAttention → scaled_dot_product_attention): the in-projection
     saves its input; the packed q, k, v (a contiguous copy, 3·T·D), SDPA's output (T·D) and its
-    logsumexp (heads·T float32) are saved by the fused kernel; the out-projection saves its input
-    (the heads merged back: a copy, T·D).
-    matmul/bmm/einsum (Swin, MaxViT): qkv (3·T·D, k and v are views of it), q·scale (T·D), the softmax
-    probabilities (G·heads·P·P, counts `scores`), the merged heads (T·D); a windowed layer's in-projection
-    saves the partitioned copy of its input rather than the input itself."""
+    logsumexp (heads·T float32) are saved by the fused kernel; the out-projection saves its input,
+    the heads merged back, which is a view of SDPA's output (the fused kernel writes it token-major,
+    so `permute(...).contiguous()` copies nothing: checked on the CPU flash kernel, torch 2.14.1).
+    matmul (Swin) and einsum (MaxViT): three T·D operands of the two batched products — Swin's q·scale
+    and the contiguous copies torch.matmul makes of the permuted views k and v to fold them into bmm;
+    MaxViT's einsum copies q, k·scale and v the same way (qkv itself is not kept) — the softmax
+    probabilities (G·heads·P·P, counts `scores`), the merged heads (T·D); a windowed layer's
+    in-projection saves the partitioned copy of its input rather than the input itself (MaxViT
+    partitions before its LayerNorm, which then saves the copy: the same count). Checked with
+    saved_tensors_hooks on torch 2.14.1 (swin_t, maxvit_t).
+    Under CUDA autocast (training.py lists attention with the half ops: linear, matmul, bmm, einsum and
+    scaled_dot_product_attention are in autocast's lower-precision list) everything above is half but
+    softmax's probabilities (softmax is in the float32 list: saved in float32, and bmm then saves a half
+    copy of them) and logsumexp; the in- and out-projection weights' half copies (4·D²) are cached and
+    saved. Derived from aten/src/ATen/autocast_mode.h, not measured: CPU autocast keeps softmax and
+    layer_norm in bf16, so the CPU cannot check it."""
     td = c.batch * _el(layer.output)
     heads = int(num.norm(layer.attrs.get("heads", 1)))
     tokens = int(num.norm(layer.counts.get("groups", 1) * layer.counts.get("tokens", 1)))
     a = c.act_bytes
+    d = int(num.norm(layer.output[-1] if len(layer.output) == 2 else layer.output[0]))
+    copies = (Save("new", elements=4 * d * d, itemsize=2, what="half weight copy"),) if c.amp else ()
     if layer.attrs.get("products") == "sdpa":
         return (_inp(), Save("new", elements=3 * td, itemsize=a, what="packed q, k, v"),
                 Save("new", elements=td, itemsize=a, what="attention output"),
-                Save("new", elements=c.batch * heads * tokens, itemsize=4, what="logsumexp"),
-                Save("new", elements=td, itemsize=a, what="merged heads"))
+                Save("new", elements=c.batch * heads * tokens, itemsize=4, what="logsumexp")) + copies
     first = _inp() if not layer.attrs.get("window") else Save("new", elements=td, itemsize=a, what="windows")
     scores = int(num.norm(layer.counts.get("scores", heads * tokens * tokens)))
+    if layer.attrs.get("products") == "matmul" and layer.attrs.get("cosine"):
+        return _cosine_attention(layer, c, first, td, heads, tokens, scores) + copies
+    return (first, Save("new", elements=td, itemsize=a, what="q (bmm operand)"),
+            Save("new", elements=td, itemsize=a, what="k (bmm operand)"),
+            Save("new", elements=td, itemsize=a, what="v (bmm operand)")) + _probabilities(c, scores) + \
+        (Save("new", elements=td, itemsize=a, what="merged heads"),) + copies
+
+
+def _probabilities(c: Ctx, scores: int) -> tuple[Save, ...]:
+    """softmax's output (float32 under autocast) and, under autocast, the half copy bmm casts it to."""
+    if not c.amp:
+        return (Save("new", elements=c.batch * scores, itemsize=c.act_bytes, what="probabilities"),)
+    return (Save("new", elements=c.batch * scores, itemsize=4, what="probabilities"),
+            Save("new", elements=c.batch * scores, itemsize=2, what="half probabilities (bmm operand)"))
+
+
+def _cosine_attention(layer: Any, c: Ctx, first: Save, td: int, heads: int, tokens: int, scores: int) -> tuple[Save, ...]:
+    """Swin v2 (torchvision shifted_window_attention with logit_scale and the continuous position bias):
+    F.normalize(q), F.normalize(k) save their inputs, views of the qkv tensor (3·T·D, kept whole), and
+    each its norm and the clamped norm (heads·tokens each); the products save q̂ (T·D) and the bmm copy of
+    k̂ᵀ (T·D); exp(clamped logit_scale) (heads); `attn * logit_scale` saves the raw cosine scores and the
+    softmax its probabilities (G·heads·P² each); v's bmm copy and the merged heads (T·D each). The
+    position-bias MLP runs once per layer, without the batch: ReLU's output ((2w−1)²·hidden) and
+    16·sigmoid's (heads·P²). Checked with saved_tensors_hooks on torch 2.14.1 (swin_v2_t)."""
+    a = c.act_bytes
+    rows = c.batch * heads * tokens
+    w = int(num.norm(layer.attrs.get("window", 0)))
+    hidden = int(num.norm(layer.attrs.get("cpb_hidden", 0)))
+    per_group = int(num.norm(layer.counts.get("tokens", tokens)))
     return (first, Save("new", elements=3 * td, itemsize=a, what="q, k, v"),
-            Save("new", elements=td, itemsize=a, what="scaled q"),
-            Save("new", elements=c.batch * scores, itemsize=a, what="probabilities"),
-            Save("new", elements=td, itemsize=a, what="merged heads"))
+            Save("new", elements=rows, itemsize=a, what="|q|"), Save("new", elements=rows, itemsize=a, what="clamped |q|"),
+            Save("new", elements=rows, itemsize=a, what="|k|"), Save("new", elements=rows, itemsize=a, what="clamped |k|"),
+            Save("new", elements=td, itemsize=a, what="q̂"), Save("new", elements=td, itemsize=a, what="k̂ (bmm copy)"),
+            Save("new", elements=heads, itemsize=4, what="logit scale"),
+            # autocast: `attn * logit_scale` promotes to the float32 scale's dtype
+            Save("new", elements=c.batch * scores, itemsize=4 if c.amp else a, what="cosine scores")) + \
+        _probabilities(c, scores) + \
+        (Save("new", elements=td, itemsize=a, what="v (bmm copy)"),
+         Save("new", elements=td, itemsize=a, what="merged heads"),
+         Save("new", elements=(2 * w - 1) ** 2 * hidden, itemsize=a, what="position-bias MLP hidden"),
+         Save("new", elements=heads * per_group * per_group, itemsize=a, what="16·sigmoid(bias)"))
 
 
 @rule("add", "concat", "flatten", "identity", "gap", "mean", "split", "crop", "param", "select", "channel_shuffle",

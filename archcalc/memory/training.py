@@ -11,9 +11,10 @@ every saved storage not yet freed, and the parameter gradients of the layers aft
 Step: weights, gradients, optimizer state, plus Adam's foreach temporary (exp_avg_sq.sqrt(), one
 parameter-sized copy: torch/optim/adam.py `_multi_tensor_adam`).
 
-Autocast (torch.amp autocast_mode.cpp lists): conv and fc run in half (their outputs are half, their
-fp32 inputs are cast, a half copy of each weight is cached for the step and saved); softmax,
-log_softmax, layer_norm run in float32; every other op keeps its input's dtype. Gradients, master
+Autocast (torch.amp autocast_mode.cpp lists): conv, fc and attention (linear, matmul, bmm, einsum,
+scaled_dot_product_attention) run in half (their outputs are half, their fp32 inputs are cast, a half
+copy of each weight is cached for the step and saved); softmax, log_softmax, layer_norm run in
+float32; every other op keeps its input's dtype (a sum of float32 and half is float32). Gradients, master
 weights and optimizer state stay float32.
 
 Checkpointing (torch.utils.checkpoint, non-reentrant) of every top-level block: a block saves only
@@ -32,7 +33,7 @@ from .device import Runtime, rounded
 from .plan import VIEW_OPS, WEIGHT_OPS, Plan, concrete
 from .rules import Ctx, saves_of
 
-HALF_OPS = ("conv", "dwconv", "conv_transpose", "fc")
+HALF_OPS = ("conv", "dwconv", "conv_transpose", "fc", "attention")
 FLOAT_OPS = ("softmax", "layernorm", "layer_norm")
 PASS_GRAD = ("add", "concat") + VIEW_OPS
 

@@ -15,8 +15,12 @@ def memory_notes(m: Any) -> list[str]:
         "peak inference = weights + input + the largest live figure"
         + (" + runtime (cuBLAS workspace 32 MiB when there is an fc; cuDNN workspace of a dense k>1 conv "
            "≈ its input + output while it runs)" if m.workspace else " (runtime workspaces off)"),
+        (f"process: {m.held_workspaces} cuBLAS workspace(s) already held from earlier work (counted whatever this "
+         f"network runs)" if m.held_workspaces else "process: a fresh one (no cuBLAS workspace held before this network; "
+         "--held-workspaces 1|2 for a process that already ran matmuls or a training step)"),
         "training peak = the worst of forward, backward and optimizer step, each on top of weights + optimizer "
-        "state + input and int64 targets" + (" + 2 cuBLAS workspaces (caller and autograd threads)" if m.workspace else ""),
+        "state + input and int64 targets" + (" + 2 cuBLAS workspaces (caller and autograd threads) when there is an "
+                                             "fc" if m.workspace else ""),
         ("saved: what autograd keeps per op (conv/fc input, BN input + 2 float32 stats, ReLU output, in-place "
          "ReLU6/SiLU/Hardswish a clone of the input, max-pool input + int64 indices, dropout mask, mul both inputs; "
          "add/concat/views nothing), each storage once; the cross-entropy loss keeps log_softmax (B×classes float32)"),
@@ -74,7 +78,7 @@ MEMORY_FIELDS = ("input_bytes", "activation_bytes", "param_bytes", "peak_activat
 def memory_json(m: Any) -> dict[str, Any]:
     return {"name": m.name, "batch": m.batch, "dtype": m.dtype, "inplace": m.inplace, "fuse_bn": m.fuse_bn,
             "optimizer": m.optimizer, "amp": m.amp, "checkpoint": m.checkpoint, "workspace": m.workspace,
-            "device": m.device, "notes": memory_notes(m), "unruled_ops": list(m.unruled_ops),
+            "device": m.device, "held_workspaces": m.held_workspaces, "notes": memory_notes(m), "unruled_ops": list(m.unruled_ops),
             "layers": [{"name": x.name, "op": x.op, "activations": x.activations, "activation_bytes": x.activation_bytes,
                         "new_bytes": x.new_bytes, "live_bytes": x.live_bytes, "reuse": x.reuse,
                         "saved_bytes": x.saved_bytes, "saved_total": x.saved_total, "saves": x.saves} for x in m.layers],
