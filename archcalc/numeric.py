@@ -357,7 +357,7 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
         else:
             arrays = _layer_arrays(la, seed, weights.get(la.name), init)
             sizes[la.name] = sum(int(a.size) for a in arrays.values())
-            bn = _foldable_bn(la, layers, index, consumers)
+            bn = _foldable_bn(la, layers, index, consumers, int(x.shape[0]))
             start = time.perf_counter()
             if bn is None:
                 y = fn(la, xs, arrays)
@@ -385,11 +385,16 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
     return Result(net, final, outputs, shapes, sizes, kept, seconds)
 
 
-def _foldable_bn(layer: Layer, layers: list[Layer], index: int, consumers: Mapping[str, int]) -> Layer | None:
-    """The batch norm right after a convolution that only it reads: inference folds it into the conv's
-    weights (one pass over the weights instead of two over the activations), as every inference
-    runtime does. Both `keep` modes compute that batch norm's output the same way."""
+def _foldable_bn(layer: Layer, layers: list[Layer], index: int, consumers: Mapping[str, int],
+                 batch: int) -> Layer | None:
+    """The batch norm right after a convolution that only it reads, when folding it into the conv's
+    weights (as inference runtimes do) is the cheaper pass: over the weights, where they are no larger
+    than the conv's output, instead of twice over the activations. Both `keep` modes compute that
+    batch norm's output the same way."""
     if layer.op not in ("conv", "dwconv") or index + 1 >= len(layers) or consumers.get(layer.name) != 1:
+        return None
+    weights = sum(int(np.prod(shape)) for shape in weight_shapes(layer).values())
+    if weights > batch * int(np.prod(layer.output)):
         return None
     nxt = layers[index + 1]
     return nxt if nxt.op == "bn" and tuple(nxt.inputs) == (layer.name,) else None
