@@ -1,7 +1,9 @@
 """Benchmark of archcalc's NumPy forward pass: `python benchmarks/forward.py [--repeat N] [--no-zoo] [NAMES...]`.
 
 Per network (batch 1, float32, keep=False, weights made once before timing):
-  * forward time, best of N;
+  * forward time, best of N, NumPy and torch interleaved; CPU time (process_time) when the BLAS runs one
+    thread (OMP/MKL/OPENBLAS_NUM_THREADS=1: a shared machine's other work then counts against neither
+    side), wall time otherwise;
   * effective GFLOP/s = 2·MACs / time (MACs: the paper convention, conv + fc weights);
   * the share of `numpy.matmul` throughput measured in the same run on one square GEMM of the
     same MACs (what the BLAS would give if the whole network were one matrix product);
@@ -10,7 +12,8 @@ Per network (batch 1, float32, keep=False, weights made once before timing):
     ratio NumPy time / torch time. Where the two networks have the same weight shapes in the same
     order, torch's weights are copied into the NumPy pass and the outputs compared.
 Then `archcalc verify --all` (the whole zoo) in a child process: wall time and peak RSS.
-Targets (issue 4): VGG-16 within 1.5× of torch, ResNet-50 within 2×, verify --all < 60 s, < 3 GB.
+Targets (issue 4): VGG-16 within 1.5× of torch, ResNet-50 within 2×, verify --all < 60 s, < 3 GB;
+(issue 15): every network within 1.2× of torch at the same thread count.
 """
 from __future__ import annotations
 
