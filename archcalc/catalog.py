@@ -5,6 +5,7 @@ A name can also be a path to a YAML file. A spec's `presets` are names too
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -46,7 +47,10 @@ def entries() -> dict[str, Entry]:
 def _declared_presets(path: Path) -> list[str]:
     """Preset names without parsing the whole spec: the keys indented under a top-level `presets:`."""
     names, inside, indent = [], False, None
-    for line in path.read_text(encoding="utf-8").splitlines():
+    text = path.read_text(encoding="utf-8")
+    if "presets:" not in text:
+        return names
+    for line in text.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if not line[0].isspace():
@@ -59,6 +63,15 @@ def _declared_presets(path: Path) -> list[str]:
             if width == indent and ":" in line:
                 names.append(line.strip().split(":", 1)[0])
     return names
+
+
+def _builtin_file(key: str) -> Entry | None:
+    """The spec file named `key` itself, without listing the directory or scanning presets: a file's own
+    name always wins over a preset of the same name in `entries`."""
+    if not key or key.startswith(".") or os.sep in key or (os.altsep and os.altsep in key) or "\x00" in key:
+        return None
+    path = specs_dir() / f"{key}.yaml"
+    return Entry(key, path) if path.is_file() else None
 
 
 def is_path(name: str) -> bool:
@@ -76,7 +89,7 @@ def resolve(name: str) -> Entry:
         if not path.exists():
             raise UsageError(f"no such file: {excerpt(name, 200)}")
         return Entry(path.stem, path)
-    found = entries().get(_key(name))
+    found = _builtin_file(_key(name)) or entries().get(_key(name))
     if found is None:
         local = ""
         try:
@@ -91,15 +104,16 @@ def resolve(name: str) -> Entry:
 
 
 @lru_cache(maxsize=64)
-def _load(path: str, display: str) -> Spec:
-    return load(path, display)
+def _load(path: str, display: str, builtin: bool) -> Spec:
+    return load(path, display, cached=builtin)
 
 
 def load_entry(entry: Entry) -> Spec:
     display = str(entry.file)   # a user's file is shown as given; a built-in one from the project root
-    if entry.file.resolve().parent == specs_dir().resolve():
+    builtin = entry.file.resolve().parent == specs_dir().resolve()
+    if builtin:
         display = str(entry.file.resolve().relative_to(specs_dir().resolve().parent))
-    return _load(str(entry.file), display)
+    return _load(str(entry.file), display, builtin)
 
 
 def builtin_names() -> list[str]:

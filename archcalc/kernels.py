@@ -6,15 +6,14 @@ Semantics follow PyTorch (torch.nn.functional) unless stated otherwise;
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+
+from .kernels_conv import conv_depthwise, conv_im2col, conv_shifted, shifted_pays
+from .kernels_conv import pad_hw as _pad_hw
 
 DTYPE = np.float32
-# Upper bound for one im2col buffer; larger convolutions are chunked over output rows.
-IM2COL_BUDGET_BYTES = 256 * 2**20
-
 Pair = int | tuple[int, int]
 Padding4 = int | tuple[int, int] | tuple[int, int, int, int]
 
@@ -117,19 +116,6 @@ def same_padding(in_size: int, k: int, s: int = 1, d: int = 1) -> tuple[int, int
 # ---------------------------------------------------------------- helpers
 
 
-def _pad_hw(x: np.ndarray, pads: tuple[int, int, int, int], value: float = 0.0) -> np.ndarray:
-    """Pad (positive) or crop (negative) the last two axes."""
-    t, b, l, r = pads
-    if min(pads) < 0:
-        h, w = x.shape[-2:]
-        x = x[..., max(-t, 0): h - max(-b, 0), max(-l, 0): w - max(-r, 0)]
-        t, b, l, r = (max(v, 0) for v in pads)
-    if t == b == l == r == 0:
-        return x
-    widths = [(0, 0)] * (x.ndim - 2) + [(t, b), (l, r)]
-    return np.pad(x, widths, mode="constant", constant_values=value)
-
-
 def _tap(xp: np.ndarray, i: int, j: int, ho: int, wo: int,
          stride: tuple[int, int]) -> np.ndarray:
     """Strided view of xp[..., i + s*oh, j + s*ow] for all output positions."""
@@ -158,127 +144,18 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     wo = conv_out_size(wd, kw, stride[1], pads[2] + pads[3], dilation[1])
     if ho <= 0 or wo <= 0:
         raise ValueError(f"conv2d output would be empty: input {h}x{wd}, kernel {kh}x{kw}")
-    xp = _pad_hw(x, pads)
-
-    if groups == 1:
-        out = _conv_im2col(xp, w, ho, wo, stride, dilation)
-    elif groups == cin:
-        out = _conv_depthwise(xp, w, ho, wo, stride, dilation)
+    if groups == cin and groups > 1:
+        out = conv_depthwise(x, pads, w, ho, wo, stride, dilation)
+    elif shifted_pays(cin, cout, kh, kw, stride, groups):
+        out = conv_shifted(x, pads, w, ho, wo, dilation)
+    elif groups == 1:
+        out = conv_im2col(_pad_hw(x, pads), w, ho, wo, stride, dilation)
     else:
-        out = _conv_im2col(xp, w, ho, wo, stride, dilation, groups)
+        xp = _pad_hw(x, pads)
+        out = conv_im2col(xp, w, ho, wo, stride, dilation, groups)
     if b is not None:
         out += _f32(b).reshape(1, -1, 1, 1)
     return out
-
-
-def _conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
-                 stride: tuple[int, int], dilation: tuple[int, int], groups: int = 1) -> np.ndarray:
-    """Dense conv on a padded input as GEMM: W (Cout, C*kh*kw) @ cols (C*kh*kw, N*rows*Wo).
-
-    The column matrix is laid out (C, kh, kw, N, Ho, Wo) (Caffe im2col order), so the
-    copy reads contiguous input rows and the GEMM result is already channel-major. With groups,
-    each group's rows of the column matrix are one contiguous slab: one batched matmul
-    (G, Cout/G, K/G) @ (G, K/G, P) computes every group at once.
-    """
-    n, c, _, _ = xp.shape
-    cout, _, kh, kw = w.shape
-    k = c * kh * kw
-    wmat = w.reshape(cout, k) if groups == 1 else w.reshape(groups, cout // groups, k // groups)
-
-    def gemm(cols: np.ndarray) -> np.ndarray:
-        return wmat @ cols if groups == 1 else np.matmul(wmat, cols.reshape(groups, k // groups, -1))
-
-    if kh == kw == 1 and stride == (1, 1):
-        cols = xp[:, :, :ho, :wo].transpose(1, 0, 2, 3).reshape(k, n * ho * wo)
-        return np.ascontiguousarray(gemm(cols).reshape(cout, n, ho, wo).transpose(1, 0, 2, 3))
-
-    sn, sc, sh, sw = xp.strides
-    (st_h, st_w), (dl_h, dl_w) = stride, dilation
-    # view[c, i, j, b, oh, ow] = xp[b, c, oh*st_h + i*dl_h, ow*st_w + j*dl_w]
-    view = as_strided(xp, shape=(c, kh, kw, n, ho, wo),
-                      strides=(sc, dl_h * sh, dl_w * sw, sn, st_h * sh, st_w * sw),
-                      writeable=False)
-
-    out = np.empty((cout, n, ho, wo), dtype=DTYPE)
-    row_bytes = k * n * wo * DTYPE().itemsize
-    if row_bytes * ho <= IM2COL_BUDGET_BYTES:
-        blocks = [(0, n, 0, ho)]
-    elif row_bytes <= IM2COL_BUDGET_BYTES:
-        rows = IM2COL_BUDGET_BYTES // row_bytes
-        blocks = [(0, n, r, min(r + rows, ho)) for r in range(0, ho, rows)]
-    else:
-        per = max(1, IM2COL_BUDGET_BYTES // (k * wo * DTYPE().itemsize))
-        blocks = [(b0, min(b0 + per, n), r, r + 1) for b0 in range(0, n, per) for r in range(ho)]
-
-    buf = np.empty(max((b1 - b0) * (r1 - r0) * wo * k for b0, b1, r0, r1 in blocks), dtype=DTYPE)
-    for b0, b1, r0, r1 in blocks:
-        shape = (c, kh, kw, b1 - b0, r1 - r0, wo)
-        cols = buf[: int(np.prod(shape))].reshape(shape)
-        np.copyto(cols, view[:, :, :, b0:b1, r0:r1])
-        out[:, b0:b1, r0:r1] = gemm(cols.reshape(k, -1)).reshape(cout, b1 - b0, r1 - r0, wo)
-    # no copy when n == 1: (1, Cout, Ho, Wo) is already contiguous
-    return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
-
-
-DEPTHWISE_BLOCK_BYTES = 1 << 19   # a channel (or row) block's working set: the kh·kw passes stay in cache
-DEPTHWISE_NCHW_MIN_WIDTH = 32     # output rows at least this wide run channels-first; narrower, channels-last
-
-
-def _conv_depthwise(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
-                    stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
-    """groups == Cin: accumulate kh·kw shifted strided views, weighted per channel (multiplier allowed).
-
-    Each tap is one pass over the output, so the passes run over blocks small enough to stay in
-    cache: blocks of channels on wide maps (NCHW, rows of wo contiguous), and blocks of rows in
-    channels-last layout on narrow maps, where the innermost loop would otherwise be only wo long.
-    """
-    n, c, _, _ = xp.shape
-    cout = w.shape[0]
-    if cout // c > 1:
-        xp = np.repeat(xp, cout // c, axis=1)  # output channel o reads input channel o // mult
-    if wo >= DEPTHWISE_NCHW_MIN_WIDTH:
-        return _depthwise_nchw(xp, w, ho, wo, stride, dilation)
-    return _depthwise_nhwc(xp, w, ho, wo, stride, dilation)
-
-
-def _depthwise_nchw(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
-                    stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
-    n, c, hp, wp = xp.shape
-    kh, kw = w.shape[2:]
-    out = np.empty((n, c, ho, wo), dtype=DTYPE)
-    per = max(1, DEPTHWISE_BLOCK_BYTES // (DTYPE().itemsize * n * (hp * wp + 2 * ho * wo)))
-    tmp = np.empty((n, min(per, c), ho, wo), dtype=DTYPE)
-    for c0 in range(0, c, per):
-        c1 = min(c0 + per, c)
-        xb, ob, tb, wb = xp[:, c0:c1], out[:, c0:c1], tmp[:, :c1 - c0], w[c0:c1, 0]
-        for t, (i, j) in enumerate((i, j) for i in range(kh) for j in range(kw)):
-            view = _tap(xb, i * dilation[0], j * dilation[1], ho, wo, stride)
-            np.multiply(view, wb[:, i, j].reshape(1, -1, 1, 1), out=ob if t == 0 else tb)
-            if t:
-                ob += tb
-    return out
-
-
-def _depthwise_nhwc(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
-                    stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
-    n, c, _, _ = xp.shape
-    kh, kw = w.shape[2:]
-    (sh, sw), (dh, dw) = stride, dilation
-    xt = np.ascontiguousarray(xp.transpose(0, 2, 3, 1))
-    wt = np.ascontiguousarray(w[:, 0].transpose(1, 2, 0))          # (kh, kw, C)
-    out = np.empty((n, ho, wo, c), dtype=DTYPE)
-    rows = max(1, DEPTHWISE_BLOCK_BYTES // (DTYPE().itemsize * n * c * (2 + sw) * wo))
-    tmp = np.empty((n, min(rows, ho), wo, c), dtype=DTYPE)
-    for r0 in range(0, ho, rows):
-        r1 = min(r0 + rows, ho)
-        ob, tb = out[:, r0:r1], tmp[:, :r1 - r0]
-        for t, (i, j) in enumerate((i, j) for i in range(kh) for j in range(kw)):
-            top, left = r0 * sh + i * dh, j * dw
-            view = xt[:, top: top + sh * (r1 - r0 - 1) + 1: sh, left: left + sw * (wo - 1) + 1: sw]
-            np.multiply(view, wt[i, j], out=ob if t == 0 else tb)
-            if t:
-                ob += tb
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
 
 def conv_transpose2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
@@ -418,9 +295,17 @@ def batch_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, mean: np.ndar
     """Inference-mode batch norm over axis 1."""
     x = _f32(x)
     shape = (1, -1) + (1,) * (x.ndim - 2)
+    scale, shift = bn_scale_shift(gamma, beta, mean, var, eps)
+    out = np.multiply(x, scale.reshape(shape))
+    out += shift.reshape(shape)
+    return out
+
+
+def bn_scale_shift(gamma: np.ndarray, beta: np.ndarray, mean: np.ndarray, var: np.ndarray,
+                   eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
+    """Batch norm at inference as y = x·s + t: s = γ / √(σ² + ε), t = β − μ·s."""
     scale = _f32(gamma) / np.sqrt(_f32(var) + DTYPE(eps))
-    shift = _f32(beta) - _f32(mean) * scale
-    return x * scale.reshape(shape) + shift.reshape(shape)
+    return scale, _f32(beta) - _f32(mean) * scale
 
 
 def local_response_norm(x: np.ndarray, size: int, alpha: float = 1e-4, beta: float = 0.75,
@@ -448,10 +333,52 @@ def relu6(x: np.ndarray) -> np.ndarray:
     return np.clip(_f32(x), DTYPE(0), DTYPE(6))
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
+ELEMENTWISE_CHUNK = 1 << 15   # elements a multi-step activation works on at once (its scratch stays in cache)
+
+
+def elementwise(x: np.ndarray, steps: Callable[[np.ndarray, np.ndarray, list[np.ndarray]], None],
+                scratch: int = 1) -> np.ndarray:
+    """A chain of ufuncs applied chunk by chunk: `steps(x_chunk, out_chunk, scratch_chunks)` writes out_chunk
+    in place. Each step is one pass over a chunk that stays in cache, instead of a pass over the whole
+    tensor into a fresh temporary."""
+    x = np.ascontiguousarray(_f32(x))
+    out = np.empty_like(x)
+    xf, of = x.reshape(-1), out.reshape(-1)
+    size = min(ELEMENTWISE_CHUNK, xf.size)
+    bufs = [np.empty(size, dtype=DTYPE) for _ in range(scratch)]
+    for i in range(0, xf.size, ELEMENTWISE_CHUNK):
+        j = min(i + ELEMENTWISE_CHUNK, xf.size)
+        steps(xf[i:j], of[i:j], [b[: j - i] for b in bufs])
+    return out
+
+
+def _sigmoid_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
     # sigmoid(x) = (1 + tanh(x/2)) / 2, overflow-free
-    x = _f32(x)
-    return DTYPE(0.5) * (DTYPE(1) + np.tanh(DTYPE(0.5) * x))
+    np.multiply(x, DTYPE(0.5), out=o)
+    np.tanh(o, out=o)
+    o += DTYPE(1)
+    o *= DTYPE(0.5)
+
+
+def _swish_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
+    # x·sigmoid(x) = h + h·tanh(h) with h = x/2
+    h = s[0]
+    np.multiply(x, DTYPE(0.5), out=h)
+    np.tanh(h, out=o)
+    o *= h
+    o += h
+
+
+def _hardswish_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
+    # x * relu6(x + 3) / 6  (Howard et al. 2019, MobileNetV3)
+    np.add(x, DTYPE(3), out=o)
+    np.clip(o, DTYPE(0), DTYPE(6), out=o)
+    o *= x
+    o /= DTYPE(6)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return elementwise(x, _sigmoid_steps, 0)
 
 
 def tanh(x: np.ndarray) -> np.ndarray:
@@ -459,14 +386,11 @@ def tanh(x: np.ndarray) -> np.ndarray:
 
 
 def swish(x: np.ndarray) -> np.ndarray:
-    x = _f32(x)
-    return x * sigmoid(x)
+    return elementwise(x, _swish_steps)
 
 
 def hardswish(x: np.ndarray) -> np.ndarray:
-    # x * relu6(x + 3) / 6  (Howard et al. 2019, MobileNetV3)
-    x = _f32(x)
-    return x * relu6(x + DTYPE(3)) / DTYPE(6)
+    return elementwise(x, _hardswish_steps, 0)
 
 
 def softmax(x: np.ndarray, axis: int = 1) -> np.ndarray:

@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from .kernels import elementwise
+
 DTYPE = np.float32
 
 
@@ -38,23 +40,77 @@ def layer_norm(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None,
     return y
 
 
+_ERF_P = DTYPE(0.3275911)
+_ERF_A = tuple(DTYPE(a) for a in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
+
+
+def _erf_steps(u: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
+    """erf(u) into o, to |error| < 1.5e-7 (Abramowitz & Stegun 7.1.26): sign(u)·(1 − t·P(t)·exp(−u²)),
+    t = 1/(1 + p·|u|), P a degree-4 polynomial (Horner); s: two scratch chunks."""
+    a, t = s
+    np.abs(u, out=a)
+    np.multiply(a, _ERF_P, out=t)
+    t += DTYPE(1)
+    np.reciprocal(t, out=t)
+    np.multiply(t, _ERF_A[0], out=o)
+    for coef in _ERF_A[1:]:
+        o += coef
+        o *= t
+    np.multiply(a, a, out=a)
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    o *= a
+    np.subtract(DTYPE(1), o, out=o)
+    np.copysign(o, u, out=o)
+
+
+_GELU_P = DTYPE(0.3275911 / math.sqrt(2))
+_GELU_A = tuple(DTYPE(0.5 * a) for a in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
+
+
+def _gelu_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
+    """x·Φ(x) = relu(x) − ½|x|·t·P(t)·exp(−x²/2), the same A&S 7.1.26 erf at u = x/√2 with t = 1/(1 + p|u|)
+    (for x ≥ 0: x·(1 − ½·erfc); for x < 0: x·½·erfc): 20 passes, √2 and ½ folded into the constants."""
+    a, t, e = s
+    np.abs(x, out=a)
+    np.multiply(a, _GELU_P, out=t)
+    t += DTYPE(1)
+    np.reciprocal(t, out=t)
+    np.multiply(t, _GELU_A[0], out=o)
+    for coef in _GELU_A[1:]:
+        o += coef
+        o *= t
+    np.multiply(x, x, out=e)
+    e *= DTYPE(-0.5)
+    np.exp(e, out=e)
+    o *= e
+    o *= a
+    np.maximum(x, DTYPE(0), out=e)
+    np.subtract(e, o, out=o)
+
+
+def _gelu_tanh_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
+    np.multiply(x, x, out=o)
+    o *= DTYPE(0.044715)
+    o += DTYPE(1)
+    o *= x
+    o *= DTYPE(math.sqrt(2 / math.pi))
+    np.tanh(o, out=o)
+    o += DTYPE(1)
+    o *= x
+    o *= DTYPE(0.5)
+
+
 def erf(x: np.ndarray) -> np.ndarray:
     """erf to |error| < 1.5e-7 (Abramowitz & Stegun 7.1.26), enough for float32."""
-    x = _f32(x)
-    s = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + DTYPE(0.3275911) * a)
-    poly = t * (DTYPE(0.254829592) + t * (DTYPE(-0.284496736) + t * (DTYPE(1.421413741)
-                + t * (DTYPE(-1.453152027) + t * DTYPE(1.061405429)))))
-    return (s * (1.0 - poly * np.exp(-a * a))).astype(DTYPE)
+    return elementwise(x, _erf_steps, 2)
 
 
 def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
     """x·Φ(x) (torch.nn.GELU); `tanh`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
-    x = _f32(x)
     if approximate == "tanh":
-        return (0.5 * x * (1.0 + np.tanh(DTYPE(math.sqrt(2 / math.pi)) * (x + DTYPE(0.044715) * x ** 3)))).astype(DTYPE)
-    return (0.5 * x * (1.0 + erf(x * DTYPE(1 / math.sqrt(2))))).astype(DTYPE)
+        return elementwise(x, _gelu_tanh_steps, 0)
+    return elementwise(x, _gelu_steps, 3)
 
 
 def linear_last(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:

@@ -338,20 +338,33 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
     sizes: dict[str, int] = {}
     kept: dict[str, Arrays] = {}
     seconds = 0.0
-    for la in net.layers:
+    layers = net.layers
+    folded: Arrays | None = None        # the next batch norm's arrays, folded into this conv
+    fused: np.ndarray | None = None     # that batch norm's output
+    for index, la in enumerate(layers):
         fn = FORWARD.get(la.op)
         if fn is None:
             raise UsageError(f"layer {la.name}: op `{la.op}` has no forward pass yet")
         xs = [live[name] for name in la.inputs]
-        if la.op == "fc" and len(la.in_shapes[0]) == 1 and init == "tiled" and not keep and la.name not in weights:
+        if folded is not None:   # a batch norm whose output the conv before it computed
+            arrays, folded = folded, None
+            sizes[la.name] = sum(int(a.size) for a in arrays.values())
+            y, fused, spent = fused, None, 0.0
+        elif la.op == "fc" and len(la.in_shapes[0]) == 1 and init == "tiled" and not keep and la.name not in weights:
             arrays = {}
             sizes[la.name] = sum(int(np.prod(v)) for v in weight_shapes(la).values())
             y, spent = _fc_tiled(la, xs[0], seed)
         else:
             arrays = _layer_arrays(la, seed, weights.get(la.name), init)
             sizes[la.name] = sum(int(a.size) for a in arrays.values())
+            bn = _foldable_bn(la, layers, index, consumers, int(x.shape[0]))
             start = time.perf_counter()
-            y = fn(la, xs, arrays)
+            if bn is None:
+                y = fn(la, xs, arrays)
+            else:   # the next layer's output now; this conv's own output only when every output is kept
+                folded = _layer_arrays(bn, seed, weights.get(bn.name), init)
+                fused = fn(la, xs, fold_bn(arrays, folded, bn))
+                y = fn(la, xs, arrays) if keep else fused
             spent = time.perf_counter() - start
         seconds += spent
         shapes[la.name] = tuple(int(v) for v in y.shape[1:])
@@ -370,6 +383,35 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
         del xs, y, arrays
     final = live[net.output_source] if net.output_source in live else x
     return Result(net, final, outputs, shapes, sizes, kept, seconds)
+
+
+def _foldable_bn(layer: Layer, layers: list[Layer], index: int, consumers: Mapping[str, int],
+                 batch: int) -> Layer | None:
+    """The batch norm right after a convolution that only it reads, when folding it into the conv's
+    weights (as inference runtimes do) is the cheaper pass: over the weights, where they are no larger
+    than the conv's output, instead of twice over the activations. Both `keep` modes compute that
+    batch norm's output the same way."""
+    if layer.op not in ("conv", "dwconv") or index + 1 >= len(layers) or consumers.get(layer.name) != 1:
+        return None
+    weights = sum(int(np.prod(shape)) for shape in weight_shapes(layer).values())
+    if weights > batch * int(np.prod(layer.output)):
+        return None
+    nxt = layers[index + 1]
+    return nxt if nxt.op == "bn" and tuple(nxt.inputs) == (layer.name,) else None
+
+
+def fold_bn(conv: Arrays, bn_arrays: Arrays, bn: Layer) -> Arrays:
+    """Conv weights and bias with an inference batch norm folded in: W·s per output channel and
+    (b − μ)·s + β, where s = γ / √(σ² + ε)."""
+    c = bn.output[0]
+    gamma = bn_arrays.get("weight", np.ones(c, dtype=K.DTYPE))
+    beta = bn_arrays.get("bias", np.zeros(c, dtype=K.DTYPE))
+    scale, shift = K.bn_scale_shift(gamma, beta, bn_arrays["running_mean"], bn_arrays["running_var"],
+                                    _f(bn.attrs["eps"]))
+    w = conv["weight"]
+    out = {"weight": w * scale.reshape((-1,) + (1,) * (w.ndim - 1))}
+    out["bias"] = shift + conv["bias"] * scale if conv.get("bias") is not None else shift
+    return out
 
 
 def _fc_tiled(layer: Layer, x: np.ndarray, seed: int) -> tuple[np.ndarray, float]:

@@ -515,13 +515,18 @@ def _block(p: _Parser, name: str, v: Any) -> BlockDef:
     return BlockDef(name, params, p.body(v["body"], path + ("body",), 1), p.at(path))
 
 
-def load(path: str | Path, display: str | None = None) -> Spec:
+def load(path: str | Path, display: str | None = None, cached: bool = False) -> Spec:
+    """A spec file; `cached` (built-in specs) reads the loaded document from its cache (archcalc.doccache)."""
     shown = display or str(path)
     try:
         text = read_file(path, shown)
     except FileNotFoundError:
         raise SpecError("no such file", Where(shown)) from None
     with gc_paused():   # an acyclic tree of spec objects: collector passes over it would only cost time
+        if cached:
+            from . import doccache
+
+            return parse(doccache.load(str(path), text, shown))
         return parse(load_text(text, shown))
 
 

@@ -21,11 +21,16 @@ EXCERPT_CHARS = 40   # the most of a user's value an error message quotes
 _FORMAT = ("\u00ad\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\U000110bd\U000110cd\U00013430-\U0001343f"
            "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ue000-\uf8ff\ud800-\udfff"
            "\U000e0000-\U000e007f\U000f0000-\U0010ffff")
-_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_FORMAT}]")
-_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_FORMAT}]")
-# the same classes restricted to ASCII, for ASCII text (a large JSON document): a fifth of the scanning time
-_UNSAFE_ASCII = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
-_UNSAFE_LINE_ASCII = re.compile("[\x00-\x1f\x7f]")
+_ASCII_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f]")        # ASCII text holds no C1 or format characters
+_ASCII_UNSAFE_LINE = re.compile("[\x00-\x1f\x7f]")
+_PATTERNS: dict[bool, re.Pattern[str]] = {}   # the full classes, compiled on the first non-ASCII text
+
+
+def _unsafe(one_line: bool) -> re.Pattern[str]:
+    if one_line not in _PATTERNS:
+        c0 = "\x00-\x1f" if one_line else "\x00-\x08\x0b-\x1f"
+        _PATTERNS[one_line] = re.compile(f"[{c0}\x7f-\x9f{_FORMAT}]")
+    return _PATTERNS[one_line]
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -42,8 +47,8 @@ def printable(text: Any, one_line: bool = False) -> str:
     unless `one_line` (a table cell, a TSV field, an error message)."""
     s = text if isinstance(text, str) else str(text)
     if s.isascii():
-        return (_UNSAFE_LINE_ASCII if one_line else _UNSAFE_ASCII).sub(_escape, s)
-    return (_UNSAFE_LINE if one_line else _UNSAFE).sub(_escape, s)
+        return (_ASCII_UNSAFE_LINE if one_line else _ASCII_UNSAFE).sub(_escape, s)
+    return _unsafe(one_line).sub(_escape, s)
 
 
 def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:

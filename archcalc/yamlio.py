@@ -15,8 +15,6 @@ import stat
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-import yaml
-
 from . import num
 from .errors import SpecError, Where, excerpt, printable
 
@@ -27,10 +25,22 @@ MAX_NUMBER_CHARS = 400       # a decimal's characters in YAML
 
 Path = tuple[Any, ...]
 
-try:  # the C loader composes much faster; fall back to the pure-Python one
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+yaml: Any = None      # PyYAML, imported by the first document loaded (a cached built-in spec needs none)
+_Loader: Any = None
+_SCALARS: Any = None  # one constructor instance for YAML 1.1 ints and bools
+_RESOLVER: Any = None  # the safe loader's implicit tags (YAML 1.1)
+
+
+def _import_yaml() -> None:
+    global yaml, _Loader, _SCALARS, _RESOLVER
+    if yaml is None:
+        import yaml as module
+
+        # the C parser's events are much faster; fall back to the pure-Python parser
+        _Loader = getattr(module, "CSafeLoader", module.SafeLoader)
+        _SCALARS = module.SafeLoader("")
+        _RESOLVER = module.resolver.Resolver()
+        yaml = module
 
 
 def path_str(path: Path) -> str:
@@ -132,6 +142,7 @@ def _load_text(text: str, file: str) -> Document:
         raise SpecError(f"file is too large (over {MAX_FILE_BYTES} bytes)", Where(file))
     if "\x00" in text:
         raise SpecError("this is not a text file (it contains NUL bytes)", Where(file))
+    _import_yaml()
     loader = _Loader(text)
     try:
         return _Stream(loader, file).document()
@@ -153,8 +164,6 @@ MAX_DEPTH = 400   # collections inside collections (the spec language itself nes
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _STR, _INT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int"
 _MERGE = "tag:yaml.org,2002:merge"
-_SCALARS = yaml.SafeLoader("")  # one constructor instance for YAML 1.1 ints and bools
-_RESOLVER = yaml.resolver.Resolver()
 _PLAIN_TAGS: dict[str, str] = {}   # plain scalar text -> its implicit tag (resolution depends on the text alone)
 _SHORT: dict[str, str] = {}        # one copy of each short string (keys, op names) however often it is written
 

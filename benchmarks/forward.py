@@ -1,7 +1,9 @@
 """Benchmark of archcalc's NumPy forward pass: `python benchmarks/forward.py [--repeat N] [--no-zoo] [NAMES...]`.
 
 Per network (batch 1, float32, keep=False, weights made once before timing):
-  * forward time, best of N;
+  * forward time, best of N, NumPy and torch interleaved; CPU time (process_time) when the BLAS runs one
+    thread (OMP/MKL/OPENBLAS_NUM_THREADS=1: a shared machine's other work then counts against neither
+    side), wall time otherwise;
   * effective GFLOP/s = 2·MACs / time (MACs: the paper convention, conv + fc weights);
   * the share of `numpy.matmul` throughput measured in the same run on one square GEMM of the
     same MACs (what the BLAS would give if the whole network were one matrix product);
@@ -10,7 +12,8 @@ Per network (batch 1, float32, keep=False, weights made once before timing):
     ratio NumPy time / torch time. Where the two networks have the same weight shapes in the same
     order, torch's weights are copied into the NumPy pass and the outputs compared.
 Then `archcalc verify --all` (the whole zoo) in a child process: wall time and peak RSS.
-Targets (issue 4): VGG-16 within 1.5× of torch, ResNet-50 within 2×, verify --all < 60 s, < 3 GB.
+Targets (issue 4): VGG-16 within 1.5× of torch, ResNet-50 within 2×, verify --all < 60 s, < 3 GB;
+(issue 15): every network within 1.2× of torch at the same thread count.
 """
 from __future__ import annotations
 
@@ -58,17 +61,21 @@ NETWORKS: list[tuple[str, dict[str, Any], str | None, dict[str, Any]]] = [
 ]
 
 
+CLOCK: Callable[[], float] = time.perf_counter
+
+
 def best_of(n: int, *fns: Callable[[], Any]) -> list[float]:
     """Best time of each function over n rounds, the functions interleaved within a round so that a
-    load change on a shared machine hits them alike."""
+    load change on a shared machine hits them alike. The clock is CPU time at one thread (a shared
+    machine's other work does not count against either side), wall time otherwise."""
     for fn in fns:
         fn()  # warm-up
     best = [float("inf")] * len(fns)
     for _ in range(n):
         for i, fn in enumerate(fns):
-            start = time.perf_counter()
+            start = CLOCK()
             fn()
-            best[i] = min(best[i], time.perf_counter() - start)
+            best[i] = min(best[i], CLOCK() - start)
     return best
 
 
@@ -137,14 +144,18 @@ def main() -> int:
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
     args = ap.parse_args()
 
+    global CLOCK
     threads = blas_threads()
+    if threads == 1:
+        CLOCK = time.process_time
     has_torch = not args.no_torch and all(importlib.util.find_spec(m) for m in ("torch", "torchvision"))
     if has_torch:
         import torch
 
         torch.set_num_threads(threads)
     print(f"numpy {np.__version__}, BLAS threads {threads}; torch: "
-          f"{__import__('torch').__version__ if has_torch else 'not installed (ratios skipped)'}; best of {args.repeat}")
+          f"{__import__('torch').__version__ if has_torch else 'not installed (ratios skipped)'}; best of {args.repeat}, "
+          f"{'CPU' if CLOCK is time.process_time else 'wall'} time")
 
     table = [k for k in NETWORKS if not args.names or k[0] in args.names]
     table += [(n, {}, None, {}) for n in args.names if n not in {k[0] for k in table}]

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from archcalc import kernels as K
+from archcalc import kernels_conv as KC
 
 
 # ============================================================ loop references
@@ -201,21 +202,34 @@ def test_conv2d_chunked_im2col_matches(monkeypatch, budget):
     # 4096 B forces row chunks; 600 B forces batch chunks of single rows
     x, w, b = rand((3, 2, 6, 7), 6), rand((3, 2, 3, 3), 7), rand((3,), 8)
     expected = ref_conv2d(x, w, b, (1, 1), (1, 1, 1, 1), (1, 1))
-    monkeypatch.setattr(K, "IM2COL_BUDGET_BYTES", budget)
+    monkeypatch.setattr(KC, "IM2COL_BUDGET_BYTES", budget)
     close(K.conv2d(x, w, b, padding=1), expected)
 
 
-@pytest.mark.parametrize("layout", ["nchw", "nhwc"])
+@pytest.mark.parametrize("path", ["gemv", "nhwc"])
 @pytest.mark.parametrize("budget", [1 << 19, 1500])
 @pytest.mark.parametrize("stride,dilation,mult", [(1, 1, 1), (2, 1, 1), (1, 2, 2), (3, 1, 2)])
-def test_depthwise_layouts_and_blocks_match(monkeypatch, layout, budget, stride, dilation, mult):
-    # both layouts on a map wide enough for either, with blocks of one channel / one row at 1500 B
-    monkeypatch.setattr(K, "DEPTHWISE_NCHW_MIN_WIDTH", 0 if layout == "nchw" else 10**9)
-    monkeypatch.setattr(K, "DEPTHWISE_BLOCK_BYTES", budget)
+def test_depthwise_paths_and_blocks_match(monkeypatch, path, budget, stride, dilation, mult):
+    # both formulations on the same map; the GEMV path in blocks of one channel at 1500 B
+    monkeypatch.setattr(KC, "DEPTHWISE_GEMV_MIN_POSITIONS", 0 if path == "gemv" else 10**9)
+    monkeypatch.setattr(KC, "DEPTHWISE_BLOCK_BYTES", budget)
     x, w, b = rand((2, 5, 13, 36), 21), rand((5 * mult, 1, 3, 3), 22), rand((5 * mult,), 23)
     pads = (1, 2, 0, 1)
     got = K.conv2d(x, w, b, stride=stride, padding=pads, dilation=dilation, groups=5)
     close(got, ref_conv2d(x, w, b, (stride, stride), pads, (dilation, dilation), 5))
+
+
+@pytest.mark.parametrize("block", [8 << 20, 1])
+@pytest.mark.parametrize("k,dilation,pads", [(3, 1, (1, 1, 1, 1)), (3, 2, (2, 0, 1, 3)), (2, 1, (0, 0, 0, 0)),
+                                             (5, 1, (-1, 2, 2, -1)), ((1, 3), 1, (0, 0, 1, 1))])
+def test_shifted_gemm_conv_matches(monkeypatch, block, k, dilation, pads):
+    # fewer output than input channels at unit stride: the shifted-GEMM path, in blocks of one row at 1 B
+    monkeypatch.setattr(KC, "IM2COL_BLOCK_BYTES", block)
+    kh, kw = (k, k) if isinstance(k, int) else k
+    x, w, b = rand((2, 8, 9, 11), 31), rand((3, 8, kh, kw), 32), rand((3,), 33)
+    assert KC.shifted_pays(8, 3, kh, kw, (1, 1), 1)
+    got = K.conv2d(x, w, b, padding=pads, dilation=dilation)
+    close(got, ref_conv2d(x, w, b, (1, 1), pads, (dilation, dilation), 1))
 
 
 @settings(max_examples=60, derandomize=True, deadline=None)

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from archcalc import catalog, numeric
+from archcalc import kernels as K
 from archcalc.errors import UsageError
 from archcalc.graph import Network, build
 from archcalc.ops import REGISTRY
@@ -293,3 +294,33 @@ def test_numeric_core_imports_no_cli_libraries() -> None:
     names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     names |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0}
     assert names <= {"numpy", "time", "zlib", "dataclasses", "functools", "pathlib", "typing", "__future__"}
+
+
+def test_batch_norm_folded_into_the_conv_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # conv (with bias) → bn with non-trivial statistics; a depthwise conv → bn; a conv read twice is not folded
+    net = spec_net("[{conv: {c: 6, k: 3, bias: true}}, bn, relu, {dwconv: {k: 3, p: 1}}, bn, "
+                   "{add: [[{conv: {c: 6, k: 1}}], [bn]]}]")
+    rng = np.random.default_rng(5)
+    weights = {la.name: {"running_mean": rng.standard_normal(6).astype(np.float32),
+                         "running_var": rng.uniform(0.5, 2.0, 6).astype(np.float32),
+                         "weight": rng.standard_normal(6).astype(np.float32),
+                         "bias": rng.standard_normal(6).astype(np.float32)}
+               for la in net.layers if la.op == "bn"}
+    x = rng.standard_normal((2, 4, 9, 9)).astype(np.float32)
+    kept = numeric.forward(net, x, seed=1, weights=weights, keep=True)
+    calls: list[str] = []
+    bn = numeric.FORWARD["bn"]
+    monkeypatch.setitem(numeric.FORWARD, "bn", lambda la, xs, arr: (calls.append(la.name), bn(la, xs, arr))[1])
+    lean = numeric.forward(net, x, seed=1, weights=weights, keep=False)
+    assert len(calls) == 1   # the two batch norms right after a conv were folded; the third one runs
+    np.testing.assert_array_equal(lean.output, kept.output)
+    assert lean.shapes == kept.shapes and lean.weight_sizes == kept.weight_sizes
+    o, w = kept.outputs, kept.weights
+    for la in net.layers:
+        if la.op == "bn":   # the folded output is the batch norm of the conv's own (kept) output
+            src, arr = la.inputs[0], w[la.name]
+            expected = K.batch_norm(o[src], arr["weight"], arr["bias"], arr["running_mean"], arr["running_var"],
+                                    float(la.attrs["eps"]))
+            np.testing.assert_allclose(o[la.name], expected, rtol=1e-5, atol=1e-5)
+    conv = net.layers[0]   # kept: the conv's output itself, not the folded one
+    np.testing.assert_array_equal(o[conv.name], K.conv2d(x, w[conv.name]["weight"], w[conv.name]["bias"]))

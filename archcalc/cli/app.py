@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import errno
+import importlib
 import os
 import signal
 import sys
@@ -27,7 +28,35 @@ from .common import (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use: `summary` loads only the module that defines it.
+    `register` names each module's commands; help, completion and "did you mean" still see them all."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, str] = {}   # command name → the module (in archcalc.cli) that defines it
+
+    def register(self, module: str, *names: str) -> None:
+        for name in names:
+            self.lazy[name] = module
+
+    def load_all(self) -> None:
+        for module in sorted(set(self.lazy.values())):
+            importlib.import_module(f"{__package__}.{module}")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            if cmd_name in self.lazy:
+                importlib.import_module(f"{__package__}.{self.lazy[cmd_name]}")
+            else:
+                self.load_all()   # an unknown name: click suggests close matches from every command
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="archcalc")
 def cli() -> None:
     """archcalc: what a convolutional network costs, before anyone trains it.

@@ -110,16 +110,35 @@ class _LazyConsole:
     def __init__(self) -> None:
         self._console: Any = None
 
+    @staticmethod
+    def _width() -> int | None:
+        columns = os.environ.get("COLUMNS", "").strip()
+        width = int(columns) if columns.isdigit() and MIN_WIDTH <= int(columns[:6]) <= MAX_WIDTH else None
+        if width is None and not sys.stdout.isatty():
+            width = 160
+        return width
+
+    def plain_width(self) -> int | None:
+        """The width when the console would draw plain text (not a terminal, UTF-8, no forced colour) and
+        rich is not loaded for it yet: report.plaintable may then write rich's layout itself."""
+        from ..report.plaintable import plain_console
+
+        enc = (getattr(sys.stdout, "encoding", None) or "utf-8").lower()
+        width = self._width()
+        if self._console is not None or not enc.startswith("utf") or not plain_console(width, sys.stdout):
+            return None
+        return width
+
+    def write_plain(self, text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
     def __getattr__(self, name: str) -> Any:
         if self._console is None:
             from rich.console import Console
 
-            columns = os.environ.get("COLUMNS", "").strip()
-            width = int(columns) if columns.isdigit() and MIN_WIDTH <= int(columns[:6]) <= MAX_WIDTH else None
-            if width is None and not sys.stdout.isatty():
-                width = 160
             # markup and emoji off: spec text such as `[/x]` or `[link=...]` prints as written
-            self._console = Console(width=width, highlight=False, markup=False, emoji=False)
+            self._console = Console(width=self._width(), highlight=False, markup=False, emoji=False)
         return getattr(self._console, name)
 
 

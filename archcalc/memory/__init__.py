@@ -11,17 +11,32 @@ forward, backward or step (training.py) (+ the runtime term when `workspace`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import num
 from ..analysis import DTYPE_BYTES, Analysis
 from ..errors import UsageError
 from ..yamlio import gc_paused
-from .device import RUNTIMES, Runtime, rounded
 from .plan import Plan, concrete, live_per_layer, plan
 from .plan import workspace as layer_workspace
-from .rules import RULES, fallback, saves_of  # noqa: F401  (the public table)
-from .training import Step, segments, step
+
+if TYPE_CHECKING:
+    from .device import Runtime
+    from .training import Step
+
+# the training model (rules, device, training) loads on first use: `summary` needs only the inference peak
+_LAZY = {"RUNTIMES": "device", "Runtime": "device", "rounded": "device", "RULES": "rules", "fallback": "rules",
+         "saves_of": "rules", "Step": "training", "segments": "training", "step": "training"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
 AMP_DTYPES = ("bf16", "fp16")
@@ -158,6 +173,9 @@ def _memory(a: Analysis, inplace: bool, fuse_bn: bool, optimizer: str, amp: str 
     if isinstance(held_workspaces, bool) or not isinstance(held_workspaces, int) or not 0 <= held_workspaces <= 2:
         raise UsageError(f"--held-workspaces {held_workspaces}: a process holds 0, 1 (calling thread) or 2 "
                          f"(calling and autograd threads) cuBLAS workspaces")
+    from .device import RUNTIMES, rounded
+    from .training import segments, step
+
     if device not in RUNTIMES:
         raise UsageError(f"unknown device runtime `{device}`; known: {', '.join(RUNTIMES)}")
     rt: Runtime = RUNTIMES[device]
@@ -234,6 +252,8 @@ def _memory(a: Analysis, inplace: bool, fuse_bn: bool, optimizer: str, amp: str 
 
 def _rounded_sum(tensors: list[int], width: int, rt: Runtime) -> int:
     """Σ rounded(n · width) over the tensors, each distinct size rounded once."""
+    from .device import rounded
+
     sizes: dict[int, int] = {}
     total = 0
     for n in tensors:
@@ -260,6 +280,8 @@ def _grad_bytes(rows: Any, width: int, rt: Runtime) -> int:
 
 
 def _layer_grad_bytes(layer: Any, params: Any, width: int, rt: Runtime) -> int:
+    from .device import rounded
+
     w, b = num.norm(layer.counts.get("weights", 0)), num.norm(layer.counts.get("bias", 0))
     if layer.op == "bn":
         return 2 * rounded(concrete(layer.output[0], "channels") * width, rt)

@@ -1,11 +1,9 @@
 """summary: per-layer rows and totals as JSON, CSV, Markdown, plain text and a rich table."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _q
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .. import num
 from ..analysis import Analysis
@@ -23,8 +21,16 @@ from .common import (
     shape_str,
     share,
 )
-from .symbolic import Footnotes
-from .symbolic import text as readable
+
+if TYPE_CHECKING:
+    from .symbolic import Footnotes
+
+
+def readable(x: Any) -> str:
+    """A symbolic value as text (report.symbolic, which loads the canonical-form machinery, on first use)."""
+    from .symbolic import text
+
+    return text(x)
 
 
 def summary_json(a: Analysis, depth: int | None = None, top: int | None = None, lazy: bool = False) -> dict[str, Any]:
@@ -219,6 +225,9 @@ def summary_records(a: Analysis, exact: bool, depth: int | None = None, top: int
 
 def summary_csv(a: Analysis, depth: int | None = None, top: int | None = None) -> str:
     """Plain integers (no thousands separators); percentages of the network's totals, one decimal."""
+    import csv
+    import io
+
     out = io.StringIO()
     fields = COLUMNS + SHARE_COLUMNS
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
@@ -307,6 +316,8 @@ LARGE_TABLE = 500     # rows above which the table streams as plain columns inst
 
 
 def summary_table(a: Analysis, console: Any, depth: int | None = None, top: int | None = None) -> None:
+    from .symbolic import Footnotes
+
     notes = Footnotes()     # symbolic forms too long for a cell
     records = summary_records(a, exact=False, depth=depth, top=top, notes=notes)
     if len(records) > LARGE_TABLE:
@@ -366,6 +377,8 @@ def _caption(a: Analysis, depth: int | None, top: int | None) -> str:
 
 def _rich_table(a: Analysis, records: list[dict[str, str]], console: Any, depth: int | None, top: int | None,
                 notes: Footnotes) -> None:
+    if _plain_table(a, records, console, depth, top, notes):
+        return
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -400,3 +413,55 @@ def _rich_table(a: Analysis, records: list[dict[str, str]], console: Any, depth:
     for line in notes.lines():
         console.print(line, highlight=False, markup=False, soft_wrap=True)
     print_pairs(console, totals_lines(a))
+
+
+def _plain_table(a: Analysis, records: list[dict[str, str]], console: Any, depth: int | None, top: int | None,
+                 notes: Footnotes) -> bool:
+    """The table `_rich_table` draws, written without rich where the output takes no colour and the layout
+    needs no wrapping (report.plaintable); False, having written nothing, otherwise."""
+    from . import plaintable as P
+
+    width = console.plain_width() if hasattr(type(console), "plain_width") else None
+    if width is None or not records:
+        return False
+    t = a.totals
+    show_inputs = any(r["inputs"] for r in records)
+    shares = [f"{r['macs_pct']:>5} {r['macs_bar']}" if r["macs_pct"] else "" for r in records]
+
+    def widest(key: str, header: str, footer: str = "") -> int:
+        return max([len(header), len(footer)] + [len(r[key]) for r in records])
+
+    def cells(key: str) -> tuple[str, ...]:
+        return tuple(r[key] for r in records)
+
+    columns = [P.Column("Layer", "Total", "left", min(widest("layer", "Layer"), 16), None, cells("layer"), fold=True),
+               P.Column("Op", "", "left", widest("op", "Op"), None, cells("op"))]
+    if show_inputs:
+        columns.append(P.Column("From", "", "left", None, 16, cells("inputs"), fold=True))
+    foot = _footer(a, notes)
+    for key, header, footer in (("output", "Output", ""), ("params", "Params", foot(t.params)),
+                                ("params_pct", "%", ""), ("macs", "MACs", foot(t.macs)),
+                                ("macs_share", "MACs %", ""), ("activations", "Activations", foot(t.activations)),
+                                ("activations_bar", "Memory", ""), ("rf", "RF", "")):
+        values = tuple(shares) if key == "macs_share" else cells(key)
+        least = max([len(header), len(footer)] + [len(v) for v in values])
+        columns.append(P.Column(header, footer, "left" if key in ("macs_share", "activations_bar") else "right",
+                                least, None, values))
+    lines = P.table_lines(_title(a), _caption(a, depth, top), columns, width - (len(columns) - 1))
+    if lines is None:
+        return False
+    text = notes.lines()
+    after: list[str] | None = []
+    for note in text:   # printed with soft wrap: as they are
+        if not P.one_cell(note) or "\n" in note:
+            return False
+        after.append(note)
+    pairs = totals_lines(a)
+    key_width = max(len(k) for k, _ in pairs)
+    for key, value in pairs:
+        wrapped = P.print_lines(f"  {key.ljust(key_width)}  {value}", width)
+        if wrapped is None:
+            return False
+        after += wrapped
+    console.write_plain("\n".join(lines + after) + "\n")
+    return True

@@ -1,0 +1,193 @@
+"""Convolution kernels behind `kernels.conv2d` (NCHW, float32): im2col + GEMM, shifted GEMMs, depthwise.
+
+Which formulation runs is decided by `kernels.conv2d` from the layer's shape; each keeps its working
+set bounded (IM2COL_BUDGET_BYTES, DEPTHWISE_BLOCK_BYTES) and within it sized for the cache.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+DTYPE = np.float32
+# Upper bound for one im2col buffer; larger convolutions are chunked over output rows.
+IM2COL_BUDGET_BYTES = 256 * 2**20
+# The block size aimed at below that bound: a column block that stays in the last-level cache is written
+# and read back by the GEMM at cache speed (and its buffer is reused, not freshly page-faulted), as long
+# as each GEMM still has at least IM2COL_MIN_COLUMNS output positions to work on.
+IM2COL_BLOCK_BYTES = 8 * 2**20
+IM2COL_MIN_COLUMNS = 2048
+
+
+def pad_hw(x: np.ndarray, pads: tuple[int, int, int, int], value: float = 0.0) -> np.ndarray:
+    """Pad (positive) or crop (negative) the last two axes."""
+    t, b, l, r = pads
+    if min(pads) < 0:
+        h, w = x.shape[-2:]
+        x = x[..., max(-t, 0): h - max(-b, 0), max(-l, 0): w - max(-r, 0)]
+        t, b, l, r = (max(v, 0) for v in pads)
+    if t == b == l == r == 0:
+        return x
+    h, w = x.shape[-2:]
+    shape = x.shape[:-2] + (t + h + b, l + w + r)
+    out = np.zeros(shape, dtype=x.dtype) if value == 0 else np.full(shape, value, dtype=x.dtype)
+    out[..., t: t + h, l: l + w] = x   # np.pad's constant mode, without its per-call overhead
+    return out
+
+
+def conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
+                stride: tuple[int, int], dilation: tuple[int, int], groups: int = 1) -> np.ndarray:
+    """Dense conv on a padded input as GEMM: W (Cout, C*kh*kw) @ cols (C*kh*kw, N*rows*Wo).
+
+    The column matrix is laid out (C, kh, kw, N, Ho, Wo) (Caffe im2col order), so the
+    copy reads contiguous input rows and the GEMM result is already channel-major. With groups,
+    each group's rows of the column matrix are one contiguous slab: one batched matmul
+    (G, Cout/G, K/G) @ (G, K/G, P) computes every group at once.
+    """
+    n, c, _, _ = xp.shape
+    cout, _, kh, kw = w.shape
+    k = c * kh * kw
+    wmat = w.reshape(cout, k) if groups == 1 else w.reshape(groups, cout // groups, k // groups)
+
+    def gemm(cols: np.ndarray) -> np.ndarray:
+        return wmat @ cols if groups == 1 else np.matmul(wmat, cols.reshape(groups, k // groups, -1))
+
+    if kh == kw == 1 and stride == (1, 1):
+        cols = xp[:, :, :ho, :wo].transpose(1, 0, 2, 3).reshape(k, n * ho * wo)
+        return np.ascontiguousarray(gemm(cols).reshape(cout, n, ho, wo).transpose(1, 0, 2, 3))
+
+    sn, sc, sh, sw = xp.strides
+    (st_h, st_w), (dl_h, dl_w) = stride, dilation
+    # view[c, i, j, b, oh, ow] = xp[b, c, oh*st_h + i*dl_h, ow*st_w + j*dl_w]
+    view = as_strided(xp, shape=(c, kh, kw, n, ho, wo),
+                      strides=(sc, dl_h * sh, dl_w * sw, sn, st_h * sh, st_w * sw),
+                      writeable=False)
+
+    out = np.empty((cout, n, ho, wo), dtype=DTYPE)
+    row_bytes = k * n * wo * DTYPE().itemsize
+    budget = min(IM2COL_BUDGET_BYTES,
+                 max(IM2COL_BLOCK_BYTES, k * min(IM2COL_MIN_COLUMNS, n * ho * wo) * DTYPE().itemsize))
+    if row_bytes * ho <= budget:
+        blocks = [(0, n, 0, ho)]
+    elif row_bytes <= budget:
+        rows = budget // row_bytes
+        blocks = [(0, n, r, min(r + rows, ho)) for r in range(0, ho, rows)]
+    else:
+        per = max(1, budget // (k * wo * DTYPE().itemsize))
+        blocks = [(b0, min(b0 + per, n), r, r + 1) for b0 in range(0, n, per) for r in range(ho)]
+
+    buf = np.empty(max((b1 - b0) * (r1 - r0) * wo * k for b0, b1, r0, r1 in blocks), dtype=DTYPE)
+    for b0, b1, r0, r1 in blocks:
+        shape = (c, kh, kw, b1 - b0, r1 - r0, wo)
+        cols = buf[: int(np.prod(shape))].reshape(shape)
+        np.copyto(cols, view[:, :, :, b0:b1, r0:r1])
+        out[:, b0:b1, r0:r1] = gemm(cols.reshape(k, -1)).reshape(cout, b1 - b0, r1 - r0, wo)
+    # no copy when n == 1: (1, Cout, Ho, Wo) is already contiguous
+    return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+
+
+def shifted_pays(cin: int, cout: int, kh: int, kw: int, stride: tuple[int, int], groups: int) -> bool:
+    """Shifted GEMMs instead of im2col: unit stride, one group, a real window, and fewer output than input
+    channels, where im2col's copy (Cin·kh·kw per position) outweighs the shifted form's extra
+    accumulation passes ((kh·kw − 1)·Cout per position)."""
+    return stride == (1, 1) and groups == 1 and kh * kw > 1 and 2 * cout <= cin
+
+
+def conv_shifted(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray, ho: int, wo: int,
+                 dilation: tuple[int, int]) -> np.ndarray:
+    """Unit-stride dense conv as a sum of kh·kw GEMMs W[:, :, i, j] (Cout, Cin) @ X shifted by (i, j),
+    with no im2col copy: on the padded input flattened row by row, a shift is a contiguous slice
+    (output rows are computed Wp wide, the Wp − Wo columns past the edge dropped at the end)."""
+    if min(pads) < 0:   # crop first (negative padding)
+        x, pads = pad_hw(x, tuple(min(p, 0) for p in pads)), tuple(max(p, 0) for p in pads)
+    n, c, h, wd = x.shape
+    cout, _, kh, kw = w.shape
+    t, b, l, r = pads
+    dl_h, dl_w = dilation
+    hp, wp = t + h + b, l + wd + r
+    extra = -(-((kw - 1) * dl_w) // wp)   # rows of slack: the last output row's wide slice runs past Hp
+    xp = np.zeros((n, c, hp + extra, wp), dtype=DTYPE)
+    xp[:, :, t: t + h, l: l + wd] = x
+    flat = xp.reshape(n, c, -1)
+    taps = np.ascontiguousarray(w.transpose(2, 3, 0, 1))    # (kh, kw, Cout, Cin)
+    out = np.empty((n, cout, ho, wp), dtype=DTYPE)
+    wide = out.reshape(n, cout, -1)
+    rows = max(1, min(ho, IM2COL_BLOCK_BYTES // (DTYPE().itemsize * wp * (c + 2 * cout))))
+    tmp = np.empty((cout, rows * wp), dtype=DTYPE)
+    for bi in range(n):
+        for r0 in range(0, ho, rows):
+            r1 = min(r0 + rows, ho)
+            span = (r1 - r0) * wp
+            acc, part = wide[bi, :, r0 * wp: r1 * wp], tmp[:, :span]
+            for k, (i, j) in enumerate((i, j) for i in range(kh) for j in range(kw)):
+                start = (r0 + i * dl_h) * wp + j * dl_w
+                np.matmul(taps[i, j], flat[bi, :, start: start + span], out=acc if k == 0 else part)
+                if k:
+                    acc += part
+    return np.ascontiguousarray(out[:, :, :, :wo])
+
+
+DEPTHWISE_BLOCK_BYTES = 1 << 19      # channels gathered at once by the GEMV path (its copy stays in cache)
+DEPTHWISE_GEMV_MAX_CHANNELS = 160    # fewer channels than this on a map of at least
+DEPTHWISE_GEMV_MIN_POSITIONS = 256   # this many output positions: GEMV; otherwise channels-last einsum
+
+
+def conv_depthwise(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray, ho: int, wo: int,
+                   stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+    """groups == Cin (a channel multiplier allowed), without the kh·kw-fold im2col of the whole map.
+
+    Two formulations, each where it is fast:
+      * few channels on a large map: per channel, its taps gathered into a (kh·kw, Ho·Wo) block (a
+        block of channels at a time) and one BLAS product (1, kh·kw) @ (kh·kw, Ho·Wo);
+      * otherwise channels-last: einsum over a strided view (N, Ho, Wo, kh, kw, C) of the NHWC input,
+        whose inner loop is a multiply-accumulate along C, contiguous in input, weight and output
+        (one pass per tap, no temporaries).
+    """
+    c = x.shape[1]
+    cout, _, kh, kw = w.shape
+    if cout // c > 1:
+        x = np.repeat(x, cout // c, axis=1)  # output channel o reads input channel o // mult
+    if (cout < DEPTHWISE_GEMV_MAX_CHANNELS and ho * wo >= DEPTHWISE_GEMV_MIN_POSITIONS
+            and kh * kw * ho * wo * DTYPE().itemsize <= IM2COL_BUDGET_BYTES):
+        return _depthwise_gemv(pad_hw(x, pads), w, ho, wo, stride, dilation)
+    return _depthwise_nhwc(x, pads, w, ho, wo, stride, dilation)
+
+
+def _depthwise_gemv(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
+                    stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+    n, c, _, _ = xp.shape
+    kh, kw = w.shape[2:]
+    taps, positions = kh * kw, ho * wo
+    sn, sc, sh, sw = xp.strides
+    (st_h, st_w), (dl_h, dl_w) = stride, dilation
+    view = as_strided(xp, shape=(n, c, kh, kw, ho, wo),
+                      strides=(sn, sc, dl_h * sh, dl_w * sw, st_h * sh, st_w * sw), writeable=False)
+    wm = np.ascontiguousarray(w.reshape(c, 1, taps))
+    out = np.empty((n, c, 1, positions), dtype=DTYPE)
+    per = max(1, DEPTHWISE_BLOCK_BYTES // (DTYPE().itemsize * taps * positions))
+    buf = np.empty((min(per, c), kh, kw, ho, wo), dtype=DTYPE)
+    for b in range(n):
+        for c0 in range(0, c, per):
+            c1 = min(c0 + per, c)
+            cols = buf[: c1 - c0]
+            np.copyto(cols, view[b, c0:c1])
+            np.matmul(wm[c0:c1], cols.reshape(c1 - c0, taps, positions), out=out[b, c0:c1])
+    return out.reshape(n, c, ho, wo)
+
+
+def _depthwise_nhwc(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray, ho: int, wo: int,
+                    stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+    if min(pads) < 0:   # crop first (negative padding)
+        x, pads = pad_hw(x, tuple(min(p, 0) for p in pads)), tuple(max(p, 0) for p in pads)
+    n, c, h, wd = x.shape
+    t, b, l, r = pads
+    kh, kw = w.shape[2:]
+    xt = np.zeros((n, t + h + b, l + wd + r, c), dtype=DTYPE)   # padded and channels-last in one copy
+    xt[:, t: t + h, l: l + wd] = x.transpose(0, 2, 3, 1)
+    sn, sh, sw, sc = xt.strides
+    (st_h, st_w), (dl_h, dl_w) = stride, dilation
+    view = as_strided(xt, shape=(n, ho, wo, kh, kw, c),
+                      strides=(sn, st_h * sh, st_w * sw, dl_h * sh, dl_w * sw, sc), writeable=False)
+    wt = np.ascontiguousarray(w[:, 0].transpose(1, 2, 0))          # (kh, kw, C)
+    out = np.einsum("nyxijc,ijc->nyxc", view, wt)
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
