@@ -6,7 +6,7 @@ line of every YAML path) is written with `marshal` to `__pycache__/NAME.yaml.arc
 spec the first time it is loaded, and read back instead of parsing afterwards.
 
 The cache holds the spec's whole text and is used only when that text is identical to the file's, and
-when the modules that decide a document's values (yamlio, num, text) are the very files that wrote it
+when the modules that decide a document's values (yamlio, yamlstream, num, text) are the very files that wrote it
 (their size and modification time), under the same Python; anything else, or a cache that cannot be
 read, is ignored and the file is parsed. Nothing is written when Python writes no bytecode
 (PYTHONDONTWRITEBYTECODE, `-B`) or the directory is read-only. Only built-in specs are cached: a
@@ -24,7 +24,7 @@ from . import yamlio
 
 FORMAT = 1
 SUFFIX = ".archcalc"
-_DECIDERS = ("yamlio.py", "num.py", "text.py")   # the modules whose code decides a loaded document's values
+_DECIDERS = ("yamlio.py", "yamlstream.py", "num.py", "text.py")   # the modules whose code decides a loaded document's values
 
 
 class _Unencodable(Exception):
