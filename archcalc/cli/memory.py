@@ -25,11 +25,13 @@ from .common import analysis_options, console, emit, emit_chunks, run_analysis
 @click.option("--workspace/--no-workspace", default=True, show_default=True,
               help="Add the runtime's workspaces: cuBLAS (32 MiB per thread that runs an fc) and the cuDNN "
                    "convolution workspace at the inference peak.")
-@click.option("--device", "device", type=click.Choice(["cuda", "cpu"]), default="cuda", show_default=True,
+@click.option("--device", "device", default="cuda", show_default=True, metavar="cuda|cpu|NAME|FILE.yaml",
               help="Runtime rules: cuda (caching allocator: 512 B blocks, 2 MiB large segments; bool dropout masks; "
-                   "workspaces) or cpu (exact tensor bytes, float dropout noise, no workspaces).")
+                   "workspaces of a Hopper GPU), cpu (exact tensor bytes, float dropout noise, no workspaces), or a "
+                   "device profile (h100, a100, t4, ... see `archcalc device list`): cuda with that GPU's cuBLAS "
+                   "workspace (from its compute capability) and a line saying whether the step fits its memory.")
 @click.option("--held-workspaces", type=click.IntRange(0, 2), default=0, show_default=True,
-              help="cuBLAS workspaces (32 MiB each) the process already holds from earlier work, kept whatever "
+              help="cuBLAS workspaces (32 MiB each on Hopper) the process already holds from earlier work, kept whatever "
                    "this network does: 0 a fresh process, 1 after any matmul, 2 after a training step with one.")
 def memory_cmd(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dtype: str, convention: str,
                fmt: str, max_layers: int, plain: bool, inplace: bool, fuse_bn: bool, optimizer: str,
@@ -45,6 +47,7 @@ def memory_cmd(spec: str, input_: str | None, sets: tuple[str, ...], batch: str,
       archcalc memory resnet50 --set impl=torchvision --batch 64 --checkpoint
       archcalc memory googlenet --no-inplace --format json
       archcalc memory squeezenet1_1 --batch 32 --optimizer sgd --held-workspaces 2   # a process that trained before
+      archcalc memory resnet50 --set impl=torchvision --batch 32 --device t4         # does it fit a 16 GB T4?
     """
     from .. import report
     from ..memory import memory

@@ -30,6 +30,8 @@ class Device:
     max_split_k: int
     calibration: str                    # how the fractions were found
     path: str
+    compute_capability: tuple[int, int] | None = None   # CUDA (major, minor); sets the cuBLAS workspace (memory)
+    memory_bytes: int = 0               # datasheet capacity (memory's "fits" line); 0: not given
 
 
 def builtin_names() -> list[str]:
@@ -71,7 +73,8 @@ def parse(data: Any, file: str, doc: Any = None) -> Device:
     if not isinstance(data, dict):
         raise fail("", "a device profile is a mapping (name:, peak_flops:, bandwidth:, ...)")
     known = {"archcalc_device", "name", "description", "source", "peak_tflops", "bandwidth_gbs", "sms", "tf32_convs",
-             "efficiency", "kernel_overhead_us", "max_split_k", "calibration", "measured"}
+             "efficiency", "kernel_overhead_us", "max_split_k", "calibration", "measured", "compute_capability",
+             "memory_gb"}
     for key in data:
         if key not in known:
             raise fail(str(key), f"unknown key `{key}`{did_you_mean(str(key), known)}; expected one of {', '.join(sorted(known))}")
@@ -131,8 +134,19 @@ def parse(data: Any, file: str, doc: Any = None) -> Device:
     tf32 = data.get("tf32_convs", False)
     if not isinstance(tf32, bool):
         raise fail("tf32_convs", f"expected true or false, got {tf32!r}")
+    cc = data.get("compute_capability")
+    capability = None
+    if cc is not None:
+        parts = cc.split(".") if isinstance(cc, str) else []
+        if len(parts) != 2 or not all(p.isascii() and p.isdigit() and 1 <= len(p) <= 2 for p in parts):
+            raise fail("compute_capability", f'expected a quoted "major.minor" such as "9.0", got {cc!r}')
+        capability = (int(parts[0]), int(parts[1]))
+    capacity = 0
+    if data.get("memory_gb") is not None:
+        capacity = int(number("memory_gb", data["memory_gb"], 0, 1e6) * 1e9)
     return Device(
         name=name, description=text("description"), source=text("source"), peak_flops=flops,
         bandwidth=number("bandwidth_gbs", data["bandwidth_gbs"], 0, 1e7) * 1e9, sms=sms, tf32_convs=tf32, efficiency=eff,
         kernel_overhead_s=number("kernel_overhead_us", data.get("kernel_overhead_us", 0) or 1e-9, 0, 1e6) * 1e-6,
-        max_split_k=split, calibration=text("calibration"), path=file)
+        max_split_k=split, calibration=text("calibration"), path=file, compute_capability=capability,
+        memory_bytes=capacity)

@@ -68,7 +68,7 @@ class Memory:
     amp: str | None
     checkpoint: bool
     workspace: bool
-    device: str
+    device: str                # cuda, cpu or a device profile's name
     held_workspaces: int       # cuBLAS workspaces the process held before this network (0: a fresh process)
     layers: tuple[LayerMemory, ...]
     input_bytes: int
@@ -93,6 +93,8 @@ class Memory:
     training_bytes: int            # the step's peak
     recompute_macs: int
     unruled_ops: tuple[str, ...]
+    blas_workspace_bytes: int = 0      # one cuBLAS workspace on this device (0 on the CPU)
+    device_memory_bytes: int = 0       # the device profile's capacity (0: not known)
 
 
 def _tensors(rows: Any) -> list[int]:
@@ -176,9 +178,7 @@ def _memory(a: Analysis, inplace: bool, fuse_bn: bool, optimizer: str, amp: str 
     from .device import RUNTIMES, rounded
     from .training import segments, step
 
-    if device not in RUNTIMES:
-        raise UsageError(f"unknown device runtime `{device}`; known: {', '.join(RUNTIMES)}")
-    rt: Runtime = RUNTIMES[device]
+    rt, device, capacity = _runtime(device)
     width = DTYPE_BYTES[a.dtype]
     batch = concrete(a.batch, "the batch")
     rows = a.rows
@@ -215,7 +215,7 @@ def _memory(a: Analysis, inplace: bool, fuse_bn: bool, optimizer: str, amp: str 
     classes = concrete(num.prod(list(net.output)), "the output")
     st: Step = step(rows, net, tp, batch, width, rt, amp is not None, checkpoint, classes)
     tensors = _tensors(rows)
-    weights = _rounded_sum(tensors, width, rt) if device == "cuda" else params_and_buffers * width
+    weights = _rounded_sum(tensors, width, rt) if rt.name == "cuda" else params_and_buffers * width
     weights = max(weights, params_and_buffers * width) if tensors else params_and_buffers * width
     train_width = 4 if amp else width
     grads = _grad_bytes(rows, train_width, rt)
@@ -247,7 +247,27 @@ def _memory(a: Analysis, inplace: bool, fuse_bn: bool, optimizer: str, amp: str 
         forward_peak_bytes=phases["forward"], backward_peak_bytes=phases["backward"],
         backward_peak_layer=st.backward_peak_layer, step_peak_bytes=phases["optimizer step"],
         runtime_training_bytes=runtime_train, peak_phase=phase, training_bytes=phases[phase],
-        recompute_macs=int(num.norm(st.recompute_macs)), unruled_ops=st.unruled)
+        recompute_macs=int(num.norm(st.recompute_macs)), unruled_ops=st.unruled,
+        blas_workspace_bytes=rt.blas_workspace, device_memory_bytes=capacity)
+
+
+def _runtime(device: str) -> tuple[Runtime, str, int]:
+    """`cuda` (a Hopper/Blackwell GPU's defaults), `cpu`, or a device profile (a built-in name or a .yaml
+    path) whose compute capability picks the cuBLAS workspace: (rules, the name shown, capacity bytes)."""
+    from .device import RUNTIMES, cuda_runtime
+
+    if device in RUNTIMES:
+        return RUNTIMES[device], device, 0
+    from ..latency.device import load
+
+    try:
+        profile = load(device)
+    except UsageError as e:
+        raise UsageError(f"--device: {e} (or cuda, cpu)") from None
+    if profile.compute_capability is None:
+        raise UsageError(f"--device {device}: the profile {profile.path} gives no compute_capability "
+                         f'(e.g. compute_capability: "9.0"), which sets the cuBLAS workspace size')
+    return cuda_runtime(profile.compute_capability), profile.name, profile.memory_bytes
 
 
 def _rounded_sum(tensors: list[int], width: int, rt: Runtime) -> int:

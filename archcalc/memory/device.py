@@ -12,7 +12,9 @@ Data, not code: one profile per runtime. Sources:
   the caching allocator, kept for the life of the process (`cublas_handle_stream_to_workspace`);
   handles are per thread, so a training step that runs a matmul forward (the caller's thread) and
   backward (autograd's device thread) holds two. Size: CUBLAS_WORKSPACE_CONFIG's default, 4096 KiB × 8
-  = 32 MiB on Hopper (sm90), 4096 KiB + 16 KiB × 8 … on older GPUs (we take the Hopper default).
+  = 32 MiB on Hopper and Blackwell (compute capability 9.x, 10.x, 12.x), else 4096 KiB × 2 + 16 KiB × 8
+  (`parseChosenWorkspaceSize`). `cuda` takes the Hopper default; a device profile's
+  `compute_capability` picks its own (`cuda_runtime`).
 - cuDNN convolution workspace (`benchmark=False`: the heuristics' first engine): allocated from the
   caching allocator for the call and freed after it, so it adds to the peak only while the largest
   convolution runs. Measured on the H200 (../shared/data/gpu) it is up to about the size of the
@@ -21,7 +23,7 @@ Data, not code: one profile per runtime. Sources:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MiB = 1 << 20
 
@@ -44,6 +46,17 @@ RUNTIMES = {
                     blas_workspace=32 * MiB, conv_workspace=1.0, dropout_mask_bytes=1, adam_step_temp=1),
     "cpu": Runtime("cpu", block=1, blas_workspace=0, conv_workspace=0.0, dropout_mask_bytes=0, adam_step_temp=1),
 }
+
+
+def blas_workspace_bytes(compute_capability: tuple[int, int]) -> int:
+    """cuBLAS's default workspace per (handle, stream): CublasHandlePool.cpp `parseChosenWorkspaceSize`,
+    ":4096:8" (32 MiB) on compute capability 9.x, 10.x and 12.x, ":4096:2:16:8" on every other GPU."""
+    return 4096 * 8 * 1024 if compute_capability[0] in (9, 10, 12) else 4096 * 1024 * 2 + 16 * 1024 * 8
+
+
+def cuda_runtime(compute_capability: tuple[int, int]) -> Runtime:
+    """The `cuda` rules on a GPU of this compute capability (only the cuBLAS workspace depends on it)."""
+    return replace(RUNTIMES["cuda"], blas_workspace=blas_workspace_bytes(compute_capability))
 
 
 def rounded(nbytes: int, rt: Runtime) -> int:

@@ -14,8 +14,8 @@ def memory_notes(m: Any) -> list[str]:
         ("live: activation storages alive while the layer runs (its inputs, its output, anything a later layer or "
          "the enclosing block's caller still holds); views share storage; the input is the caller's and counted apart"),
         "peak inference = weights + input + the largest live figure"
-        + (" + runtime (cuBLAS workspace 32 MiB when there is an fc; cuDNN workspace of a dense k>1 conv "
-           "≈ its input + output while it runs)" if m.workspace else " (runtime workspaces off)"),
+        + (f" + runtime (cuBLAS workspace {_mib(m.blas_workspace_bytes)} when there is an fc; cuDNN workspace of a "
+           "dense k>1 conv ≈ its input + output while it runs)" if m.workspace else " (runtime workspaces off)"),
         (f"process: {m.held_workspaces} cuBLAS workspace(s) already held from earlier work (counted whatever this "
          f"network runs)" if m.held_workspaces else "process: a fresh one (no cuBLAS workspace held before this network; "
          "--held-workspaces 1|2 for a process that already ran matmuls or a training step)"),
@@ -28,8 +28,14 @@ def memory_notes(m: Any) -> list[str]:
         ("backward: at each layer, saved tensors not yet freed + output and input gradients + parameter "
          "gradients so far"),
     ]
-    if m.device == "cuda":
+    if m.device != "cpu":
         notes.append("CUDA caching allocator: every tensor rounded up to 512 bytes; dropout masks are 1-byte bools")
+        notes.append(f"device {m.device}: one cuBLAS workspace is {_mib(m.blas_workspace_bytes)} (PyTorch's default: "
+                     "32 MiB on compute capability 9.x/10.x/12.x, 8.125 MiB on others; `cuda` assumes a Hopper GPU)")
+    if m.device_memory_bytes:
+        notes.append(f"fits: against the {m.device} datasheet capacity ({human(m.device_memory_bytes, 'B')}); the CUDA "
+                     "context (a few hundred MB outside PyTorch's allocator) and the caching allocator's "
+                     "fragmentation are not counted, so leave a margin")
     if m.amp:
         notes.append(f"--amp {m.amp}: conv/fc run in half (outputs, cast inputs and cached half weight copies, saved), "
                      "softmax/log_softmax/layer_norm in float32, other ops keep their input's dtype; float32 master "
@@ -64,9 +70,21 @@ def memory_lines(m: Any) -> list[tuple[str, str]]:
         ("  forward / backward / step", f"{human(m.forward_peak_bytes, 'B')} / {human(m.backward_peak_bytes, 'B')} "
          f"(worst at {m.backward_peak_layer}) / {human(m.step_peak_bytes, 'B')}; gradients {human(m.gradient_bytes, 'B')}"),
     ]
+    if m.device_memory_bytes:
+        lines.append((f"Fits on {m.device} ({human(m.device_memory_bytes, 'B')})",
+                      f"training {_fits(m.training_bytes, m.device_memory_bytes)}, inference "
+                      f"{_fits(m.peak_inference_bytes, m.device_memory_bytes)}"))
     if m.checkpoint:
         lines.append(("Checkpointing", f"recomputes {human(m.recompute_macs)} MACs in backward (one more forward of every block)"))
     return lines
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):g} MiB"
+
+
+def _fits(need: int, capacity: int) -> str:
+    return f"{'yes' if need <= capacity else 'NO'} ({100 * need / capacity:.1f}% of it)"
 
 
 MEMORY_FIELDS = ("input_bytes", "activation_bytes", "param_bytes", "peak_activation_bytes", "peak_layer",
@@ -80,7 +98,11 @@ def memory_json(m: Any, lazy: bool = False) -> dict[str, Any]:
     """The JSON document; with `lazy` its `layers` is a generator of records already written as JSON lines."""
     return {"name": m.name, "batch": m.batch, "dtype": m.dtype, "inplace": m.inplace, "fuse_bn": m.fuse_bn,
             "optimizer": m.optimizer, "amp": m.amp, "checkpoint": m.checkpoint, "workspace": m.workspace,
-            "device": m.device, "held_workspaces": m.held_workspaces, "notes": memory_notes(m),
+            "device": m.device, "held_workspaces": m.held_workspaces, "blas_workspace_bytes": m.blas_workspace_bytes,
+            "device_memory_bytes": m.device_memory_bytes or None,
+            "fits": {"training": m.training_bytes <= m.device_memory_bytes,
+                     "inference": m.peak_inference_bytes <= m.device_memory_bytes} if m.device_memory_bytes else None,
+            "notes": memory_notes(m),
             "unruled_ops": list(m.unruled_ops),
             "layers": _encoded(m) if lazy else [
                 {"name": x.name, "op": x.op, "activations": x.activations, "activation_bytes": x.activation_bytes,
