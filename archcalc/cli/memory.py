@@ -23,7 +23,7 @@ from .common import analysis_options, console, emit, emit_chunks, run_analysis
               help="Activation checkpointing of every top-level block: keep only block inputs, recompute in backward.")
 @click.option("--training", is_flag=True, help="Per layer: bytes saved for backward and their running total.")
 @click.option("--workspace/--no-workspace", default=True, show_default=True,
-              help="Add the runtime's workspaces: cuBLAS (32 MiB per thread that runs an fc) and the cuDNN "
+              help="Add the runtime's workspaces: cuBLAS (per thread that runs an fc: 32 MiB on Hopper, see --device) and the cuDNN "
                    "convolution workspace at the inference peak.")
 @click.option("--device", "device", default="cuda", show_default=True, metavar="cuda|cpu|NAME|FILE.yaml",
               help="Runtime rules: cuda (caching allocator: 512 B blocks, 2 MiB large segments; bool dropout masks; "
