@@ -11,6 +11,8 @@ Per network (batch 1, float32, keep=False, weights made once before timing):
     under `torch.inference_mode()`, with `torch.set_num_threads` = NumPy's BLAS threads, and the
     ratio NumPy time / torch time. Where the two networks have the same weight shapes in the same
     order, torch's weights are copied into the NumPy pass and the outputs compared.
+With --by-op: per network, the NumPy time split by op (each layer's best of N), the costliest layers
+listed, to find what to fix first.
 Then `archcalc verify --all` (the whole zoo) in a child process: wall time and peak RSS.
 Targets (issue 4): VGG-16 within 1.5× of torch, ResNet-50 within 2×, verify --all < 60 s, < 3 GB;
 (issue 15): every network within 1.2× of torch at the same thread count.
@@ -79,6 +81,40 @@ def best_of(n: int, *fns: Callable[[], Any]) -> list[float]:
     return best
 
 
+def by_op(net: Any, x: np.ndarray, weights: dict[str, Any], repeat: int, top: int = 8) -> str:
+    """The forward pass's time per op and its `top` costliest layers (each layer's best of `repeat` runs).
+    A batch norm folded into the conv before it counts as part of that conv."""
+    best: dict[str, float] = {}
+    ops: dict[str, str] = {}
+    original = dict(numeric.FORWARD)
+
+    def timed(op: str, fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        def run(layer: Any, xs: list[np.ndarray], arrays: Any) -> np.ndarray:
+            start = CLOCK()
+            y = fn(layer, xs, arrays)
+            spent = CLOCK() - start
+            ops[layer.name] = op
+            best[layer.name] = min(best.get(layer.name, float("inf")), spent)
+            return y
+        return run
+
+    numeric.FORWARD.update({op: timed(op, fn) for op, fn in original.items()})
+    try:
+        for _ in range(repeat):
+            numeric.forward(net, x, weights=weights, keep=False)
+    finally:
+        numeric.FORWARD.update(original)
+    per_op: dict[str, float] = {}
+    for name, t in best.items():
+        per_op[ops[name]] = per_op.get(ops[name], 0.0) + t
+    total = sum(per_op.values())
+    lines = ["    by op: " + ", ".join(f"{op} {t * 1e3:.1f} ms ({t / total:.0%})"
+                                     for op, t in sorted(per_op.items(), key=lambda kv: -kv[1]))]
+    lines += [f"    {name:<28} {ops[name]:<10} {t * 1e3:7.2f} ms"
+              for name, t in sorted(best.items(), key=lambda kv: -kv[1])[:top]]
+    return "\n".join(lines)
+
+
 def blas_threads() -> int:
     try:
         from threadpoolctl import threadpool_info
@@ -142,6 +178,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5, help="timed runs per network (best is reported)")
     ap.add_argument("--no-zoo", action="store_true", help="skip timing `archcalc verify --all`")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
+    ap.add_argument("--by-op", action="store_true", help="also print each network's NumPy time per op and its costliest layers")
     args = ap.parse_args()
 
     global CLOCK
@@ -193,6 +230,8 @@ def main() -> int:
         gflops, mm_gflops = 2 * macs / t_np / 1e9, 2 * macs / t_mm / 1e9
         print(f"{name:<17} {macs / 1e9:>7.2f} {t_np:>8.4f} {gflops:>8.1f} {mm_gflops:>15.1f} {gflops / mm_gflops:>8.0%} "
               f"{torch_s:>8} {ratio:>11} {diff:>15}", flush=True)
+        if args.by_op:
+            print(by_op(net, x, weights, args.repeat), flush=True)
 
     if not args.no_zoo:
         if all(importlib.util.find_spec(m) for m in ("click", "rich")):
