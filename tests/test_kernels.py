@@ -219,6 +219,18 @@ def test_depthwise_paths_and_blocks_match(monkeypatch, path, budget, stride, dil
     close(got, ref_conv2d(x, w, b, (stride, stride), pads, (dilation, dilation), 5))
 
 
+def test_depthwise_gemv_rule_and_many_channels(monkeypatch):
+    # the measured crossovers: many channels on a large map with a 3×3 window take the GEMV path,
+    # a 7×7 window or a small map the einsum; then a many-channel map on the GEMV path against the reference
+    assert KC.depthwise_gemv_pays(256, 3, 3, 56, 56) and KC.depthwise_gemv_pays(96, 7, 7, 56, 56)
+    assert not KC.depthwise_gemv_pays(192, 7, 7, 56, 56) and not KC.depthwise_gemv_pays(1024, 3, 3, 14, 14)
+    monkeypatch.setattr(KC, "DEPTHWISE_EINSUM_MAX_BYTES", 4 * 170 * 16 * 16)
+    monkeypatch.setattr(KC, "DEPTHWISE_GEMV_MIN_POSITIONS", 64)
+    assert KC.depthwise_gemv_pays(170, 3, 3, 16, 16) and not KC.depthwise_gemv_pays(170, 3, 3, 15, 16)
+    x, w, b = rand((1, 170, 16, 16), 24), rand((170, 1, 3, 3), 25), rand((170,), 26)
+    close(K.conv2d(x, w, b, padding=1, groups=170), ref_conv2d(x, w, b, (1, 1), (1, 1, 1, 1), (1, 1), 170))
+
+
 @pytest.mark.parametrize("block", [8 << 20, 1])
 @pytest.mark.parametrize("k,dilation,pads", [(3, 1, (1, 1, 1, 1)), (3, 2, (2, 0, 1, 3)), (2, 1, (0, 0, 0, 0)),
                                              (5, 1, (-1, 2, 2, -1)), ((1, 3), 1, (0, 0, 1, 1))])
