@@ -691,3 +691,16 @@ def test_max_pool2d_asymmetric_padding_tensorflow_same():
     xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (0, 1), (0, 1)), constant_values=-np.inf)
     expected = ref_max_pool2d(xp, (2, 2), (2, 2), (0, 0))
     close(K.max_pool2d(x, 2, 2, pads), expected)
+
+
+def test_gelu_against_erfc_with_no_subnormal_tail():
+    # x·Φ(x) = x·½·erfc(−x/√2) (math.erfc, float64) to 1.5e-7·max(1, |x|); the far negative tail, where the
+    # exact value is below float32's smallest normal (|x| ≳ 13), comes out as a tiny normal or 0, never a
+    # subnormal (which would slow every later product)
+    from archcalc import kernels_transformer as KT
+
+    x = np.concatenate([np.linspace(-60, 60, 24_001), [-1e30, -15.0, -13.2, 13.2, 1e30, 0.0]]).astype(np.float32)
+    ref = np.array([v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in x.astype(np.float64)])
+    y = KT.gelu(x)
+    assert np.all(np.abs(y - ref) <= 1.5e-7 * np.maximum(1, np.abs(x)))
+    assert not np.any((y != 0) & (np.abs(y) < np.finfo(np.float32).tiny))
