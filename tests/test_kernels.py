@@ -704,3 +704,17 @@ def test_gelu_against_erfc_with_no_subnormal_tail():
     y = KT.gelu(x)
     assert np.all(np.abs(y - ref) <= 1.5e-7 * np.maximum(1, np.abs(x)))
     assert not np.any((y != 0) & (np.abs(y) < np.finfo(np.float32).tiny))
+
+
+def test_attention_softmax_floor_leaves_no_subnormals():
+    # scores masked by −100 (Swin's shifted windows): the probabilities match a float64 softmax (float32 exp:
+    # relative 1e-5; the masked ones, exactly ~e^-100, within 1e-30) and none is a float32 subnormal
+    from archcalc import kernels_transformer as KT
+
+    s = rand((3, 49, 49), 41) * 4
+    s[:, :, 20:] -= 100
+    ref = np.exp(s.astype(np.float64) - s.max(axis=-1, keepdims=True))
+    ref /= ref.sum(axis=-1, keepdims=True)
+    p = KT._softmax_last(s.copy())
+    np.testing.assert_allclose(p, ref, rtol=1e-5, atol=1e-30)
+    assert not np.any((p != 0) & (p < np.finfo(np.float32).tiny))
