@@ -44,18 +44,24 @@ _ERF_P = DTYPE(0.3275911)
 _ERF_A = tuple(DTYPE(a) for a in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
 
 
+def _as_poly(a: np.ndarray, p: np.floating, coefs: tuple[np.floating, ...], t: np.ndarray, o: np.ndarray) -> None:
+    """o = t·P(t) with t = 1/(1 + p·a) (Abramowitz & Stegun 7.1.26's polynomial, Horner, coefficients
+    from the highest degree down); t is left holding t."""
+    np.multiply(a, p, out=t)
+    t += DTYPE(1)
+    np.reciprocal(t, out=t)
+    np.multiply(t, coefs[0], out=o)
+    for coef in coefs[1:]:
+        o += coef
+        o *= t
+
+
 def _erf_steps(u: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
     """erf(u) into o, to |error| < 1.5e-7 (Abramowitz & Stegun 7.1.26): sign(u)·(1 − t·P(t)·exp(−u²)),
     t = 1/(1 + p·|u|), P a degree-4 polynomial (Horner); s: two scratch chunks."""
     a, t = s
     np.abs(u, out=a)
-    np.multiply(a, _ERF_P, out=t)
-    t += DTYPE(1)
-    np.reciprocal(t, out=t)
-    np.multiply(t, _ERF_A[0], out=o)
-    for coef in _ERF_A[1:]:
-        o += coef
-        o *= t
+    _as_poly(a, _ERF_P, _ERF_A, t, o)
     np.multiply(a, a, out=a)
     np.negative(a, out=a)
     np.exp(a, out=a)
@@ -81,13 +87,7 @@ def _gelu_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
     a, t, e = s
     np.abs(x, out=a)
     np.minimum(a, GELU_TAIL, out=a)
-    np.multiply(a, _GELU_P, out=t)
-    t += DTYPE(1)
-    np.reciprocal(t, out=t)
-    np.multiply(t, _GELU_A[0], out=o)
-    for coef in _GELU_A[1:]:
-        o += coef
-        o *= t
+    _as_poly(a, _GELU_P, _GELU_A, t, o)
     np.multiply(a, a, out=e)
     e *= DTYPE(-0.5)
     np.exp(e, out=e)
