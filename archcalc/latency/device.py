@@ -100,28 +100,26 @@ def parse(data: Any, file: str, doc: Any = None) -> Device:
             raise fail(key, "text longer than 2000 characters")
         return v
 
+    def numbers(key: str, allowed: tuple[str, ...], noun: str, what: str, hi: float) -> dict[str, float]:
+        raw = data[key]
+        if not isinstance(raw, dict):
+            raise fail(key, f"expected a mapping of {what}, got {raw!r}")
+        out: dict[str, float] = {}
+        for k, v in raw.items():
+            if k not in allowed:
+                raise fail(f"{key}.{k}", f"unknown {noun} `{k}`{did_you_mean(str(k), allowed)}; expected {', '.join(allowed)}")
+            out[k] = number(f"{key}.{k}", v, 0, hi)
+        return out
+
     name = text("name", True)
     for key in ("peak_tflops", "bandwidth_gbs", "efficiency"):
         if key not in data:
             raise fail("", f"missing `{key}`")
-    peaks = data["peak_tflops"]
-    if not isinstance(peaks, dict):
-        raise fail("peak_tflops", f"expected a mapping of dtype to dense TFLOP/s ({', '.join(DTYPE_KEYS)}), got {peaks!r}")
-    flops: dict[str, float] = {}
-    for k, v in peaks.items():
-        if k not in DTYPE_KEYS:
-            raise fail(f"peak_tflops.{k}", f"unknown dtype `{k}`{did_you_mean(str(k), DTYPE_KEYS)}; expected {', '.join(DTYPE_KEYS)}")
-        flops[k] = number(f"peak_tflops.{k}", v, 0, 1e6) * 1e12
+    flops = {k: v * 1e12 for k, v in numbers("peak_tflops", DTYPE_KEYS, "dtype",
+                                              f"dtype to dense TFLOP/s ({', '.join(DTYPE_KEYS)})", 1e6).items()}
     if "float32" not in flops:
         raise fail("peak_tflops", "needs at least `float32` (the non-tensor rate)")
-    eff_raw = data["efficiency"]
-    if not isinstance(eff_raw, dict):
-        raise fail("efficiency", f"expected a mapping of {', '.join(EFFICIENCY_KEYS)} to fractions, got {eff_raw!r}")
-    eff: dict[str, float] = {}
-    for k, v in eff_raw.items():
-        if k not in EFFICIENCY_KEYS:
-            raise fail(f"efficiency.{k}", f"unknown key `{k}`{did_you_mean(str(k), EFFICIENCY_KEYS)}; expected {', '.join(EFFICIENCY_KEYS)}")
-        eff[k] = number(f"efficiency.{k}", v, 0, 1)
+    eff = numbers("efficiency", EFFICIENCY_KEYS, "key", f"{', '.join(EFFICIENCY_KEYS)} to fractions", 1)
     missing = [k for k in EFFICIENCY_KEYS if k not in eff]
     if missing:
         raise fail("efficiency", f"missing {', '.join(missing)}")
