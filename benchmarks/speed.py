@@ -23,18 +23,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import startup  # noqa: E402
-from cli import ENV, ROOT, archcalc, run, torch_python  # noqa: E402
+from cli import ENV, ROOT, archcalc, measure, run, torch_python  # noqa: E402
 
 SYMBOLIC = [
     (["summary", "mobilenet_v1", "--input", "H"], 1.0),
@@ -111,22 +109,6 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def run_cpu(argv: list[str], repeat: int) -> tuple[float, float, float]:
-    """Best wall time (s), best CPU time (user + sys of the child, s) and the largest peak RSS (MB) of `repeat`
-    fresh runs: on a shared machine the CPU time is the figure other processes disturb least."""
-    wall, cpu, rss = float("inf"), float("inf"), 0.0
-    for _ in range(repeat):
-        start = time.perf_counter()
-        pid = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=ENV).pid
-        _, status, usage = os.wait4(pid, 0)
-        elapsed = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"failed: {' '.join(argv)}")
-        wall, cpu = min(wall, elapsed), min(cpu, usage.ru_utime + usage.ru_stime)
-        rss = max(rss, usage.ru_maxrss / 1024)
-    return wall, cpu, rss
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (best time is kept)")
@@ -142,7 +124,7 @@ def main() -> None:
     def add(label: str, argv: list[str], target: float | None = None, mem_target: float | None = None,
             reps: int = n, note: Callable[[float, float], str] | None = None) -> tuple[float, float]:
         try:
-            t, cpu, m = run_cpu(argv, reps)
+            t, cpu, m = measure(argv, reps)
         except SystemExit:
             rows.append((label, float("nan"), float("nan"), "FAILED (non-zero exit)"))
             return float("nan"), float("nan")
