@@ -1,7 +1,6 @@
 """The Python API: analyse a network and get per-layer rows and totals under a convention."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -9,13 +8,14 @@ from . import catalog, conventions, num
 from .dtypes import DTYPE_BYTES
 from .errors import UsageError
 from .graph import Builder, Layer, Limits, Network, build
+from .record import record
 from .spec import Spec
 from .yamlio import gc_paused
 
 WEIGHT_KINDS = ("conv", "conv_transpose", "fc", "attention")
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Row:
     layer: Layer
     params: Any
@@ -24,7 +24,7 @@ class Row:
     activations: Any
 
 
-@dataclass(frozen=True)
+@record
 class Totals:
     params: Any
     trainable_params: Any
@@ -40,7 +40,7 @@ class Totals:
     rf: Any
 
 
-@dataclass(frozen=True)
+@record
 class Analysis:
     network: Network
     rows: tuple[Row, ...]

@@ -6,11 +6,11 @@ A name can also be a path to a YAML file. A spec's `presets` are names too
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import UsageError, did_you_mean, excerpt, printable
+from .record import record
 from .spec import Spec, load
 
 
@@ -26,7 +26,7 @@ def _key(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     name: str
     file: Path

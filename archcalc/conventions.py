@@ -7,15 +7,15 @@ tests/data/torch_reference.json and keras_reference.json.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import num
 from .errors import UsageError, did_you_mean
 from .graph import Layer
+from .record import record
 
 
-@dataclass(frozen=True)
+@record
 class Convention:
     name: str
     description: str

@@ -12,12 +12,12 @@ import functools
 import math
 import operator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Iterator, Mapping
 
 from . import num
 from .errors import BudgetError, ExprError, Where, did_you_mean, excerpt
+from .record import field, record
 
 MAX_TEXT = 2000
 MAX_NODES = 400
@@ -59,7 +59,7 @@ def charge(steps: int, where: Where | None = None) -> None:
                               f"no layers, or long chains of vars evaluated on every pass?)", where)
 
 
-@dataclass(frozen=True)
+@record
 class Expr:
     text: str
     names: frozenset[str]

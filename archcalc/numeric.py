@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 import zlib
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
@@ -30,12 +29,13 @@ from . import num
 from . import numeric_transformer as NT
 from .errors import ArchcalcError, ShapeError, SpecError, UsageError
 from .graph import Layer, Network, build
+from .record import field, record
 from .spec import Spec
 
 Arrays = dict[str, np.ndarray]
 
 
-@dataclass
+@record(frozen=False)
 class Result:
     """The forward pass of one batch: the final output and, per layer, what it produced."""
 
@@ -432,7 +432,7 @@ def _fc_tiled(layer: Layer, x: np.ndarray, seed: int) -> tuple[np.ndarray, float
 
 
 # ---------------------------------------------------------------- verify
-@dataclass(frozen=True)
+@record
 class LayerCheck:
     name: str
     op: str
@@ -454,7 +454,7 @@ class LayerCheck:
         return self.shape_ok and self.params_ok
 
 
-@dataclass(frozen=True)
+@record
 class Verification:
     name: str
     network: Network
@@ -485,7 +485,7 @@ def verify(network: Network, batch: int = 1, seed: int = 0, keep: bool = False, 
                         tuple(int(v) for v in result.output.shape[1:]), result.seconds)
 
 
-@dataclass(frozen=True)
+@record
 class SpecCheck:
     """One row of `verify --all`: a verification, or the error that stopped the spec from building or running."""
 

@@ -7,7 +7,6 @@ A body is a list of items. An item is an op (`relu`, `{conv: {c: 64, k: 3}}`), a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping
@@ -15,6 +14,7 @@ from typing import Any, Mapping
 from .errors import SpecError, Where, did_you_mean, excerpt
 from .expr import Expr, compile_expr
 from .ops import REGISTRY
+from .record import field, record
 from .yamlio import Document, gc_paused, load_text, read_file
 
 FORMAT_VERSION = 1
@@ -30,27 +30,27 @@ RESERVED = {"C", "H", "W", "in_c", "in_h", "in_w", "i", "True", "False", "None"}
 Raw = Any  # int | Fraction | bool | str | Expr | list | None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Node:
     where: Where
     name: str | None
     when: Expr | None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class OpNode(Node):
     op: str
     args: Mapping[str, Raw]
     frozen: bool = False      # parameters fixed, not trained (LeNet-5's RBF output units)
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class CallNode(Node):
     block: str
     args: Mapping[str, Raw]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class RepeatNode(Node):
     n: Raw
     body: tuple[Node, ...]
@@ -60,19 +60,19 @@ class RepeatNode(Node):
     index: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class SeqNode(Node):
     body: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class IfNode(Node):
     cond: Expr
     then: tuple[Node, ...]
     orelse: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class JoinNode(Node):
     kind: str
     branches: tuple[tuple[Node, ...], ...]
@@ -80,7 +80,7 @@ class JoinNode(Node):
     list: bool = False        # `concat` of a Python list of features (DenseNet): the pieces live to the caller's end
 
 
-@dataclass(frozen=True)
+@record
 class VarDecl:
     name: str
     default: Raw
@@ -108,7 +108,7 @@ class VarDecl:
         return None
 
 
-@dataclass(frozen=True)
+@record
 class BlockDef:
     name: str
     params: Mapping[str, Raw]       # name -> default (REQUIRED when none)
@@ -119,7 +119,7 @@ class BlockDef:
 REQUIRED = object()
 
 
-@dataclass(frozen=True)
+@record
 class Spec:
     name: str
     description: str

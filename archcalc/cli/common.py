@@ -7,8 +7,6 @@ import re
 import sys
 from typing import Any, Callable, Iterable, Sequence
 
-import click
-
 from .. import num
 from ..errors import ArchcalcError, UsageError, excerpt, printable
 from ..expr import parse_constant
@@ -149,7 +147,8 @@ def write_output(path: str, text: str, what: str) -> None:
             f.write(text)
     except OSError as e:
         raise UsageError(f"-o {path}: {e.strerror}") from None
-    click.echo(f"wrote {path}{what}", err=True)
+    sys.stderr.write(fit_stream(f"wrote {path}{what}\n", sys.stderr))
+    sys.stderr.flush()
 
 
 def emit_chunks(chunks: Iterable[str], size: int = 1 << 20) -> None:
@@ -169,12 +168,13 @@ def emit(text: str | None) -> None:
     """Everything a command prints as text (JSON, CSV, Markdown, --plain, formulas) leaves through here,
     with control and text-reordering characters escaped (tabs and newlines are the format's own)."""
     if text is not None:
-        click.echo(fit_stream(printable(text), sys.stdout), nl=False)
+        sys.stdout.write(fit_stream(printable(text), sys.stdout))
+        sys.stdout.flush()
 
 
 def fit_stream(text: str, stream: Any) -> str:
-    """Text a narrow stream can take: click writes UTF-8 to an ASCII-declared stdout, so the fallback
-    (`—` → `-`, `×` → `x`, `≥` → `>=`, anything else `?`) is applied here, once."""
+    """Text a narrow stream can take: on an ASCII (or other narrow) stream the fallback (`—` → `-`, `×` → `x`,
+    `≥` → `>=`, anything else `?`) is applied here, once, whoever wrote the stream's encoding."""
     enc = (getattr(stream, "encoding", None) or "utf-8")
     if enc.lower().replace("-", "").replace("_", "").startswith("utf"):
         return text
@@ -199,6 +199,8 @@ def split_item(item: str) -> tuple[str, tuple[str, ...]]:
 
 # ---------------------------------------------------------------- shared options
 def analysis_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    import click
+
     from ..dtypes import DTYPE_BYTES
 
     options = [

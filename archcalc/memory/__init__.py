@@ -10,10 +10,10 @@ forward, backward or step (training.py) (+ the runtime term when `workspace`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..analysis import DTYPE_BYTES, Analysis
+from ..record import record
 from ..yamlio import gc_paused
 from .plan import Plan, concrete, live_per_layer, plan
 from .plan import workspace as layer_workspace
@@ -38,7 +38,7 @@ AMP_DTYPES = ("bf16", "fp16")
 MAX_BYTES = 1 << 80         # a batch that makes any figure larger than this is refused
 
 
-@dataclass(frozen=True)
+@record
 class InferencePeak:
     peak_activation_bytes: int   # activation storages alive at once at the worst layer (input apart)
     peak_layer: str

@@ -25,12 +25,11 @@ and when each buffer is last read.
 from __future__ import annotations
 
 import itertools
-
-from dataclasses import dataclass
 from typing import Any
 
 from .. import num
 from ..errors import UsageError
+from ..record import record
 
 VIEW_OPS = ("flatten", "identity", "select", "split", "crop", "token")
 WEIGHT_OPS = ("param",)
@@ -46,7 +45,7 @@ def concrete(x: Any, what: str) -> int:
     return x
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     storage: dict[str, str]        # tensor (layer name or "input") -> storage id
     elements: dict[str, int]       # storage id -> elements (batch included)

@@ -5,12 +5,12 @@ Adding an op is one function and one `@register` line. Handlers compute with exa
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from .. import num
 from ..errors import ShapeError, SpecError, Where
 from ..expr import Expr
+from ..record import field, record
 
 Shape = tuple[Any, ...]
 
@@ -20,7 +20,7 @@ RFStep = tuple[Any, Any, Any]
 # (attention over every token, whose map may no longer be spatial)
 
 
-@dataclass(frozen=True)
+@record
 class OpResult:
     output: Shape
     params: Any = 0          # trainable parameters
@@ -31,7 +31,7 @@ class OpResult:
     counts: Mapping[str, Any] = field(default_factory=dict)  # extra tallies other conventions need
 
 
-@dataclass(frozen=True)
+@record
 class ArgSpec:
     kind: str                 # int | num | bool | pair | pad | text
     default: Any = None
@@ -39,7 +39,7 @@ class ArgSpec:
     choices: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class OpDef:
     name: str
     handler: Callable[[list[Shape], "Args"], OpResult]
@@ -150,5 +150,12 @@ def spatial(shape: Shape, op: str) -> tuple[Any, Any, Any]:
     return shape  # type: ignore[return-value]
 
 
-from . import conv, dense, elementwise, join, pool, transformer  # noqa: E402,F401  (registration)
-from . import slicing  # noqa: E402,F401  (registration)
+from . import (  # noqa: E402,F401  (registration)
+    conv,
+    dense,
+    elementwise,
+    join,
+    pool,
+    slicing,  # noqa: E402,F401  (registration)
+    transformer,
+)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from ..record import record
 
 _WORD = re.compile(r"\s*\S+\s*")
 _TRAILING = re.compile(r"\s+$")
@@ -89,7 +90,7 @@ def wrap(text: str, width: int, pad: bool, fold: bool = False) -> list[str] | No
     return out
 
 
-@dataclass(frozen=True)
+@record
 class Column:
     header: str
     footer: str

@@ -1,12 +1,12 @@
 """summary: per-layer rows and totals as JSON, CSV, Markdown, plain text and a rich table."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from json.encoder import encode_basestring as _q
 from typing import TYPE_CHECKING, Any, Iterator
 
 from .. import num
 from ..analysis import Analysis
+from ..record import record
 from .common import (
     Encoded,
     bar,
@@ -134,7 +134,7 @@ COLUMNS = ("layer", "op", "inputs", "output", "params", "macs", "activations", "
 SHARE_COLUMNS = ("params_pct", "macs_pct", "activations_pct")
 
 
-@dataclass(frozen=True)
+@record
 class View:
     """What the tables show: every leaf layer, or blocks collapsed below `depth`, or the `top` K by MACs."""
     name: str
