@@ -125,7 +125,7 @@ def _both(cli_run, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[str, st
     return fast, slow
 
 
-@pytest.mark.parametrize("name", sorted({e.file.stem for e in catalog.entries().values()}))
+@pytest.mark.parametrize("name", sorted({Path(e.file).stem for e in catalog.entries().values()}))
 def test_plain_table_is_richs_table_byte_for_byte(name: str, cli_run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("COLUMNS")   # the width of a table written into a pipe (160)
     fast, slow = _both(cli_run, monkeypatch, "summary", name)

@@ -5,11 +5,14 @@ import gc
 import os
 import re
 import sys
-from typing import Any, Callable, Iterable, Sequence
 
 from .. import num
 from ..errors import ArchcalcError, UsageError, excerpt, printable
 from ..expr import parse_constant
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Sequence
 
 EXIT_OK, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 70
 EXIT_INTERRUPTED, EXIT_PIPE = 130, 141   # 128 + SIGINT, 128 + SIGPIPE, as a shell reports them

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
 
 from ..record import record
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 _WORD = re.compile(r"\s*\S+\s*")
 _TRAILING = re.compile(r"\s+$")

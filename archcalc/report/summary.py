@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from json.encoder import encode_basestring as _q
-from typing import TYPE_CHECKING, Any, Iterator
 
 from .. import num
 from ..analysis import Analysis
@@ -22,7 +21,10 @@ from .common import (
     share,
 )
 
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
 if TYPE_CHECKING:
+    from typing import Any, Iterator
+
     from .symbolic import Footnotes
 
 
