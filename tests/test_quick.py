@@ -35,7 +35,7 @@ READ = [
     ["summary", "mobilenet_v1", "--set", "alpha=0.5", "--set=rho=6/7", "--format", "csv"],
     ["summary", "vgg16", "--input", "H", "--format", "json"],
     ["summary", "vgg16", "--max-layers", "100000", "--format", "json"],
-    # errors raised by the work itself, rendered once by entry.main for either reading
+    # errors raised by the work itself, rendered once by launch.main for either reading
     ["summary", "nope"],
     ["summary", "vgg16", "--set", "nope=1"],
     ["summary", "vgg16", "--input", "0"],

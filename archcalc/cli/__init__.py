@@ -13,7 +13,7 @@ from .common import (
     parse_input,
     parse_sets,
 )
-from .entry import entry, main
+from .launch import entry, main
 
 TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
 if TYPE_CHECKING:
