@@ -12,6 +12,13 @@ from __future__ import annotations
 
 from operator import attrgetter
 
+TYPE_CHECKING = False   # typing is not imported at run time (start-up; see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, dataclass_transform   # type checkers read `@record` classes as dataclasses
+else:
+    def dataclass_transform(**options: object) -> object:
+        return lambda decorator: decorator
+
 _MISSING = object()
 
 
@@ -27,7 +34,7 @@ class Field:
 
 
 def field(*, default: object = _MISSING, default_factory: object = _MISSING, repr: bool = True,
-          compare: bool = True) -> object:
+          compare: bool = True) -> Any:
     """A field's options, as the value of its class attribute (`xs: list[int] = field(default_factory=list)`)."""
     if default is not _MISSING and default_factory is not _MISSING:
         raise ValueError("a field takes a default or a default_factory, not both")
@@ -55,7 +62,8 @@ def _setstate(self: object, state: object) -> None:
         object.__setattr__(self, name, value)
 
 
-def record(cls: type | None = None, /, *, frozen: bool = True, slots: bool = False) -> object:
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def record(cls: type | None = None, /, *, frozen: bool = True, slots: bool = False) -> Any:
     """Class decorator: `@record` (frozen), `@record(slots=True)`, `@record(frozen=False)`."""
     def wrap(c: type) -> type:
         return _build(c, frozen, slots)
