@@ -14,7 +14,9 @@ from operator import attrgetter
 
 TYPE_CHECKING = False   # typing is not imported at run time (start-up; see cli/quick.py)
 if TYPE_CHECKING:
-    from typing import Any, dataclass_transform   # type checkers read `@record` classes as dataclasses
+    from typing import Any, TypeVar, dataclass_transform   # type checkers read `@record` classes as dataclasses
+
+    R = TypeVar("R")
 else:
     def dataclass_transform(**options: object) -> object:
         return lambda decorator: decorator
@@ -46,19 +48,19 @@ def fields(obj: object) -> tuple[str, ...]:
     return obj.__record_fields__  # type: ignore[attr-defined, no-any-return]
 
 
-def replace(obj: object, **changes: object) -> object:
+def replace(obj: R, **changes: object) -> R:
     """A copy of the record `obj` with some fields changed."""
     names = fields(obj)
     unknown = set(changes) - set(names)
     if unknown:
         raise TypeError(f"{type(obj).__name__} has no field {sorted(unknown)[0]!r}")
-    return type(obj)(**{name: changes[name] if name in changes else getattr(obj, name) for name in names})
+    return type(obj)(**{name: changes[name] if name in changes else getattr(obj, name) for name in names})  # type: ignore[call-arg]
 
 
 def _setstate(self: object, state: object) -> None:
     """Unpickling and `copy` of a frozen record with slots: set the slots past the refusing `__setattr__`."""
-    slots = state[1] if isinstance(state, tuple) else state
-    for name, value in (slots or {}).items():  # type: ignore[attr-defined]
+    slots: Any = state[1] if isinstance(state, tuple) else state
+    for name, value in (slots or {}).items():
         object.__setattr__(self, name, value)
 
 
