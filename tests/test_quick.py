@@ -43,6 +43,11 @@ READ = [
     ["summary", "vgg16", "--convention", "nope"],
     ["summary", "vgg16", "--max-layers", "5"],
     ["summary", "lenet5", "--input", "31"],
+    ["summary", "\x1b[31mred\x07"],                     # control characters in the spec word
+    ["summary", "/dev/zero"],                            # not a regular file
+    ["summary", "/"],                                    # a directory
+    ["summary", "vgg16", "--set", "classes=1e999999"],   # a number too large to build
+    ["summary", "vgg16", "--input", "H", "--set", "batch_norm=__import__('os')"],
 ]
 
 DECLINED = [
