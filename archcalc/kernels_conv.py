@@ -6,6 +6,8 @@ set bounded (IM2COL_BUDGET_BYTES, DEPTHWISE_BLOCK_BYTES) and within it sized for
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -17,6 +19,26 @@ IM2COL_BUDGET_BYTES = 256 * 2**20
 # as each GEMM still has at least IM2COL_MIN_COLUMNS output positions to work on.
 IM2COL_BLOCK_BYTES = 8 * 2**20
 IM2COL_MIN_COLUMNS = 2048
+# A work buffer up to this size is kept from one call to the next (per role and thread) until
+# `release_scratch`: a fresh multi-megabyte buffer per layer costs a page fault per 4 KiB page.
+SCRATCH_KEEP_BYTES = 16 * 2**20
+_kept = threading.local()
+
+
+def scratch(role: str, size: int) -> np.ndarray:
+    """A float32 work buffer of `size` elements (contents undefined), reused across calls for `role`."""
+    if size * DTYPE().itemsize > SCRATCH_KEEP_BYTES:
+        return np.empty(size, dtype=DTYPE)
+    pool: dict[str, np.ndarray] = _kept.__dict__.setdefault("pool", {})
+    buf = pool.get(role)
+    if buf is None or buf.size < size:
+        buf = pool[role] = np.empty(size, dtype=DTYPE)
+    return buf[:size]
+
+
+def release_scratch() -> None:
+    """Free the kept work buffers (the forward pass calls it at its end)."""
+    _kept.__dict__.pop("pool", None)
 
 
 def pad_hw(x: np.ndarray, pads: tuple[int, int, int, int], value: float = 0.0) -> np.ndarray:
@@ -76,12 +98,16 @@ def conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
         per = max(1, budget // (k * wo * DTYPE().itemsize))
         blocks = [(b0, min(b0 + per, n), r, r + 1) for b0 in range(0, n, per) for r in range(ho)]
 
-    buf = np.empty(max((b1 - b0) * (r1 - r0) * wo * k for b0, b1, r0, r1 in blocks), dtype=DTYPE)
+    buf = scratch("im2col", max((b1 - b0) * (r1 - r0) * wo * k for b0, b1, r0, r1 in blocks))
     for b0, b1, r0, r1 in blocks:
         shape = (c, kh, kw, b1 - b0, r1 - r0, wo)
         cols = buf[: int(np.prod(shape))].reshape(shape)
         np.copyto(cols, view[:, :, :, b0:b1, r0:r1])
-        out[:, b0:b1, r0:r1] = gemm(cols.reshape(k, -1)).reshape(cout, b1 - b0, r1 - r0, wo)
+        target = out[:, b0:b1, r0:r1].reshape(cout, -1)
+        if groups == 1 and np.may_share_memory(target, out):   # a view: the GEMM writes the output in place
+            np.matmul(wmat, cols.reshape(k, -1), out=target)
+        else:
+            out[:, b0:b1, r0:r1] = gemm(cols.reshape(k, -1)).reshape(cout, b1 - b0, r1 - r0, wo)
     # no copy when n == 1: (1, Cout, Ho, Wo) is already contiguous
     return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
@@ -113,7 +139,7 @@ def conv_shifted(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray, 
     out = np.empty((n, cout, ho, wp), dtype=DTYPE)
     wide = out.reshape(n, cout, -1)
     rows = max(1, min(ho, IM2COL_BLOCK_BYTES // (DTYPE().itemsize * wp * (c + 2 * cout))))
-    tmp = np.empty((cout, rows * wp), dtype=DTYPE)
+    tmp = scratch("shifted", cout * rows * wp).reshape(cout, rows * wp)
     for bi in range(n):
         for r0 in range(0, ho, rows):
             r1 = min(r0 + rows, ho)
@@ -181,7 +207,7 @@ def _depthwise_gemv(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
     wm = np.ascontiguousarray(w.reshape(c, 1, taps))
     out = np.empty((n, c, 1, positions), dtype=DTYPE)
     per = max(1, DEPTHWISE_BLOCK_BYTES // (DTYPE().itemsize * taps * positions))
-    buf = np.empty((min(per, c), kh, kw, ho, wo), dtype=DTYPE)
+    buf = scratch("depthwise", min(per, c) * taps * positions).reshape(min(per, c), kh, kw, ho, wo)
     for b in range(n):
         for c0 in range(0, c, per):
             c1 = min(c0 + per, c)

@@ -718,3 +718,15 @@ def test_attention_softmax_floor_leaves_no_subnormals():
     p = KT._softmax_last(s.copy())
     np.testing.assert_allclose(p, ref, rtol=1e-5, atol=1e-30)
     assert not np.any((p != 0) & (p < np.finfo(np.float32).tiny))
+
+
+def test_scratch_is_kept_per_role_until_released(monkeypatch):
+    # a role's buffer is reused (grown when asked for more); one past SCRATCH_KEEP_BYTES is never kept
+    KC.release_scratch()
+    a = KC.scratch("t", 100)
+    assert np.shares_memory(a, KC.scratch("t", 50)) and not np.shares_memory(a, KC.scratch("u", 50))
+    assert KC.scratch("t", 200).size == 200 and np.shares_memory(KC.scratch("t", 150), KC.scratch("t", 200))
+    monkeypatch.setattr(KC, "SCRATCH_KEEP_BYTES", 400)
+    assert not np.shares_memory(KC.scratch("v", 101), KC.scratch("v", 101))
+    KC.release_scratch()
+    assert not np.shares_memory(a, KC.scratch("t", 100))
