@@ -352,29 +352,33 @@ def elementwise(x: np.ndarray, steps: Callable[[np.ndarray, np.ndarray, list[np.
     return out
 
 
+# 0-d float32 constants: a ufunc takes them faster than a Python or NumPy scalar
+_HALF, _ONE, _THREE, _SIX, _ZERO = (np.array(v, dtype=DTYPE) for v in (0.5, 1.0, 3.0, 6.0, 0.0))
+
+
 def _sigmoid_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
     # sigmoid(x) = (1 + tanh(x/2)) / 2, overflow-free
-    np.multiply(x, DTYPE(0.5), out=o)
+    np.multiply(x, _HALF, out=o)
     np.tanh(o, out=o)
-    o += DTYPE(1)
-    o *= DTYPE(0.5)
+    o += _ONE
+    o *= _HALF
 
 
 def _swish_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
-    # x·sigmoid(x) = h + h·tanh(h) with h = x/2
+    # x·sigmoid(x) = h·(1 + tanh(h)) with h = x/2
     h = s[0]
-    np.multiply(x, DTYPE(0.5), out=h)
+    np.multiply(x, _HALF, out=h)
     np.tanh(h, out=o)
+    o += _ONE
     o *= h
-    o += h
 
 
 def _hardswish_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
     # x * relu6(x + 3) / 6  (Howard et al. 2019, MobileNetV3)
-    np.add(x, DTYPE(3), out=o)
-    np.clip(o, DTYPE(0), DTYPE(6), out=o)
+    np.add(x, _THREE, out=o)
+    np.clip(o, _ZERO, _SIX, out=o)
     o *= x
-    o /= DTYPE(6)
+    o /= _SIX
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
