@@ -220,15 +220,27 @@ def test_depthwise_paths_and_blocks_match(monkeypatch, path, budget, stride, dil
 
 
 def test_depthwise_gemv_rule_and_many_channels(monkeypatch):
-    # the measured crossovers: many channels on a large map with a 3×3 window take the GEMV path,
-    # a 7×7 window or a small map the einsum; then a many-channel map on the GEMV path against the reference
-    assert KC.depthwise_gemv_pays(256, 3, 3, 56, 56) and KC.depthwise_gemv_pays(96, 7, 7, 56, 56)
-    assert not KC.depthwise_gemv_pays(192, 7, 7, 56, 56) and not KC.depthwise_gemv_pays(1024, 3, 3, 14, 14)
-    monkeypatch.setattr(KC, "DEPTHWISE_EINSUM_MAX_BYTES", 4 * 170 * 16 * 16)
-    monkeypatch.setattr(KC, "DEPTHWISE_GEMV_MIN_POSITIONS", 64)
-    assert KC.depthwise_gemv_pays(170, 3, 3, 16, 16) and not KC.depthwise_gemv_pays(170, 3, 3, 15, 16)
+    # the measured crossovers: many channels on a large map with a 3×3 window take the GEMV path, a 7×7
+    # window or a small map from a small input the einsum; then a many-channel map on the GEMV path against
+    # the reference
+    assert KC.depthwise_gemv_pays(256, 3, 3, 56, 56, 58, 58) and KC.depthwise_gemv_pays(96, 7, 7, 56, 56, 62, 62)
+    assert KC.depthwise_gemv_pays(192, 3, 3, 28, 28, 30, 30) and KC.depthwise_gemv_pays(960, 3, 3, 12, 12, 26, 26)
+    assert not KC.depthwise_gemv_pays(192, 7, 7, 56, 56, 62, 62) and not KC.depthwise_gemv_pays(1024, 3, 3, 14, 14, 16, 16)
+    assert not KC.depthwise_gemv_pays(2048, 3, 3, 7, 7, 16, 16) and not KC.depthwise_gemv_pays(100, 3, 3, 15, 15, 17, 17)
+    monkeypatch.setattr(KC, "DEPTHWISE_GEMV_WIDE_POSITIONS", 256)
+    assert KC.depthwise_gemv_pays(170, 3, 3, 16, 16, 18, 18) and not KC.depthwise_gemv_pays(170, 3, 3, 15, 16, 17, 18)
     x, w, b = rand((1, 170, 16, 16), 24), rand((170, 1, 3, 3), 25), rand((170,), 26)
     close(K.conv2d(x, w, b, padding=1, groups=170), ref_conv2d(x, w, b, (1, 1), (1, 1, 1, 1), (1, 1), 170))
+
+
+@pytest.mark.parametrize("k,pads,stride", [(3, (-1, 2, 1, -2), 1), (5, (2, -1, 0, 3), 2), (3, (0, 0, 0, 0), 2)])
+def test_depthwise_gemv_gather_crops_and_pads(monkeypatch, k, pads, stride):
+    # the GEMV path's gather from the unpadded input (≤ 9 taps) and from a padded copy (5×5), cropping
+    # (negative padding) and padding, a tap whose rectangle is empty (k=5 on a 4-row crop)
+    monkeypatch.setattr(KC, "DEPTHWISE_GEMV_MIN_POSITIONS", 0)
+    x, w = rand((2, 4, 6, 9), 27), rand((4, 1, k, k), 28)
+    got = K.conv2d(x, w, stride=stride, padding=pads, groups=4)
+    close(got, ref_conv2d(x, w, None, (stride, stride), pads, (1, 1), 4))
 
 
 @pytest.mark.parametrize("block", [8 << 20, 1])
