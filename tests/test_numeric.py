@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from archcalc import catalog, numeric
+from archcalc import catalog, numeric, numeric_weights
 from archcalc import kernels as K
 from archcalc.errors import UsageError
 from archcalc.graph import Network, build
@@ -176,7 +176,7 @@ def test_seeded_weights_are_he_scaled_and_reusable() -> None:
 def test_tiled_fc_made_in_row_blocks_equals_the_whole_matrix(monkeypatch: pytest.MonkeyPatch) -> None:
     net = spec_net("[flatten, {fc: {c: 300}}, relu, {fc: {c: 7}}]", input="[5, 6, 6]")
     whole = numeric.forward(net, seed=2, init="tiled", keep=True)
-    monkeypatch.setattr(numeric, "CHUNK_BYTES", 4 * 180 * 11)  # 11 rows of 180 inputs per block
+    monkeypatch.setattr(numeric_weights, "CHUNK_BYTES", 4 * 180 * 11)  # 11 rows of 180 inputs per block
     blocks = numeric.forward(net, seed=2, init="tiled", keep=False)
     np.testing.assert_allclose(blocks.output, whole.output, rtol=1e-5)
     assert blocks.weight_sizes == whole.weight_sizes == {"flatten1": 0, "fc1": 180 * 300 + 300, "relu1": 0,
@@ -290,10 +290,11 @@ def test_cli_verify_usage_errors(cli_run: Any) -> None:
 def test_numeric_core_imports_no_cli_libraries() -> None:
     import ast
 
-    tree = ast.parse(Path(numeric.__file__).read_text(encoding="utf-8"))
-    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    names |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0}
-    assert names <= {"numpy", "time", "zlib", "dataclasses", "functools", "pathlib", "typing", "__future__"}
+    for module in (numeric, numeric_weights):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0}
+        assert names <= {"numpy", "time", "zlib", "dataclasses", "functools", "pathlib", "typing", "__future__"}
 
 
 def test_batch_norm_folded_into_the_conv_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
