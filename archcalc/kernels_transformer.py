@@ -118,15 +118,16 @@ def _gelu_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
 
 
 def _gelu_tanh_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
-    np.multiply(x, x, out=o)
-    o *= DTYPE(0.044715)
-    o += DTYPE(1)
-    o *= x
-    o *= DTYPE(math.sqrt(2 / math.pi))
-    np.tanh(o, out=o)
-    o += DTYPE(1)
-    o *= x
-    o *= DTYPE(0.5)
+    r = s[0]
+    np.multiply(x, x, out=r)
+    r *= DTYPE(0.044715)
+    r += DTYPE(1)
+    r *= x
+    r *= DTYPE(math.sqrt(2 / math.pi))
+    np.tanh(r, out=r)
+    r += DTYPE(1)
+    r *= x
+    np.multiply(r, DTYPE(0.5), out=o)
 
 
 def erf(x: np.ndarray) -> np.ndarray:
@@ -134,11 +135,11 @@ def erf(x: np.ndarray) -> np.ndarray:
     return elementwise(x, _erf_steps, 2)
 
 
-def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
-    """x·Φ(x) (torch.nn.GELU); `tanh`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
+def gelu(x: np.ndarray, approximate: str = "none", out: np.ndarray | None = None) -> np.ndarray:
+    """x·Φ(x) (torch.nn.GELU); `tanh`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). `out` may be x."""
     if approximate == "tanh":
-        return elementwise(x, _gelu_tanh_steps, 0)
-    return elementwise(x, _gelu_steps, 4)
+        return elementwise(x, _gelu_tanh_steps, 1, out)
+    return elementwise(x, _gelu_steps, 4, out)
 
 
 def linear_last(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:

@@ -8,6 +8,7 @@ Arrays per layer: `numeric_weights`.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from . import kernels as K
+from . import kernels_conv as KC
 from . import kernels_parts as KP
 from . import num
 from . import numeric_transformer as NT
@@ -147,6 +149,21 @@ FORWARD: dict[str, Callable[[Layer, list[np.ndarray], Arrays], np.ndarray]] = {
     "mul": _mul,
 } | NT.FORWARD
 
+# Elementwise ops computed in place over their one input when nothing else can see it (forward with
+# keep=False): no fresh output to allocate and page in, and numpy's in-place loop.
+INPLACE: dict[str, Callable[[Layer, np.ndarray], np.ndarray]] = {
+    "relu": lambda layer, x: K.relu(x, out=x),
+    "relu6": lambda layer, x: K.relu6(x, out=x),
+    "sigmoid": lambda layer, x: K.sigmoid(x, out=x),
+    "tanh": lambda layer, x: K.tanh(x, out=x),
+    "swish": lambda layer, x: K.swish(x, out=x),
+    "hardswish": lambda layer, x: K.hardswish(x, out=x),
+    "hardsigmoid": lambda layer, x: KP.hardsigmoid(x, out=x),
+} | NT.INPLACE
+# Ops whose output is a new array that aliases no other (views, the input passed through, and learned
+# tensors are not): an in-place op may overwrite it when it is that output's only reader.
+FRESH = frozenset({"conv", "dwconv", "conv_transpose", "fc", "bn", "add", "concat", "layernorm"}) | INPLACE.keys()
+
 
 # ---------------------------------------------------------------- the pass
 VERIFY_BYTES = 1024 * 2**20   # activations one forward pass may hold at once
@@ -212,7 +229,18 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
         for name in la.inputs:
             consumers[name] = consumers.get(name, 0) + 1
     consumers[net.output_source] = consumers.get(net.output_source, 0) + 1
+    readers = dict(consumers)           # consumers still to run; readers: all of them
+    producer = {la.name: la.op for la in net.layers}
+    try:
+        return _run(net, x, weights, keep, seed, init, consumers, readers, producer)
+    finally:
+        KC.release_scratch()
 
+
+def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, seed: int, init: str,
+         consumers: dict[str, int], readers: Mapping[str, int], producer: Mapping[str, str]) -> Result:
+    """The layers in order; `consumers` counts each output's readers still to run (an output is freed
+    at zero unless `keep`), `readers` all of them, `producer` names each output's op."""
     live: dict[str, np.ndarray] = {"input": x}
     outputs: dict[str, np.ndarray] = {}
     shapes: dict[str, tuple[int, ...]] = {}
@@ -240,7 +268,9 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
             sizes[la.name] = sum(int(a.size) for a in arrays.values())
             bn = _foldable_bn(la, layers, index, consumers, int(x.shape[0]))
             start = time.perf_counter()
-            if bn is None:
+            if bn is None and not keep and la.op in INPLACE and _overwritable(la, xs, readers, producer):
+                y = INPLACE[la.op](la, xs[0])
+            elif bn is None:
                 y = fn(la, xs, arrays)
             else:   # the next layer's output now; this conv's own output only when every output is kept
                 folded = layer_arrays(bn, seed, weights.get(bn.name), init)
@@ -266,6 +296,16 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
     return Result(net, final, outputs, shapes, sizes, kept, seconds)
 
 
+def _overwritable(layer: Layer, xs: list[np.ndarray], readers: Mapping[str, int], producer: Mapping[str, str]) -> bool:
+    """An op's one input may be overwritten: a fresh array (FRESH) that this op alone ever reads, float32,
+    C-contiguous and writeable."""
+    if len(xs) != 1:
+        return False
+    src, arr = layer.inputs[0], xs[0]
+    return (readers.get(src) == 1 and producer.get(src) in FRESH and arr.dtype == K.DTYPE
+            and arr.flags.c_contiguous and arr.flags.writeable)
+
+
 def _foldable_bn(layer: Layer, layers: list[Layer], index: int, consumers: Mapping[str, int],
                  batch: int) -> Layer | None:
     """The batch norm right after a convolution that only it reads, when folding it into the conv's
@@ -274,11 +314,11 @@ def _foldable_bn(layer: Layer, layers: list[Layer], index: int, consumers: Mappi
     batch norm's output the same way."""
     if layer.op not in ("conv", "dwconv") or index + 1 >= len(layers) or consumers.get(layer.name) != 1:
         return None
-    weights = sum(int(np.prod(shape)) for shape in weight_shapes(layer).values())
-    if weights > batch * int(np.prod(layer.output)):
-        return None
     nxt = layers[index + 1]
-    return nxt if nxt.op == "bn" and tuple(nxt.inputs) == (layer.name,) else None
+    if nxt.op != "bn" or tuple(nxt.inputs) != (layer.name,):
+        return None
+    weights = sum(math.prod(shape) for shape in weight_shapes(layer).values())
+    return None if weights > batch * math.prod(layer.output) else nxt
 
 
 # ---------------------------------------------------------------- verify

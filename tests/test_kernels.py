@@ -742,3 +742,17 @@ def test_scratch_is_kept_per_role_until_released(monkeypatch):
     assert not np.shares_memory(KC.scratch("v", 101), KC.scratch("v", 101))
     KC.release_scratch()
     assert not np.shares_memory(a, KC.scratch("t", 100))
+
+
+def test_activations_in_place_equal_out_of_place():
+    # out=x: every step of the chunked chain reads an element before (or as) it writes it
+    from archcalc import kernels_parts as KP
+    from archcalc import kernels_transformer as KT
+
+    x = rand((2, 3, 150, 151), 42) * 4   # more than one chunk of ELEMENTWISE_CHUNK
+    fns = [K.relu, K.relu6, K.sigmoid, K.tanh, K.swish, K.hardswish, KP.hardsigmoid,
+           KT.gelu, lambda a, out=None: KT.gelu(a, "tanh", out)]
+    for fn in fns:
+        a = x.copy()
+        assert fn(a, out=a) is a
+        np.testing.assert_array_equal(a, fn(x))

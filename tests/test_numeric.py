@@ -294,7 +294,7 @@ def test_numeric_core_imports_no_cli_libraries() -> None:
         tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
         names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         names |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0}
-        assert names <= {"numpy", "time", "zlib", "dataclasses", "functools", "pathlib", "typing", "__future__"}
+        assert names <= {"numpy", "math", "time", "zlib", "dataclasses", "functools", "pathlib", "typing", "__future__"}
 
 
 def test_batch_norm_folded_into_the_conv_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -325,3 +325,21 @@ def test_batch_norm_folded_into_the_conv_before_it(monkeypatch: pytest.MonkeyPat
             np.testing.assert_allclose(o[la.name], expected, rtol=1e-5, atol=1e-5)
     conv = net.layers[0]   # kept: the conv's output itself, not the folded one
     np.testing.assert_array_equal(o[conv.name], K.conv2d(x, w[conv.name]["weight"], w[conv.name]["bias"]))
+
+
+def test_in_place_activations_overwrite_only_private_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    # keep=False runs an activation in place only over a fresh array it alone reads: never over the caller's
+    # input, a view (split), an array passed through (identity), or an output another layer also reads
+    net = spec_net("[relu, {conv: {c: 6, k: 3, p: 1}}, swish, {add: [[], [hardswish]]}, gelu, "
+                   "{concat: [[{split: {chunks: 2, index: 0}}, relu6], [identity, sigmoid], [tanh]]}, "
+                   "{add: [[{conv: {c: 15, k: 1}}, hardsigmoid], [{gelu: {approximate: tanh}}]]}]")
+    x = np.random.default_rng(6).standard_normal((2, 4, 9, 9)).astype(np.float32)
+    before = x.copy()
+    kept = numeric.forward(net, x, seed=3, keep=True)
+    overwritten: list[str] = []
+    for op, fn in list(numeric.INPLACE.items()):
+        monkeypatch.setitem(numeric.INPLACE, op, lambda la, a, fn=fn: (overwritten.append(la.name), fn(la, a))[1])
+    lean = numeric.forward(net, x, seed=3, keep=False)
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(lean.output, kept.output)
+    assert overwritten == ["swish1", "gelu1", "hardsigmoid1"]
