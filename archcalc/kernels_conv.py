@@ -201,6 +201,8 @@ def conv_depthwise(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray
     if depthwise_gemv_pays(cout, kh, kw, ho, wo, h + pads[0] + pads[1], wd + pads[2] + pads[3]):
         if kh * kw <= DEPTHWISE_GEMV_MAX_TAPS:
             return _depthwise_gemv(x, pads, w, ho, wo, stride, dilation)
+        if stride == (1, 1):
+            return _depthwise_gemv_wide(x, pads, w, ho, wo, dilation)
         return _depthwise_gemv(pad_hw(x, pads), (0, 0, 0, 0), w, ho, wo, stride, dilation)
     return _depthwise_nhwc(x, pads, w, ho, wo, stride, dilation)
 
@@ -259,6 +261,39 @@ def _depthwise_gemv(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarra
                 np.copyto(cols[:, i, j, o_r, o_c], xb[:, i_r, i_c])
             np.matmul(wm[c0:c1], cols.reshape(c1 - c0, taps, positions), out=out[b, c0:c1])
     return out.reshape(n, c, ho, wo)
+
+
+def _depthwise_gemv_wide(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray, ho: int, wo: int,
+                         dilation: tuple[int, int]) -> np.ndarray:
+    """Unit stride, a large window: on the padded input flattened row by row, tap (i, j) of every output
+    computed Wp wide is one contiguous run (as in conv_shifted), so the gather copies kh·kw long runs per
+    channel instead of kh·kw·Ho short rows; the Wp − Wo columns past the edge are dropped at the end."""
+    if min(pads) < 0:   # crop first (negative padding)
+        x, pads = pad_hw(x, tuple(min(p, 0) for p in pads)), tuple(max(p, 0) for p in pads)
+    n, c, h, wd = x.shape
+    kh, kw = w.shape[2:]
+    t, b, l, r = pads
+    dl_h, dl_w = dilation
+    hp, wp = t + h + b, l + wd + r
+    extra = -(-((kw - 1) * dl_w) // wp)   # rows of slack: the last output row's wide run passes Hp
+    xp = np.zeros((n, c, hp + extra, wp), dtype=DTYPE)
+    xp[:, :, t: t + h, l: l + wd] = x
+    taps, span = kh * kw, ho * wp
+    sn, sc = xp.strides[:2]
+    item = DTYPE().itemsize
+    view = as_strided(xp, shape=(n, c, kh, kw, span), strides=(sn, sc, dl_h * wp * item, dl_w * item, item),
+                      writeable=False)
+    wm = np.ascontiguousarray(w.reshape(c, 1, taps))
+    out = np.empty((n, c, ho, wp), dtype=DTYPE)
+    per = min(c, max(1, DEPTHWISE_BLOCK_BYTES // (item * taps * span)))
+    buf = scratch("depthwise", per * taps * span).reshape(per, kh, kw, span)
+    for bi in range(n):
+        for c0 in range(0, c, per):
+            c1 = min(c0 + per, c)
+            cols = buf[: c1 - c0]
+            np.copyto(cols, view[bi, c0:c1])
+            np.matmul(wm[c0:c1], cols.reshape(c1 - c0, taps, span), out=out[bi, c0:c1].reshape(c1 - c0, 1, span))
+    return np.ascontiguousarray(out[:, :, :, :wo])
 
 
 def _depthwise_nhwc(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray, ho: int, wo: int,

@@ -756,3 +756,14 @@ def test_activations_in_place_equal_out_of_place():
         a = x.copy()
         assert fn(a, out=a) is a
         np.testing.assert_array_equal(a, fn(x))
+
+
+@pytest.mark.parametrize("pads,dilation", [((2, 2, 2, 2), 1), ((-1, 3, 0, 1), 1), ((4, 1, 2, 0), 2)])
+def test_depthwise_gemv_wide_rows_for_large_windows(monkeypatch, pads, dilation):
+    # unit stride, 5×5: the GEMV over wide rows (taps as contiguous runs of the flattened padded input),
+    # with a crop, asymmetric padding, dilation, a channel multiplier and blocks of one channel
+    monkeypatch.setattr(KC, "DEPTHWISE_GEMV_MIN_POSITIONS", 0)
+    monkeypatch.setattr(KC, "DEPTHWISE_BLOCK_BYTES", 1)
+    x, w, b = rand((2, 3, 11, 10), 43), rand((6, 1, 5, 5), 44), rand((6,), 45)
+    got = K.conv2d(x, w, b, padding=pads, dilation=dilation, groups=3)
+    close(got, ref_conv2d(x, w, b, (1, 1), pads, (dilation, dilation), 3))
