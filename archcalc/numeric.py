@@ -278,7 +278,7 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
                 y = fn(la, xs, arrays) if keep else fused
             spent = time.perf_counter() - start
         seconds += spent
-        shapes[la.name] = tuple(int(v) for v in y.shape[1:])
+        shapes[la.name] = y.shape[1:]
         live[la.name] = y
         if keep:
             outputs[la.name] = y

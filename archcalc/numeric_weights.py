@@ -123,9 +123,9 @@ def make_weights(network: Network, seed: int = 0, init: str = "normal") -> dict[
 
 def layer_arrays(layer: Layer, seed: int, given: Mapping[str, Any] | None, init: str) -> Arrays:
     """The caller's arrays for this layer where given (checked against the expected shapes), seeded ones otherwise."""
-    shapes = weight_shapes(layer)
     if given is None:
         return init_layer(layer, seed, init)
+    shapes = weight_shapes(layer)
     if isinstance(given, np.ndarray):
         given = {"weight": given}
     unknown = set(given) - set(shapes)
