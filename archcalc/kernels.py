@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .kernels_conv import conv_depthwise, conv_im2col, conv_shifted, shifted_pays
+from .layout import dense_order
 from .kernels_conv import pad_hw as _pad_hw
 
 DTYPE = np.float32
@@ -349,10 +350,16 @@ def elementwise(x: np.ndarray, steps: Callable[[np.ndarray, np.ndarray, list[np.
     in place. Each step is one pass over a chunk that stays in cache, instead of a pass over the whole
     tensor into a fresh temporary. Every `steps` reads each x element before or as it writes the same
     element of out, so `out` may be x itself."""
-    x = np.ascontiguousarray(_f32(x))
+    x = _f32(x)
+    order = dense_order(x)
+    if order is None:
+        x, order = np.ascontiguousarray(x), tuple(range(x.ndim))
+    if out is not None and not out.transpose(order).flags.c_contiguous:   # laid out unlike x
+        np.copyto(out, elementwise(x, steps, scratch))
+        return out
     if out is None:
-        out = np.empty_like(x)
-    xf, of = x.reshape(-1), out.reshape(-1)
+        out = np.empty_like(x)   # x's memory layout (order 'K')
+    xf, of = x.transpose(order).reshape(-1), out.transpose(order).reshape(-1)
     size = min(ELEMENTWISE_CHUNK, xf.size)
     bufs = [np.empty(size, dtype=DTYPE) for _ in range(scratch)]
     for i in range(0, xf.size, ELEMENTWISE_CHUNK):
@@ -449,7 +456,7 @@ def concat(xs: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def add(xs: Sequence[np.ndarray]) -> np.ndarray:
-    out = _f32(xs[0]).copy()
+    out = _f32(xs[0]).copy(order="K")
     for x in xs[1:]:
         out += _f32(x)
     return out

@@ -11,6 +11,8 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .layout import channels_last
+
 DTYPE = np.float32
 # Upper bound for one im2col buffer; larger convolutions are chunked over output rows.
 IM2COL_BUDGET_BYTES = 256 * 2**20
@@ -75,7 +77,11 @@ def conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
         return wmat @ cols if groups == 1 else np.matmul(wmat, cols.reshape(groups, k // groups, -1))
 
     if kh == kw == 1 and stride == (1, 1):
-        cols = xp[:, :, :ho, :wo].transpose(1, 0, 2, 3).reshape(k, n * ho * wo)
+        x = xp[:, :, :ho, :wo]
+        if n == 1 and groups == 1 and channels_last(x):   # X (HW, C) @ Wᵀ: the output stays channels-last
+            y = x.transpose(0, 2, 3, 1).reshape(ho * wo, c) @ wmat.T
+            return y.reshape(1, ho, wo, cout).transpose(0, 3, 1, 2)
+        cols = x.transpose(1, 0, 2, 3).reshape(k, n * ho * wo)
         return np.ascontiguousarray(gemm(cols).reshape(cout, n, ho, wo).transpose(1, 0, 2, 3))
 
     sn, sc, sh, sw = xp.strides
@@ -198,7 +204,10 @@ def conv_depthwise(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray
     cout, _, kh, kw = w.shape
     if cout // c > 1:
         x = np.repeat(x, cout // c, axis=1)  # output channel o reads input channel o // mult
+    if channels_last(x) and cout >= DEPTHWISE_GEMV_MAX_CHANNELS:   # no layout change either way
+        return _depthwise_nhwc(x, pads, w, ho, wo, stride, dilation)
     if depthwise_gemv_pays(cout, kh, kw, ho, wo, h + pads[0] + pads[1], wd + pads[2] + pads[3]):
+        x = np.ascontiguousarray(x)
         if kh * kw <= DEPTHWISE_GEMV_MAX_TAPS:
             return _depthwise_gemv(x, pads, w, ho, wo, stride, dilation)
         if stride == (1, 1):
@@ -311,4 +320,4 @@ def _depthwise_nhwc(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarra
                       strides=(sn, st_h * sh, st_w * sw, dl_h * sh, dl_w * sw, sc), writeable=False)
     wt = np.ascontiguousarray(w[:, 0].transpose(1, 2, 0))          # (kh, kw, C)
     out = np.einsum("nyxijc,ijc->nyxc", view, wt)
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+    return out.transpose(0, 3, 1, 2)   # channels-last in memory: no copy back

@@ -23,6 +23,7 @@ from . import num
 from . import numeric_transformer as NT
 from .errors import ArchcalcError, ShapeError, SpecError, UsageError
 from .graph import Layer, Network, build
+from .layout import dense_order
 from .numeric_weights import (CHUNK_BYTES, INITS, Arrays, concrete, fc_tiled, fold_bn, init_layer, layer_arrays,
                               make_weights, weight_shapes)
 from .spec import Spec
@@ -298,12 +299,12 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
 
 def _overwritable(layer: Layer, xs: list[np.ndarray], readers: Mapping[str, int], producer: Mapping[str, str]) -> bool:
     """An op's one input may be overwritten: a fresh array (FRESH) that this op alone ever reads, float32,
-    C-contiguous and writeable."""
+    without gaps (any axis order) and writeable."""
     if len(xs) != 1:
         return False
     src, arr = layer.inputs[0], xs[0]
     return (readers.get(src) == 1 and producer.get(src) in FRESH and arr.dtype == K.DTYPE
-            and arr.flags.c_contiguous and arr.flags.writeable)
+            and dense_order(arr) is not None and arr.flags.writeable)
 
 
 def _foldable_bn(layer: Layer, layers: list[Layer], index: int, consumers: Mapping[str, int],

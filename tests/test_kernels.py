@@ -767,3 +767,25 @@ def test_depthwise_gemv_wide_rows_for_large_windows(monkeypatch, pads, dilation)
     x, w, b = rand((2, 3, 11, 10), 43), rand((6, 1, 5, 5), 44), rand((6,), 45)
     got = K.conv2d(x, w, b, padding=pads, dilation=dilation, groups=3)
     close(got, ref_conv2d(x, w, b, (1, 1), pads, (dilation, dilation), 3))
+
+
+def test_channels_last_arrays_flow_through_without_copies():
+    # the depthwise einsum returns a channels-last view; a 1×1 conv on it stays channels-last; activations keep
+    # the layout (and work in place on it); every value matches the contiguous computation
+    from archcalc.layout import channels_last, dense_order
+
+    x, wd, w1 = rand((1, 170, 6, 7), 46), rand((170, 1, 3, 3), 47), rand((9, 170, 1, 1), 48)
+    y = K.conv2d(x, wd, padding=1, groups=170)
+    assert channels_last(y) and dense_order(y) == (0, 2, 3, 1)
+    close(y, ref_conv2d(x, wd, None, (1, 1), (1, 1, 1, 1), (1, 1), 170))
+    z = K.conv2d(y, w1)
+    assert channels_last(z)
+    close(z, ref_conv2d(np.ascontiguousarray(y), w1, None, (1, 1), (0, 0, 0, 0), (1, 1)))
+    for fn in (K.swish, K.hardswish, K.relu):
+        a = z.copy(order="K")
+        assert channels_last(fn(z)) and fn(a, out=a) is a and channels_last(a)
+        np.testing.assert_array_equal(a, fn(np.ascontiguousarray(z)))
+    c = np.empty(z.shape, np.float32)   # an out laid out unlike x
+    np.testing.assert_array_equal(K.swish(z, out=c), K.swish(np.ascontiguousarray(z)))
+    close(K.conv2d(y, rand((4, 170, 3, 3), 49), padding=1),   # a dense 3×3 conv reads it as NCHW
+          ref_conv2d(np.ascontiguousarray(y), rand((4, 170, 3, 3), 49), None, (1, 1), (1, 1, 1, 1), (1, 1)))
