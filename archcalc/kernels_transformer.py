@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .kernels import elementwise
+from .layout import channels_last
 
 DTYPE = np.float32
 
@@ -80,24 +81,28 @@ def _gelu_constants() -> tuple[np.ndarray, ...]:
     s = (0.5 * coefs[0]) ** 0.2
     roots = sorted((r for r in np.roots(coefs) if r.imag > 0), key=lambda r: r.real)
     shifts = [-s * r.real for r in roots] + [s * s * r.imag ** 2 for r in roots]
-    return tuple(np.array(v, dtype=DTYPE) for v in (1 / p, s / p, *shifts, GELU_TAIL, 0.0, -0.5))
+    return tuple(np.array(v, dtype=DTYPE) for v in (1 / p, s / p, *shifts, GELU_FLOOR, GELU_TAIL, 0.0, -0.5))
 
 
 # |x| is capped here in the erfc term: past it x·Φ(x) is relu(x) to within 1e-22, and the uncapped tail
 # (|x|·Φ(−|x|) < 1.2e-38 from |x| ≈ 13) would be float32 subnormals, which slow every later product
 # severalfold (torch's ½x(1 + erf(x/√2)) rounds that tail to 0).
 GELU_TAIL = DTYPE(10)
+# ... and floored: |x| < 1e-18 (the tail's ~1e-22 outputs summed by a later layer) would make a² a subnormal,
+# and exp and the products on it microcode-slow (MaxViT's GELU after a depthwise conv: 4× slower); the
+# floor moves x·Φ(x) by under ½·1e-18.
+GELU_FLOOR = DTYPE(1e-18)
 _GELU = _gelu_constants()
 
 
 def _gelu_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
-    """x·Φ(x) = relu(x) − ½a·t·P(t)·exp(−a²/2) with a = min(|x|, GELU_TAIL), the A&S 7.1.26 erf at u = a/√2
+    """x·Φ(x) = relu(x) − ½a·t·P(t)·exp(−a²/2) with a = |x| clipped to [GELU_FLOOR, GELU_TAIL], the A&S 7.1.26 erf at u = a/√2
     (for x ≥ 0: x·(1 − ½·erfc); for x < 0: x·½·erfc), P in the factored form of `_gelu_constants`:
     17 passes, most of them in place on their first operand (numpy's fast loop)."""
-    inv_p, scaled, h1, h2, k1, k2, tail, zero, neg_half = _GELU
+    inv_p, scaled, h1, h2, k1, k2, floor, tail, zero, neg_half = _GELU
     a, t, g, e = s
     np.abs(x, out=a)
-    np.minimum(a, tail, out=a)
+    np.clip(a, floor, tail, out=a)
     np.add(a, inv_p, out=t)
     np.divide(scaled, t, out=t)          # s·t
     np.add(t, h1, out=g)
@@ -152,9 +157,16 @@ def linear_last(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np
 
 
 def linear_channels(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
-    """nn.Linear on the channels of an NCHW map (torch's Linear on the channels-last permute)."""
+    """nn.Linear on the channels of an NCHW map (torch's Linear on the channels-last permute); a
+    channels-last map gives a channels-last result."""
     n, c, h, wd = x.shape
-    y = _f32(w) @ _f32(x).reshape(n, c, h * wd)          # (out, in) @ (in, positions): no transposes
+    x = _f32(x)
+    if channels_last(x):                                 # (positions, in) @ (in, out)
+        y = x.transpose(0, 2, 3, 1).reshape(n * h * wd, c) @ _f32(w).T
+        if b is not None:
+            y += _f32(b)
+        return y.reshape(n, h, wd, -1).transpose(0, 3, 1, 2)
+    y = _f32(w) @ x.reshape(n, c, h * wd)                # (out, in) @ (in, positions): no transposes
     if b is not None:
         y += _f32(b)[:, None]
     return y.reshape(n, -1, h, wd)
@@ -276,14 +288,14 @@ def attention(x: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | None, proj_w
     y = x.transpose(0, 2, 3, 1)                                          # N, H, W, C
     if window == 0:
         out = multi_head_attention(y.reshape(n, h * wd, c), qkv_w, qkv_b, proj_w, proj_b, heads, bias, None, logit_scale, scale)
-        return np.ascontiguousarray(out.reshape(n, h, wd, c).transpose(0, 3, 1, 2))
+        return out.reshape(n, h, wd, c).transpose(0, 3, 1, 2)   # channels-last (archcalc.layout)
     w = window
     if partition == "grid":
         a, b = h // w, wd // w                                           # tokens of a group are a, b apart
         t = y.reshape(n, w, a, w, b, c).transpose(0, 2, 4, 1, 3, 5).reshape(n * a * b, w * w, c)
         out = multi_head_attention(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias, None, logit_scale, scale)
         out = out.reshape(n, a, b, w, w, c).transpose(0, 3, 1, 4, 2, 5).reshape(n, h, wd, c)
-        return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+        return out.transpose(0, 3, 1, 2)
     pad_b, pad_r = (w - h % w) % w, (w - wd % w) % w
     if pad_b or pad_r:
         y = np.pad(y, ((0, 0), (0, pad_b), (0, pad_r), (0, 0)))
@@ -298,4 +310,4 @@ def attention(x: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | None, proj_w
     out = out.reshape(n, hp // w, wp // w, w, w, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, hp, wp, c)
     if sh or sw:
         out = np.roll(out, (sh, sw), axis=(1, 2))
-    return np.ascontiguousarray(out[:, :h, :wd].transpose(0, 3, 1, 2))
+    return out[:, :h, :wd].transpose(0, 3, 1, 2)

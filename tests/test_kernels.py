@@ -706,16 +706,22 @@ def test_max_pool2d_asymmetric_padding_tensorflow_same():
 
 
 def test_gelu_against_erfc_with_no_subnormal_tail():
-    # x·Φ(x) = x·½·erfc(−x/√2) (math.erfc, float64) to 1.5e-7·max(1, |x|); the far negative tail, where the
+    # x·Φ(x) = x·½·erfc(−x/√2) (math.erfc, float64) to 1.5e-7·max(1, |x|), tiny inputs too; the far negative tail, where the
     # exact value is below float32's smallest normal (|x| ≳ 13), comes out as a tiny normal or 0, never a
     # subnormal (which would slow every later product)
     from archcalc import kernels_transformer as KT
 
-    x = np.concatenate([np.linspace(-60, 60, 24_001), [-1e30, -15.0, -13.2, 13.2, 1e30, 0.0]]).astype(np.float32)
+    tiny = [s * v for v in (1e-12, 1e-20, 1e-30, 1e-40) for s in (-1, 1)]   # 1e-40: a subnormal input
+    x = np.concatenate([np.linspace(-60, 60, 24_001), [-1e30, -15.0, -13.2, 13.2, 1e30, 0.0], tiny]).astype(np.float32)
     ref = np.array([v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in x.astype(np.float64)])
     y = KT.gelu(x)
     assert np.all(np.abs(y - ref) <= 1.5e-7 * np.maximum(1, np.abs(x)))
     assert not np.any((y != 0) & (np.abs(y) < np.finfo(np.float32).tiny))
+    # tiny inputs (a later layer's sum of the tail's ~1e-22 outputs): their square would be subnormal
+    s = [np.empty(4, np.float32) for _ in range(4)]
+    a = s[0]
+    KT._gelu_steps(np.array([1e-20, -1e-25, 3.0, -1e-40], np.float32), np.empty(4, np.float32), s)
+    assert np.all(a >= np.finfo(np.float32).tiny ** 0.5)
 
 
 def test_attention_softmax_floor_leaves_no_subnormals():
