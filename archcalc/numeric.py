@@ -17,7 +17,6 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from . import kernels as K
-from . import kernels_conv as KC
 from . import kernels_parts as KP
 from . import num
 from . import numeric_transformer as NT
@@ -232,10 +231,7 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
     consumers[net.output_source] = consumers.get(net.output_source, 0) + 1
     readers = dict(consumers)           # consumers still to run; readers: all of them
     producer = {la.name: la.op for la in net.layers}
-    try:
-        return _run(net, x, weights, keep, seed, init, consumers, readers, producer)
-    finally:
-        KC.release_scratch()
+    return _run(net, x, weights, keep, seed, init, consumers, readers, producer)
 
 
 def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, seed: int, init: str,
