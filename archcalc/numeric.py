@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
@@ -88,8 +89,8 @@ def _avgpool(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
 
 def _bn(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
     c = layer.output[0]
-    gamma = w.get("weight", np.ones(c, dtype=K.DTYPE))
-    beta = w.get("bias", np.zeros(c, dtype=K.DTYPE))
+    gamma = w["weight"] if "weight" in w else np.ones(c, dtype=K.DTYPE)
+    beta = w["bias"] if "bias" in w else np.zeros(c, dtype=K.DTYPE)
     return K.batch_norm(xs[0], gamma, beta, w["running_mean"], w["running_var"], _f(layer.attrs["eps"]))
 
 
@@ -209,8 +210,7 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
     if x is not None and input is None and not isinstance(spec_or_network, Network):
         input = tuple(int(v) for v in np.shape(x)[1:])
     net = network_of(spec_or_network, vars, input)
-    concrete(net)
-    check_memory(net, batch if x is None else int(np.shape(x)[0]))
+    plan = _plan(net, batch if x is None else int(np.shape(x)[0]))
     if x is None:
         x = np.random.default_rng(seed).standard_normal((batch,) + tuple(net.input), dtype=K.DTYPE)
     x = np.asarray(x, dtype=K.DTYPE)
@@ -224,20 +224,52 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
     if unknown:
         raise UsageError(f"weights given for unknown layer(s): {', '.join(sorted(unknown))}")
 
-    consumers: dict[str, int] = {}
+    return _run(net, x, weights, keep, seed, init, plan)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a forward pass needs to know about a network before its first layer, the same on every call."""
+
+    readers: dict[str, int]                       # each output's readers (the network's output counts one)
+    producer: dict[str, str]                      # each output's op
+    shapes: tuple[dict[str, tuple[int, ...]], ...]  # each layer's array shapes
+    folds: tuple[Layer | None, ...]               # the batch norm folded into each layer, if any
+
+
+_PLANS: dict[tuple[int, int, int], tuple[weakref.ref[Network], _Plan]] = {}
+PLANS_KEPT = 32
+
+
+def _plan(net: Network, batch: int) -> _Plan:
+    """The network's plan for this batch, built (after `concrete` and `check_memory`) on the first call and
+    kept for later ones while the network lives (a Network is frozen)."""
+    key = (id(net), batch, VERIFY_BYTES)
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0]() is net:
+        return hit[1]
+    concrete(net)
+    check_memory(net, batch)
+    readers: dict[str, int] = {}
     for la in net.layers:
         for name in la.inputs:
-            consumers[name] = consumers.get(name, 0) + 1
-    consumers[net.output_source] = consumers.get(net.output_source, 0) + 1
-    readers = dict(consumers)           # consumers still to run; readers: all of them
-    producer = {la.name: la.op for la in net.layers}
-    return _run(net, x, weights, keep, seed, init, consumers, readers, producer)
+            readers[name] = readers.get(name, 0) + 1
+    readers[net.output_source] = readers.get(net.output_source, 0) + 1
+    layers = net.layers
+    shapes = tuple(weight_shapes(la) for la in layers)
+    folds = tuple(_foldable_bn(la, layers, i, readers, batch, shapes[i]) for i, la in enumerate(layers))
+    plan = _Plan(readers, {la.name: la.op for la in layers}, shapes, folds)
+    if len(_PLANS) >= PLANS_KEPT:
+        _PLANS.clear()
+    _PLANS[key] = (weakref.ref(net), plan)
+    return plan
 
 
 def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, seed: int, init: str,
-         consumers: dict[str, int], readers: Mapping[str, int], producer: Mapping[str, str]) -> Result:
+         plan: _Plan) -> Result:
     """The layers in order; `consumers` counts each output's readers still to run (an output is freed
-    at zero unless `keep`), `readers` all of them, `producer` names each output's op."""
+    at zero unless `keep`)."""
+    consumers, readers, producer = dict(plan.readers), plan.readers, plan.producer
     live: dict[str, np.ndarray] = {"input": x}
     outputs: dict[str, np.ndarray] = {}
     shapes: dict[str, tuple[int, ...]] = {}
@@ -261,16 +293,16 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
             sizes[la.name] = sum(int(np.prod(v)) for v in weight_shapes(la).values())
             y, spent = fc_tiled(la, xs[0], seed)
         else:
-            arrays = layer_arrays(la, seed, weights.get(la.name), init)
+            arrays = layer_arrays(la, seed, weights.get(la.name), init, plan.shapes[index])
             sizes[la.name] = sum(int(a.size) for a in arrays.values())
-            bn = _foldable_bn(la, layers, index, consumers, int(x.shape[0]))
+            bn = plan.folds[index]
             start = time.perf_counter()
             if bn is None and not keep and la.op in INPLACE and _overwritable(la, xs, readers, producer):
                 y = INPLACE[la.op](la, xs[0])
             elif bn is None:
                 y = fn(la, xs, arrays)
             else:   # the next layer's output now; this conv's own output only when every output is kept
-                folded = layer_arrays(bn, seed, weights.get(bn.name), init)
+                folded = layer_arrays(bn, seed, weights.get(bn.name), init, plan.shapes[index + 1])
                 fused = fn(la, xs, fold_bn(arrays, folded, bn))
                 y = fn(la, xs, arrays) if keep else fused
             spent = time.perf_counter() - start
@@ -303,8 +335,8 @@ def _overwritable(layer: Layer, xs: list[np.ndarray], readers: Mapping[str, int]
             and dense_order(arr) is not None and arr.flags.writeable)
 
 
-def _foldable_bn(layer: Layer, layers: list[Layer], index: int, consumers: Mapping[str, int],
-                 batch: int) -> Layer | None:
+def _foldable_bn(layer: Layer, layers: tuple[Layer, ...], index: int, consumers: Mapping[str, int],
+                 batch: int, shapes: Mapping[str, tuple[int, ...]]) -> Layer | None:
     """The batch norm right after a convolution that only it reads, when folding it into the conv's
     weights (as inference runtimes do) is the cheaper pass: over the weights, where they are no larger
     than the conv's output, instead of twice over the activations. Both `keep` modes compute that
@@ -314,7 +346,7 @@ def _foldable_bn(layer: Layer, layers: list[Layer], index: int, consumers: Mappi
     nxt = layers[index + 1]
     if nxt.op != "bn" or tuple(nxt.inputs) != (layer.name,):
         return None
-    weights = sum(math.prod(shape) for shape in weight_shapes(layer).values())
+    weights = sum(math.prod(shape) for shape in shapes.values())
     return None if weights > batch * math.prod(layer.output) else nxt
 
 

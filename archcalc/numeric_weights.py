@@ -121,11 +121,13 @@ def make_weights(network: Network, seed: int = 0, init: str = "normal") -> dict[
     return {la.name: arrays for la in network.layers if (arrays := init_layer(la, seed, init))}
 
 
-def layer_arrays(layer: Layer, seed: int, given: Mapping[str, Any] | None, init: str) -> Arrays:
-    """The caller's arrays for this layer where given (checked against the expected shapes), seeded ones otherwise."""
+def layer_arrays(layer: Layer, seed: int, given: Mapping[str, Any] | None, init: str,
+                 shapes: Mapping[str, tuple[int, ...]] | None = None) -> Arrays:
+    """The caller's arrays for this layer where given (checked against the expected shapes, `weight_shapes`
+    unless given), seeded ones otherwise."""
     if given is None:
-        return init_layer(layer, seed, init)
-    shapes = weight_shapes(layer)
+        return init_layer(layer, seed, init) if shapes is None or shapes else {}
+    shapes = weight_shapes(layer) if shapes is None else shapes
     if isinstance(given, np.ndarray):
         given = {"weight": given}
     unknown = set(given) - set(shapes)
@@ -145,8 +147,8 @@ def fold_bn(conv: Arrays, bn_arrays: Arrays, bn: Layer) -> Arrays:
     """Conv weights and bias with an inference batch norm folded in: W·s per output channel and
     (b − μ)·s + β, where s = γ / √(σ² + ε)."""
     c = bn.output[0]
-    gamma = bn_arrays.get("weight", np.ones(c, dtype=K.DTYPE))
-    beta = bn_arrays.get("bias", np.zeros(c, dtype=K.DTYPE))
+    gamma = bn_arrays["weight"] if "weight" in bn_arrays else np.ones(c, dtype=K.DTYPE)
+    beta = bn_arrays["bias"] if "bias" in bn_arrays else np.zeros(c, dtype=K.DTYPE)
     scale, shift = K.bn_scale_shift(gamma, beta, bn_arrays["running_mean"], bn_arrays["running_var"],
                                     float(bn.attrs["eps"]))
     w = conv["weight"]

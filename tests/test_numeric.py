@@ -294,7 +294,8 @@ def test_numeric_core_imports_no_cli_libraries() -> None:
         tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
         names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         names |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0}
-        assert names <= {"numpy", "math", "time", "zlib", "dataclasses", "functools", "pathlib", "typing", "__future__"}
+        assert names <= {"numpy", "math", "time", "weakref", "zlib", "dataclasses", "functools", "pathlib", "typing",
+                         "__future__"}
 
 
 def test_batch_norm_folded_into_the_conv_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -343,3 +344,20 @@ def test_in_place_activations_overwrite_only_private_arrays(monkeypatch: pytest.
     np.testing.assert_array_equal(x, before)
     np.testing.assert_array_equal(lean.output, kept.output)
     assert overwritten == ["swish1", "gelu1", "hardsigmoid1"]
+
+
+def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the per-network plan (readers, array shapes, BN folds) is built once per network and batch; a changed
+    # network or memory budget gets its own checks
+    from archcalc.errors import SpecError
+
+    net = spec_net("[{conv: {c: 6, k: 3}}, bn, relu]")
+    assert numeric._plan(net, 1) is numeric._plan(net, 1) and numeric._plan(net, 2) is not numeric._plan(net, 1)
+    assert numeric._plan(net, 1).folds[0] is net.layers[1]
+    other = dataclasses.replace(net, layers=net.layers[:1])
+    assert numeric._plan(other, 1) is not numeric._plan(net, 1)
+    np.testing.assert_array_equal(numeric.forward(net, seed=4, keep=False).output,
+                                  numeric.forward(net, seed=4, keep=True).output)
+    monkeypatch.setattr(numeric, "VERIFY_BYTES", 1000)
+    with pytest.raises(SpecError, match="budget"):
+        numeric.forward(net, seed=4)
