@@ -28,10 +28,16 @@ def _f32(x: np.ndarray) -> np.ndarray:
 def layer_norm(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None, eps: float, axis: int) -> np.ndarray:
     """(x − mean)/sqrt(var + eps)·γ + β over one axis (biased variance, as torch)."""
     x = _f32(x)
+    axis %= x.ndim
     mean = x.mean(axis=axis, keepdims=True)
-    xc = x - mean
-    var = np.mean(xc * xc, axis=axis, keepdims=True)
-    y = xc / np.sqrt(var + DTYPE(eps))
+    y = np.subtract(x, mean)
+    every = "abcdefgh"[: x.ndim]
+    rest = every.replace(every[axis], "")
+    var = np.expand_dims(np.einsum(f"{every},{every}->{rest}", y, y), axis)   # Σ (x − mean)², no temporary
+    var *= DTYPE(1 / x.shape[axis])
+    var += DTYPE(eps)
+    np.sqrt(var, out=var)
+    y /= var
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
     if gamma is not None:
