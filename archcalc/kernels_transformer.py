@@ -270,7 +270,8 @@ def multi_head_attention(t: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | N
         a = q @ k.transpose(0, 1, 3, 2)
         a *= np.exp(np.minimum(_f32(logit_scale), DTYPE(math.log(100.0)))).reshape(1, heads, 1, 1)
     else:
-        a = (q * DTYPE(dh ** -0.5 if scale is None else scale)) @ k.transpose(0, 1, 3, 2)
+        q *= DTYPE(dh ** -0.5 if scale is None else scale)   # a view of the fresh qkv: no temporary
+        a = q @ k.transpose(0, 1, 3, 2)
     if bias is not None:
         a += bias[None]
     if mask is not None:
