@@ -1,21 +1,23 @@
 """The Python API: analyse a network and get per-layer rows and totals under a convention."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Mapping
-
 from . import catalog, conventions, num
 from .dtypes import DTYPE_BYTES
 from .errors import UsageError
 from .graph import Builder, Layer, Limits, Network, build
+from .record import record
 from .spec import Spec
 from .yamlio import gc_paused
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Mapping
 
 WEIGHT_KINDS = ("conv", "conv_transpose", "fc", "attention")
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Row:
     layer: Layer
     params: Any
@@ -24,7 +26,7 @@ class Row:
     activations: Any
 
 
-@dataclass(frozen=True)
+@record
 class Totals:
     params: Any
     trainable_params: Any
@@ -40,7 +42,7 @@ class Totals:
     rf: Any
 
 
-@dataclass(frozen=True)
+@record
 class Analysis:
     network: Network
     rows: tuple[Row, ...]

@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
+
+from .record import record
 
 # primitive symbol part X0 of a declared input size -> unit u with B = u·X0 integer-valued
 _BASES: dict[Any, Fraction] = {}
@@ -26,7 +27,7 @@ _PARSED: dict[Any, Form | None] = {}
 _ROUNDED: dict[tuple[Any, str], Any] = {}
 
 
-@dataclass(frozen=True)
+@record
 class Form:
     """value = coef·K + const, K the base B itself (atom None) or a floor atom (integer-valued)."""
     x0: Any

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from . import canon
+from .record import record
 
 SEARCH_TOP = 1 << 40
 
 
-@dataclass(frozen=True)
+@record
 class Domain:
     x0: Any                     # the symbol part of the input size (H, rho)
     unit: Fraction              # the input size is B = unit·x0, a whole number

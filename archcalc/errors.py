@@ -1,8 +1,7 @@
 """The error hierarchy. Every error a user can cause is an ArchcalcError; the CLI renders it once."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from .record import record
 from .text import excerpt, printable  # noqa: F401  (re-exported: every message quotes user text through these)
 
 
@@ -12,7 +11,7 @@ class ArchcalcError(Exception):
     exit_code = 2
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Where:
     """A place in a spec file: `specs/foo.yaml:12 body[3].conv.k`."""
 

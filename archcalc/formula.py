@@ -6,14 +6,13 @@ polynomials, as the papers write them; exact mode keeps the floors that strides 
 """
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import canon, num
 from .analysis import Analysis, analyze, load_spec
 from .domain import Domain, domains
 from .errors import UsageError, did_you_mean
+from .record import field, record, replace
 
 SPATIAL = ("H", "W")
 RATIONAL_HINT = ("alpha", "rho", "phi", "beta", "gamma", "width", "depth")
@@ -27,7 +26,7 @@ def symbol(name: str) -> Any:
     return sympy.Symbol(name, positive=True, integer=True)
 
 
-@dataclass
+@record(frozen=False)
 class Formulas:
     name: str
     symbols: list[str]
@@ -65,7 +64,7 @@ def tidy(expr: Any) -> Any:
 def _analysis(spec: str, symbols: list[str], ideal: bool, sets: dict[str, Any], rounding: str | None = None) -> Analysis:
     parsed, preset = load_spec(spec)
     if rounding:
-        parsed = dataclasses.replace(parsed, round=rounding)
+        parsed = replace(parsed, round=rounding)
     input_override: tuple[Any, ...] | None = None
     vars_ = dict(sets)
     batch: Any = 1

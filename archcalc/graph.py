@@ -8,21 +8,34 @@ largest field over their branches.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping as MappingABC
 from fractions import Fraction
-
-import dataclasses
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
 
 from . import budget, num
 from .errors import ShapeError, SpecError, Where, did_you_mean, excerpt
 from .expr import MAX_EVALUATIONS, Expr, charge, evaluation_budget
 from .ops import REGISTRY, Args, OpResult, Shape
-from .spec import LITERALS, REQUIRED, CallNode, IfNode, JoinNode, Node, OpNode, RepeatNode, SeqNode, Spec
+from .record import field, record, replace
+from .spec import (
+    LITERALS,
+    REQUIRED,
+    CallNode,
+    IfNode,
+    JoinNode,
+    Node,
+    OpNode,
+    RepeatNode,
+    SeqNode,
+    Spec,
+)
 from .yamlio import gc_paused
 
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, Iterator, Mapping
 
-@dataclass(frozen=True)
+
+@record
 class Limits:
     max_layers: int = 100_000      # leaf layers after expansion (--max-layers)
     max_block_depth: int = 64      # block calls inside block calls
@@ -32,7 +45,7 @@ class Limits:
         return self.max_evaluations or max(MAX_EVALUATIONS, 10 * self.max_layers)
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class RF:
     size: tuple[Any, Any] = (1, 1)
     jump: tuple[Any, Any] = (1, 1)
@@ -92,7 +105,7 @@ GLOBAL = "global"  # a receptive field that covers the whole input of symbolic s
 
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Layer:
     name: str
     op: str                   # registry name (dwconv, conv, ...)
@@ -113,7 +126,7 @@ class Layer:
     times: Any = 1             # ideal mode: a fractional repeat's later passes stand for (n − 1) copies
 
 
-@dataclass(frozen=True)
+@record
 class Network:
     spec: Spec
     vars: Mapping[str, Any]
@@ -125,14 +138,14 @@ class Network:
     obligations: tuple[tuple[str, Any, Any], ...] = ()   # symbolic input: what the sizes must satisfy (canon)
 
 
-@dataclass(slots=True)
+@record(frozen=False, slots=True)
 class Tensor:
     shape: Shape
     source: str
     rf: RF
 
 
-class TensorEnv(Mapping[str, Any]):
+class TensorEnv(MappingABC):   # a Mapping[str, Any]
     """Names visible to an expression: vars and params, plus the current tensor's C, H, W."""
 
     def __init__(self, base: Mapping[str, Any], t: Tensor) -> None:
@@ -161,7 +174,7 @@ class TensorEnv(Mapping[str, Any]):
         return len(self.base) + len(self._tensor())
 
 
-@dataclass
+@record(frozen=False)
 class Scope:
     prefix: str
     path: tuple[str, ...]
@@ -401,7 +414,7 @@ class Builder:
         if len(after.shape) != len(t.shape) or any(str(a) != str(b) for a, b in zip(after.shape, t.shape)):
             raise SpecError("a fractional repeat (ideal mode) needs later passes that keep the shape", n.where)
         extra = num.norm(count - 1)
-        self.layers[mark:] = [dataclasses.replace(layer, times=extra) for layer in self.layers[mark:]]
+        self.layers[mark:] = [replace(layer, times=extra) for layer in self.layers[mark:]]
         return after
 
     def join(self, n: JoinNode, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
@@ -412,7 +425,7 @@ class Builder:
         result = self.apply(opdef.handler, [o.shape for o in outs], args, name, n.kind, n.where)
         # the tensor the branches fan out from: eager PyTorch holds it until the join returns
         # (`torch.cat([f(x), g(x)], 1)` keeps x in the frame); `a + b` (inplace: false) allocates
-        result = dataclasses.replace(result, attrs={**result.attrs, "fanout": t.source,
+        result = replace(result, attrs={**result.attrs, "fanout": t.source,
                                                     **({} if n.inplace else {"inplace": False}),
                                                     **({"list": True} if n.list else {})})
         return self.add_layer(name, n.kind, outs, result, scope, n.where, RF.merge([o.rf for o in outs]))
@@ -499,4 +512,4 @@ def build(spec: Spec, overrides: Mapping[str, Any] | None = None, input_shape: t
         canon.declare_base(num.to_sympy(v))
     with gc_paused(), evaluation_budget(limits.evaluations()), canon.collecting() as obligations:
         net = runner.run(tuple(num.norm(v) for v in shape))
-    return dataclasses.replace(net, obligations=tuple(obligations))
+    return replace(net, obligations=tuple(obligations))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import time
 import weakref
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
@@ -26,6 +25,7 @@ from .graph import Layer, Network, build
 from .layout import dense_order
 from .numeric_weights import (CHUNK_BYTES, INITS, Arrays, concrete, fc_tiled, fold_bn, init_layer, layer_arrays,
                               make_weights, weight_shapes)
+from .record import field, record
 from .spec import Spec
 
 __all__ = ["CHUNK_BYTES", "FORWARD", "Result", "concrete", "fold_bn", "forward", "init_layer", "make_weights",
@@ -33,7 +33,7 @@ __all__ = ["CHUNK_BYTES", "FORWARD", "Result", "concrete", "fold_bn", "forward",
 
 
 
-@dataclass
+@record(frozen=False)
 class Result:
     """The forward pass of one batch: the final output and, per layer, what it produced."""
 
@@ -227,7 +227,7 @@ def forward(spec_or_network: str | Path | Spec | Network, x: np.ndarray | None =
     return _run(net, x, weights, keep, seed, init, plan)
 
 
-@dataclass(frozen=True)
+@record
 class _Plan:
     """What a forward pass needs to know about a network before its first layer, the same on every call."""
 
@@ -351,7 +351,7 @@ def _foldable_bn(layer: Layer, layers: tuple[Layer, ...], index: int, consumers:
 
 
 # ---------------------------------------------------------------- verify
-@dataclass(frozen=True)
+@record
 class LayerCheck:
     name: str
     op: str
@@ -373,7 +373,7 @@ class LayerCheck:
         return self.shape_ok and self.params_ok
 
 
-@dataclass(frozen=True)
+@record
 class Verification:
     name: str
     network: Network
@@ -404,7 +404,7 @@ def verify(network: Network, batch: int = 1, seed: int = 0, keep: bool = False, 
                         tuple(int(v) for v in result.output.shape[1:]), result.seconds)
 
 
-@dataclass(frozen=True)
+@record
 class SpecCheck:
     """One row of `verify --all`: a verification, or the error that stopped the spec from building or running."""
 

@@ -1,15 +1,15 @@
 """One convolution layer worked out with its numbers, as a student writes it on paper."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from . import num
 from .ops.sizes import effective_kernel, same_padding
+from .record import field, record
 
 
-@dataclass
+@record(frozen=False)
 class OneLayer:
     inputs: dict[str, Any]
     size_formula: str

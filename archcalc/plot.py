@@ -4,13 +4,13 @@ matplotlib is imported only inside the functions that draw, so nothing else need
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import num
 from .analysis import DTYPE_BYTES, Analysis
 from .errors import UsageError
+from .record import record
 
 FORMATS = (".png", ".svg", ".pdf")
 
@@ -101,7 +101,7 @@ def _shade_blocks(axes: Any, rows: Any) -> None:
                          va="bottom", fontsize=7, rotation=0 if len(blocks) < 12 else 60)
 
 
-@dataclass(frozen=True)
+@record
 class Point:
     label: str
     params: float

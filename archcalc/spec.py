@@ -7,15 +7,20 @@ A body is a list of items. An item is an op (`relu`, `{conv: {c: 64, k: 3}}`), a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
-from typing import Any, Mapping
 
 from .errors import SpecError, Where, did_you_mean, excerpt
 from .expr import Expr, compile_expr
 from .ops import REGISTRY
-from .yamlio import Document, gc_paused, load_text, read_file
+from .record import field, record
+from .yamlio import Document, gc_paused, load_text, read_file, stem
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Mapping
+
+    Raw = Any  # int | Fraction | bool | str | Expr | list | None
 
 FORMAT_VERSION = 1
 JOINS = ("concat", "add", "mul")
@@ -27,30 +32,29 @@ MAX_NESTING = 64
 META_KEYS = ("name", "when", "frozen", "inplace", "list")   # keys an item may carry beside its head
 RESERVED = {"C", "H", "W", "in_c", "in_h", "in_w", "i", "True", "False", "None"}
 
-Raw = Any  # int | Fraction | bool | str | Expr | list | None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Node:
     where: Where
     name: str | None
     when: Expr | None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class OpNode(Node):
     op: str
     args: Mapping[str, Raw]
     frozen: bool = False      # parameters fixed, not trained (LeNet-5's RBF output units)
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class CallNode(Node):
     block: str
     args: Mapping[str, Raw]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class RepeatNode(Node):
     n: Raw
     body: tuple[Node, ...]
@@ -60,19 +64,19 @@ class RepeatNode(Node):
     index: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class SeqNode(Node):
     body: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class IfNode(Node):
     cond: Expr
     then: tuple[Node, ...]
     orelse: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class JoinNode(Node):
     kind: str
     branches: tuple[tuple[Node, ...], ...]
@@ -80,7 +84,7 @@ class JoinNode(Node):
     list: bool = False        # `concat` of a Python list of features (DenseNet): the pieces live to the caller's end
 
 
-@dataclass(frozen=True)
+@record
 class VarDecl:
     name: str
     default: Raw
@@ -108,7 +112,7 @@ class VarDecl:
         return None
 
 
-@dataclass(frozen=True)
+@record
 class BlockDef:
     name: str
     params: Mapping[str, Raw]       # name -> default (REQUIRED when none)
@@ -119,7 +123,7 @@ class BlockDef:
 REQUIRED = object()
 
 
-@dataclass(frozen=True)
+@record
 class Spec:
     name: str
     description: str
@@ -408,7 +412,7 @@ def parse(doc: Document) -> Spec:
     version = data.get("archcalc", FORMAT_VERSION)
     if isinstance(version, bool) or version != FORMAT_VERSION:
         raise p.fail(("archcalc",), f"this file is format {excerpt(version)}; archcalc reads format {FORMAT_VERSION}")
-    name = data.get("name") or Path(doc.file).stem
+    name = data.get("name") or stem(doc.file)
     if not isinstance(name, str):
         raise p.fail(("name",), "expected a name")
     for key in ("description", "source"):

@@ -2,12 +2,12 @@
 intervals (archcalc.steps), each with its closed form in the other symbols (ρ, H, ...)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from . import num
 from .errors import UsageError
+from .record import field, record
 from .steps import Probe, probing
 
 COUNT_TOP = Fraction(2)      # intervals are counted on 0 < knob ≤ max(2, range top)
@@ -15,7 +15,7 @@ SHOWN_AROUND = 4             # without --range: the default's interval and this 
 MAX_ROWS = 5000
 
 
-@dataclass(frozen=True)
+@record
 class Row:
     lo: Fraction
     hi: Fraction
@@ -32,7 +32,7 @@ class Row:
         return self.lo == self.hi
 
 
-@dataclass
+@record(frozen=False)
 class StepTable:
     knob: str
     domain: tuple[Fraction, Fraction]     # where intervals were counted: domain[0] < knob ≤ domain[1]

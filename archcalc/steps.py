@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from . import num
 from .errors import UsageError
+from .record import field, record
 
 MAX_BREAKS = 200_000
 
@@ -33,7 +33,7 @@ class Stepped(int):
         return out
 
 
-@dataclass(frozen=True)
+@record
 class Site:
     kind: str                      # floor ceil trunc round mdiv max min linear
     slope: Fraction = Fraction(0)  # argument k·x + c (x the knob) for the rounding kinds
@@ -171,7 +171,7 @@ def exact_breaks(site: Site, lo: Fraction, hi: Fraction) -> dict[Fraction, str]:
     return out
 
 
-@dataclass
+@record(frozen=False)
 class Probe:
     knob: Any                     # the sympy symbol
     point: Fraction

@@ -6,19 +6,18 @@ the product of its vars' rules divided by the same product at the first point.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from . import num
 from .analysis import Totals, analyze
 from .errors import UsageError
+from .record import record
 from .spec import Spec
-
 
 MAX_POINTS = 10_000   # analyses in one sweep (each keeps only its totals: time, not memory, grows)
 
 
-@dataclass(frozen=True)
+@record
 class Point:
     """One point of the sweep: its totals, not its layers (a sweep of thousands keeps only what it prints)."""
     values: Mapping[str, Any]

@@ -23,13 +23,14 @@ The fitted values are printed as the profile's YAML lines; --write puts them int
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import math
 import os
 import re
 import sys
 from pathlib import Path
+
+from archcalc.record import replace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -194,7 +195,7 @@ def calibrate(cache: Cache, graph: dict, truth: dict, dev, models: list[str], fo
 
 def make(dev, p: dict):
     eff = {k: min(1.0, round(p[k], 3)) for k in devices.EFFICIENCY_KEYS}
-    return dataclasses.replace(dev, efficiency=eff, kernel_overhead_s=round(p["overhead_us"], 2) * 1e-6)
+    return replace(dev, efficiency=eff, kernel_overhead_s=round(p["overhead_us"], 2) * 1e-6)
 
 
 def loss(cache: Cache, graph: dict, dev, models: list[str]) -> float:

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from archcalc.cli import cli
-from archcalc.cli.app import main
+from archcalc.cli import main
 from archcalc.memory.device import blas_workspace_bytes
 
 HOPPER = 4096 * 8 * 1024

@@ -6,7 +6,6 @@ next to the assertion, or come from the seeds' worked examples (tests/test_kerne
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from archcalc import kernels as K
 from archcalc.errors import UsageError
 from archcalc.graph import Network, build
 from archcalc.ops import REGISTRY
+from archcalc.record import replace
 from archcalc.spec import loads
 
 
@@ -248,8 +248,8 @@ def test_cli_verify_exit_1_on_a_wrong_expectation(cli_run: Any, monkeypatch: pyt
     def wrong(*args: Any, **kw: Any) -> Network:
         net = real_build(*args, **kw)
         layers = list(net.layers)
-        layers[0] = dataclasses.replace(layers[0], output=(6, 27, 27))  # C1 really gives 6×28×28
-        return dataclasses.replace(net, layers=tuple(layers))
+        layers[0] = replace(layers[0], output=(6, 27, 27))  # C1 really gives 6×28×28
+        return replace(net, layers=tuple(layers))
 
     monkeypatch.setattr(numeric, "build", wrong)
     code, out, _ = cli_run("verify", "lenet5", "--format", "json")
@@ -354,7 +354,7 @@ def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.M
     net = spec_net("[{conv: {c: 6, k: 3}}, bn, relu]")
     assert numeric._plan(net, 1) is numeric._plan(net, 1) and numeric._plan(net, 2) is not numeric._plan(net, 1)
     assert numeric._plan(net, 1).folds[0] is net.layers[1]
-    other = dataclasses.replace(net, layers=net.layers[:1])
+    other = replace(net, layers=net.layers[:1])
     assert numeric._plan(other, 1) is not numeric._plan(net, 1)
     np.testing.assert_array_equal(numeric.forward(net, seed=4, keep=False).output,
                                   numeric.forward(net, seed=4, keep=True).output)

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SpecError, UsageError, Where
+from ..record import record
 from .model import ClaimFile
 
 _URL = re.compile(r"!\[[^\]]*\]\([^)]*\)|<?https?://[^\s>)]+>?")
@@ -13,7 +13,7 @@ _DIGIT = re.compile(r"\d")
 MAX_DOCUMENT_BYTES = 4_000_000
 
 
-@dataclass(frozen=True)
+@record
 class Line:
     number: int
     text: str
@@ -29,7 +29,7 @@ class Line:
         return "out of scope" if self.out_of_scope else "uncovered"
 
 
-@dataclass(frozen=True)
+@record
 class Coverage:
     document: str
     files: tuple[str, ...]

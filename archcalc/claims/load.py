@@ -250,7 +250,7 @@ def inherit(base: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _with_kind(claim: Claim, kind: str) -> Claim:
-    from dataclasses import replace
+    from ..record import replace
 
     return replace(claim, kind=kind)
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Where
+from ..record import field, record
 from .stated import Reading
 
 MATCH, ROUNDING, MISMATCH, EXPECTED_MISMATCH, UNDECIDABLE, PENDING = (
@@ -26,7 +26,7 @@ def cited_lines(where: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True)
+@record
 class Justification:
     """Why a claim departs from the default reading: a quote from the document."""
 
@@ -34,7 +34,7 @@ class Justification:
     place: Where = field(default_factory=Where)
 
 
-@dataclass(frozen=True)
+@record
 class Table:
     """A table of the document whose cells share facts: the unit, binary K, what the column counts,
     and the counting rules the document leaves open (`candidates`)."""
@@ -50,7 +50,7 @@ class Table:
     place: Where = field(default_factory=Where)
 
 
-@dataclass(frozen=True)
+@record
 class Claim:
     id: str
     where: str
@@ -78,14 +78,14 @@ class Claim:
         return self.correct is not None
 
 
-@dataclass(frozen=True)
+@record
 class OutOfScope:
     lines: tuple[tuple[int, int], ...]
     reason: str
     place: Where = field(default_factory=Where)
 
 
-@dataclass(frozen=True)
+@record
 class ClaimFile:
     path: str
     source: str

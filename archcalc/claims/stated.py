@@ -12,11 +12,11 @@ Other readings (`truncate`, `either`, `exact`, `sig`) are departures that need a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from .. import num
+from ..record import record
 
 NEAREST = "nearest"
 ROUNDINGS = ("nearest", "truncate", "either", "exact")
@@ -37,7 +37,7 @@ def _normal(text: str) -> str:
     return _POWER.sub(lambda m: "10^" + m.group(1).translate(SUPERSCRIPT), text.strip())
 
 
-@dataclass(frozen=True)
+@record
 class Quantity:
     """A printed number: its exact value and the place of its last significant digit (None: exact)."""
 
@@ -71,7 +71,7 @@ _SQUARE = re.compile(r"^(\d{1,9})²\s*[x×]\s*(\d{1,9})$")    # "112²×32": a 1
 _TOKEN = re.compile(r"\s*(\[|\]|,|[-−]?\d+(?:\.\d+)?)")
 
 
-@dataclass(frozen=True)
+@record
 class Stated:
     kind: str                                   # number | shape | array
     number: Quantity | None = None
@@ -79,7 +79,7 @@ class Stated:
     array: Any = None                           # nested lists of Quantity
 
 
-@dataclass(frozen=True)
+@record
 class Reading:
     """How a printed value is read: the default is nearest to the last printed digit."""
 

@@ -8,13 +8,13 @@ does not reproduce, is a surprise (exit 1).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from .. import num
 from ..errors import ArchcalcError, SpecError
+from ..record import field, record
 from .compute import Evaluator, SpecMissing
 from .load import load, stated_of
 from .model import (
@@ -34,7 +34,7 @@ from .stated import Quantity, Reading, Stated, parse_stated
 OK = (MATCH, ROUNDING)
 
 
-@dataclass(frozen=True)
+@record
 class Result:
     file: str
     claim: Claim
@@ -266,7 +266,7 @@ def evaluate_table(table: Table, cells: list[Claim], file: str, document: str, e
 
 
 # ---------------------------------------------------------------- whole runs
-@dataclass(frozen=True)
+@record
 class Report:
     files: tuple[ClaimFile, ...]
     results: tuple[Result, ...]

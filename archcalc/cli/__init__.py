@@ -1,21 +1,31 @@
 """Command-line wiring only: parse options, call the core, hand results to `report`.
 
-One module per group of commands; each registers its commands on the `cli` group in `app`.
-A new command goes in a module of its own and one line here naming its commands: the module is
-imported only when one of them runs (or for --help and completion), so a command pays for no other.
+`entry` (the console script) and `main` need no click; `cli`, the click group, is imported on first use
+(app.py lists where each command lives).
 """
 from __future__ import annotations
 
-from .app import cli, entry, main
+from .common import (
+    EXIT_BAD_INPUT,
+    EXIT_DISAGREE,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    parse_input,
+    parse_sets,
+)
+from .launch import entry, main
 
-cli.register("tables", "list", "summary", "compare", "scale")
-cli.register("checks", "check", "verify")
-cli.register("diagram", "diagram", "report")
-cli.register("formulas", "formula", "conv")
-cli.register("latency", "latency", "device")
-cli.register("memory", "memory")
-cli.register("plotting", "plot")
-from .common import EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_INTERNAL, EXIT_OK, parse_input, parse_sets
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["cli", "entry", "main", "parse_input", "parse_sets", "EXIT_OK", "EXIT_DISAGREE", "EXIT_BAD_INPUT",
            "EXIT_INTERNAL"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "cli":
+        from .app import cli
+
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

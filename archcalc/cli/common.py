@@ -5,13 +5,14 @@ import gc
 import os
 import re
 import sys
-from typing import Any, Callable, Iterable, Sequence
-
-import click
 
 from .. import num
 from ..errors import ArchcalcError, UsageError, excerpt, printable
 from ..expr import parse_constant
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Sequence
 
 EXIT_OK, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 70
 EXIT_INTERRUPTED, EXIT_PIPE = 130, 141   # 128 + SIGINT, 128 + SIGPIPE, as a shell reports them
@@ -118,16 +119,20 @@ class _LazyConsole:
             width = 160
         return width
 
-    def plain_width(self) -> int | None:
-        """The width when the console would draw plain text (not a terminal, UTF-8, no forced colour) and
-        rich is not loaded for it yet: report.plaintable may then write rich's layout itself."""
-        from ..report.plaintable import plain_console
+    def plain_target(self) -> tuple[int, bool] | None:
+        """(width, styled) when report.plaintable may write rich's layout itself, rich not being loaded for
+        this console yet and stdout UTF-8: plain text where rich would draw no colour (a pipe, a file), or
+        rich's styled text on a terminal whose settings rich reads the plain way (plaintable.terminal_width)."""
+        from ..report.plaintable import plain_console, terminal_width
 
         enc = (getattr(sys.stdout, "encoding", None) or "utf-8").lower()
-        width = self._width()
-        if self._console is not None or not enc.startswith("utf") or not plain_console(width, sys.stdout):
+        if self._console is not None or not enc.startswith("utf"):
             return None
-        return width
+        width = self._width()
+        if plain_console(width, sys.stdout):
+            return width, False   # type: ignore[return-value]
+        width = terminal_width(sys.stdout)
+        return None if width is None else (width, True)
 
     def write_plain(self, text: str) -> None:
         sys.stdout.write(text)
@@ -149,7 +154,8 @@ def write_output(path: str, text: str, what: str) -> None:
             f.write(text)
     except OSError as e:
         raise UsageError(f"-o {path}: {e.strerror}") from None
-    click.echo(f"wrote {path}{what}", err=True)
+    sys.stderr.write(fit_stream(f"wrote {path}{what}\n", sys.stderr))
+    sys.stderr.flush()
 
 
 def emit_chunks(chunks: Iterable[str], size: int = 1 << 20) -> None:
@@ -169,12 +175,13 @@ def emit(text: str | None) -> None:
     """Everything a command prints as text (JSON, CSV, Markdown, --plain, formulas) leaves through here,
     with control and text-reordering characters escaped (tabs and newlines are the format's own)."""
     if text is not None:
-        click.echo(fit_stream(printable(text), sys.stdout), nl=False)
+        sys.stdout.write(fit_stream(printable(text), sys.stdout))
+        sys.stdout.flush()
 
 
 def fit_stream(text: str, stream: Any) -> str:
-    """Text a narrow stream can take: click writes UTF-8 to an ASCII-declared stdout, so the fallback
-    (`—` → `-`, `×` → `x`, `≥` → `>=`, anything else `?`) is applied here, once."""
+    """Text a narrow stream can take: on an ASCII (or other narrow) stream the fallback (`—` → `-`, `×` → `x`,
+    `≥` → `>=`, anything else `?`) is applied here, once, whoever wrote the stream's encoding."""
     enc = (getattr(stream, "encoding", None) or "utf-8")
     if enc.lower().replace("-", "").replace("_", "").startswith("utf"):
         return text
@@ -199,6 +206,8 @@ def split_item(item: str) -> tuple[str, tuple[str, ...]]:
 
 # ---------------------------------------------------------------- shared options
 def analysis_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    import click
+
     from ..dtypes import DTYPE_BYTES
 
     options = [

@@ -1,19 +1,19 @@
 """list, summary, compare and scale: the commands that print tables."""
 from __future__ import annotations
 
+import os
+
 import click
 
 from .. import num
 from ..errors import UsageError
+from ..yamlio import stem
 from .app import cli
 from .common import (
     analysis_options,
-    capture,
     check_spec_count,
     console,
     emit,
-    emit_chunks,
-    format_for,
     list_csv,
     md_escape,
     parse_batch,
@@ -22,7 +22,6 @@ from .common import (
     raw_text,
     run_analysis,
     split_item,
-    write_output,
 )
 
 
@@ -46,8 +45,8 @@ def list_cmd(fmt: str) -> None:
         if entry.preset:
             values = ", ".join(f"{k}={raw_text(v)}" for k, v in spec.presets.get(entry.preset, {}).items())
             doc = spec.preset_docs.get(entry.preset)
-            desc = f"preset of {entry.file.stem} ({values})" + (f": {doc}" if doc else "")
-        rows.append({"name": name, "file": entry.file.name, "preset": entry.preset, "description": desc})
+            desc = f"preset of {stem(entry.file)} ({values})" + (f": {doc}" if doc else "")
+        rows.append({"name": name, "file": os.path.basename(entry.file), "preset": entry.preset, "description": desc})
     if fmt == "json":
         emit(report.dumps(rows))
     elif fmt == "csv":
@@ -84,31 +83,9 @@ def summary(spec: str, input_: str | None, sets: tuple[str, ...], batch: str, dt
       archcalc summary resnet50 -o resnet50.csv
       archcalc summary vgg16 --convention keras --plain | cut -f1,5
     """
-    from .. import report
+    from .quick import summary as run_summary
 
-    a = run_analysis(spec, input_, sets, batch, dtype, convention, max_layers)
-    if output is not None:
-        fmt = format_for(output, fmt)
-    if fmt == "json" and output is None:
-        emit_chunks(report.json_chunks(report.summary_json(a, depth_limit, top, lazy=True)))
-        return
-    if fmt == "json":
-        text = report.dumps(report.summary_json(a, depth_limit, top, lazy=True))
-    elif fmt == "csv":
-        text = report.summary_csv(a, depth_limit, top)
-    elif fmt == "markdown":
-        text = report.summary_markdown(a, depth_limit, top)
-    elif plain:
-        text = report.summary_plain(a, depth_limit, top)
-    elif output is not None:
-        text = capture(lambda c: report.summary_table(a, c, depth_limit, top))
-    else:
-        report.summary_table(a, console(), depth_limit, top)
-        return
-    if output is None:
-        emit(text)
-        return
-    write_output(output, text, f" ({fmt})")
+    run_summary(spec, input_, sets, batch, dtype, convention, fmt, max_layers, plain, depth_limit, top, output)
 
 
 @cli.command()

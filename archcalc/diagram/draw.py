@@ -1,12 +1,12 @@
 """From a traced network to a picture: the view at --depth, numbers on nodes (--show), shading (--color)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from .. import num
 from ..analysis import Analysis
 from ..errors import UsageError
+from ..record import record
 from .layout import Picture, layout
 from .structure import Seq, Traced
 from .view import (
@@ -24,7 +24,7 @@ from .view import (
 LOW, HIGH = (255, 255, 255), (230, 110, 60)   # white → orange: a node's share of the largest node
 
 
-@dataclass(frozen=True)
+@record
 class Options:
     depth: int | None = None
     show: tuple[str, ...] = ()

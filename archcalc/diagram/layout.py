@@ -4,9 +4,9 @@ so boxes are always wide enough for their text and nothing overlaps. The result 
 primitives that every renderer (SVG, matplotlib) draws the same way."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import Callable
 
+from ..record import field, record, replace
 from .metrics import text_width
 from .view import VFrame, VItem, VJoin, VNode, VSeq
 
@@ -23,7 +23,7 @@ TITLE_CLEAR = 8.0    # between a frame's title and an edge crossing its band
 MARGIN = 16.0
 
 
-@dataclass(frozen=True)
+@record
 class NodeBox:
     id: str
     x: float
@@ -39,7 +39,7 @@ class NodeBox:
     roles: tuple[str, ...] = ()     # per line: label, contents, shape, metric
 
 
-@dataclass(frozen=True)
+@record
 class FrameBox:
     x: float
     y: float
@@ -50,14 +50,14 @@ class FrameBox:
     group: str
 
 
-@dataclass(frozen=True)
+@record
 class Edge:
     src: str
     dst: str
     points: tuple[tuple[float, float], ...]
 
 
-@dataclass(frozen=True)
+@record
 class Picture:
     width: float
     height: float
@@ -67,7 +67,7 @@ class Picture:
     header: tuple[str, ...] = ()
 
 
-@dataclass
+@record(frozen=False)
 class _Block:
     w: float
     h: float

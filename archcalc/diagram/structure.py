@@ -2,28 +2,28 @@
 branches, block calls and repeats, with the leaf layers (indices into `Network.layers`) at the bottom."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Union
 
 from ..analysis import Analysis, analyze
 from ..graph import Builder, Limits, Scope, Tensor
+from ..record import field, record
 from ..spec import CallNode, JoinNode, RepeatNode, Spec
 
 
-@dataclass(frozen=True)
+@record
 class Leaf:
     index: int                      # position in Network.layers / Analysis.rows
 
 
-@dataclass(frozen=True)
+@record
 class Join:
     kind: str                       # concat | add | mul
     branches: tuple["Seq", ...]     # an empty branch is the identity (a shortcut)
     index: int                      # the join layer
 
 
-@dataclass(frozen=True)
+@record
 class Group:
     kind: str                       # block | repeat
     name: str                       # block instance name (`layer1`) or `repeat`
@@ -36,13 +36,13 @@ class Group:
 Item = Union[Leaf, Join, Group]
 
 
-@dataclass(frozen=True)
+@record
 class Seq:
     items: tuple[Item, ...] = ()
 
 
 # ---------------------------------------------------------------- recording
-@dataclass
+@record(frozen=False)
 class _Open:
     kind: str                       # seq | join | branch | block | repeat | pass
     name: str = ""
@@ -178,7 +178,7 @@ def _paths(seq: Seq, parent: tuple[int, ...]) -> Seq:
     return Seq(tuple(out))
 
 
-@dataclass(frozen=True)
+@record
 class Traced:
     analysis: Analysis
     tree: Seq

@@ -2,11 +2,11 @@
 them, each node labelled in the slides' notation ("conv 3×3/2, 64") with its shape and totals."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence, Union
 
 from .. import num
 from ..analysis import DTYPE_BYTES, Analysis
+from ..record import record
 from .structure import Group, Join, Leaf, Seq, group_id, leaves
 
 METRICS = ("params", "macs", "memory", "latency")
@@ -16,7 +16,7 @@ SHORT = {"bn": "BN", "relu": "ReLU", "relu6": "ReLU6", "sigmoid": "sigmoid", "sw
          "gap": "global avgpool"}
 
 
-@dataclass(frozen=True)
+@record
 class VNode:
     id: str
     kind: str                   # layer | block | join | input
@@ -28,19 +28,19 @@ class VNode:
     hint: str = ""              # a collapsed box's contents when they are short: `2× conv 3×3, 64 · maxpool 2×2/2`
 
 
-@dataclass(frozen=True)
+@record
 class VSeq:
     items: tuple["VItem", ...]
 
 
-@dataclass(frozen=True)
+@record
 class VJoin:
     kind: str
     branches: tuple[VSeq, ...]
     node: VNode
 
 
-@dataclass(frozen=True)
+@record
 class VFrame:
     title: str
     body: VSeq

@@ -8,10 +8,9 @@ model.py for the timing rule). Pure core: no click, no rich.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..analysis import Analysis
 from ..errors import UsageError
+from ..record import record
 from .costs import FUSIONS, Kernel, describe, kernels
 from .device import Device, builtin_names, load
 from .model import Timing, estimate_kernels
@@ -19,7 +18,7 @@ from .model import Timing, estimate_kernels
 DTYPES = ("float32", "bfloat16", "float16")
 
 
-@dataclass(frozen=True)
+@record
 class LayerLatency:
     name: str
     op: str                   # the JSON op of the kernel's first layer
@@ -37,7 +36,7 @@ class LayerLatency:
     rule: str                 # table | fallback
 
 
-@dataclass(frozen=True)
+@record
 class Latency:
     name: str
     device: Device

@@ -32,13 +32,13 @@ Fusion model (`fusion="inference"`, what an inference engine such as TensorRT or
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from .. import num
 from ..analysis import DTYPE_BYTES, Analysis
 from ..errors import UsageError
 from ..graph import Layer
+from ..record import record
 
 CLASSES = ("gemm", "grouped", "depthwise", "norm", "eltwise", "broadcast", "pool", "reduce", "copy", "view")
 ACTIVATIONS = frozenset({"relu", "relu6", "sigmoid", "tanh", "swish", "hardswish", "hardsigmoid", "gelu",
@@ -126,7 +126,7 @@ RULES: dict[str, Rule] = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Kernel:
     """One pass over memory: a layer, plus the layers fused into it."""
     name: str                 # the layer that launches the kernel

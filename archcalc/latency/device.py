@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError, UsageError, Where, did_you_mean
+from ..record import record
 
 DEVICE_DIR = Path(__file__).resolve().parent.parent / "devices"
 DTYPE_KEYS = ("float32", "tf32", "bfloat16", "float16")
@@ -16,7 +16,7 @@ EFFICIENCY_KEYS = ("gemm", "vector", "depthwise", "memory", "broadcast", "norm",
 MAX_PROFILE_BYTES = 1 << 20
 
 
-@dataclass(frozen=True)
+@record
 class Device:
     name: str
     description: str

@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 import platform
 import time
-from dataclasses import dataclass
+
+from ..record import record
 
 
-@dataclass(frozen=True)
+@record
 class Measured:
     gemm_flops: float          # float32 FLOP/s of a square matmul (NumPy's BLAS)
     copy_bandwidth: float      # bytes/s, read + write, of a large np.copyto

@@ -16,9 +16,9 @@ Bytes and FLOPs come from `costs.kernels` (fusion model there).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ..record import record
 from .costs import Kernel
 from .device import Device
 
@@ -31,7 +31,7 @@ K_HALF = 32
 MEMORY_KEY = {"norm": "norm", "pool": "pool", "reduce": "reduce", "broadcast": "broadcast"}
 
 
-@dataclass(frozen=True)
+@record
 class Timing:
     kernel: Kernel
     path: str            # tensor | vector | memory

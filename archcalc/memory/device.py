@@ -23,12 +23,12 @@ Data, not code: one profile per runtime. Sources:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from ..record import record, replace
 
 MiB = 1 << 20
 
 
-@dataclass(frozen=True)
+@record
 class Runtime:
     name: str
     block: int                    # allocator rounding of every tensor, bytes (1: none)

@@ -2,12 +2,12 @@
 terms, and the training step's peak (see the package docstring)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import num
 from ..analysis import DTYPE_BYTES, Analysis
 from ..errors import UsageError
+from ..record import record
 from ..yamlio import gc_paused
 from . import AMP_DTYPES, MAX_BYTES, OPTIMIZER_STATES, _inference
 from .plan import Plan, concrete, plan
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .training import Step
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class LayerMemory:
     name: str
     op: str
@@ -31,7 +31,7 @@ class LayerMemory:
     saves: str                # what it keeps (input, output, indices, mask, ...)
 
 
-@dataclass(frozen=True)
+@record
 class Memory:
     name: str
     batch: int

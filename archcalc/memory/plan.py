@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import itertools
 
-from dataclasses import dataclass
-from typing import Any
-
 from .. import num
 from ..errors import UsageError
+from ..record import record
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 VIEW_OPS = ("flatten", "identity", "select", "split", "crop", "token")
 WEIGHT_OPS = ("param",)
@@ -46,7 +48,7 @@ def concrete(x: Any, what: str) -> int:
     return x
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     storage: dict[str, str]        # tensor (layer name or "input") -> storage id
     elements: dict[str, int]       # storage id -> elements (batch included)

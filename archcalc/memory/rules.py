@@ -17,13 +17,13 @@ modules' Python code (torchvision, torch.nn.functional). Each rule was checked o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from .. import num
+from ..record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Save:
     kind: str                 # input | output | new
     index: int = 0            # which input, for `input`
@@ -32,7 +32,7 @@ class Save:
     what: str = ""            # shown in the per-layer table
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Ctx:
     batch: int
     act_bytes: int            # bytes per element of activations (2 under autocast where the op runs in half)

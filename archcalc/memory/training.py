@@ -24,11 +24,10 @@ its own backward has run.
 from __future__ import annotations
 
 import itertools
-
-from dataclasses import dataclass
 from typing import Any
 
 from .. import num
+from ..record import record
 from .device import Runtime, rounded
 from .plan import VIEW_OPS, WEIGHT_OPS, Plan, concrete
 from .rules import Ctx, saves_of
@@ -38,7 +37,7 @@ FLOAT_OPS = ("softmax", "layernorm", "layer_norm")
 PASS_GRAD = ("add", "concat") + VIEW_OPS
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     saved_per_layer: tuple[int, ...]     # bytes first saved by each layer
     saves_text: tuple[str, ...]

@@ -5,22 +5,25 @@ Adding an op is one function and one `@register` line. Handlers compute with exa
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
-
 from .. import num
 from ..errors import ShapeError, SpecError, Where
 from ..expr import Expr
+from ..record import field, record
 
-Shape = tuple[Any, ...]
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Mapping
 
-# per spatial axis: (effective kernel, stride, padding before); "global" covers the whole input
-RFStep = tuple[Any, Any, Any]
+    Shape = tuple[Any, ...]
+    # per spatial axis: (effective kernel, stride, padding before); "global" covers the whole input
+    RFStep = tuple[Any, Any, Any]
+else:
+    Shape = RFStep = tuple   # at run time only a name for annotations, which are never evaluated
 # rf "global": the whole current map (global pooling, flatten); "input": the whole network input
 # (attention over every token, whose map may no longer be spatial)
 
 
-@dataclass(frozen=True)
+@record
 class OpResult:
     output: Shape
     params: Any = 0          # trainable parameters
@@ -31,7 +34,7 @@ class OpResult:
     counts: Mapping[str, Any] = field(default_factory=dict)  # extra tallies other conventions need
 
 
-@dataclass(frozen=True)
+@record
 class ArgSpec:
     kind: str                 # int | num | bool | pair | pad | text
     default: Any = None
@@ -39,7 +42,7 @@ class ArgSpec:
     choices: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class OpDef:
     name: str
     handler: Callable[[list[Shape], "Args"], OpResult]
@@ -150,5 +153,12 @@ def spatial(shape: Shape, op: str) -> tuple[Any, Any, Any]:
     return shape  # type: ignore[return-value]
 
 
-from . import conv, dense, elementwise, join, pool, transformer  # noqa: E402,F401  (registration)
-from . import slicing  # noqa: E402,F401  (registration)
+from . import (  # noqa: E402,F401  (registration)
+    conv,
+    dense,
+    elementwise,
+    join,
+    pool,
+    slicing,  # noqa: E402,F401  (registration)
+    transformer,
+)

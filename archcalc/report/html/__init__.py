@@ -1,12 +1,12 @@
 """`archcalc report`: one self-contained HTML file (inline SVG, CSS and a small script; nothing fetched)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Sequence
 
 from ... import num
 from ...diagram.structure import Traced
+from ...record import field, record
 from ..common import grouped, shape_str
 from ..compare import compare_records, ratio_str
 from . import plots
@@ -14,7 +14,7 @@ from .page import document
 from .sections import NUM, network
 
 
-@dataclass(frozen=True)
+@record
 class ReportOptions:
     depth: int = 1
     formulas: bool = True
@@ -23,7 +23,7 @@ class ReportOptions:
     sets: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Item:
     label: str                 # as given on the command line ("mobilenet_v1 --set alpha=0.5")
     spec: str                  # the spec name or path

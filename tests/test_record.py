@@ -1,0 +1,130 @@
+"""archcalc.record against its model, the standard library's dataclasses: the same classes declared both ways
+must construct, print, compare, hash, refuse assignment and copy alike."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+
+import pytest
+
+from archcalc.record import FrozenRecordError, field, fields, record, replace
+
+
+@record(slots=True)
+class Base:
+    where: str
+    name: str | None
+
+
+@record(slots=True)
+class Child(Base):
+    op: str
+    args: dict = field(default_factory=dict)
+    frozen: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DBase:
+    where: str
+    name: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DChild(DBase):
+    op: str
+    args: dict = dataclasses.field(default_factory=dict)
+    frozen: bool = False
+
+
+@record
+class Hidden:
+    text: str
+    run: object = field(repr=False, compare=False, default=None)
+    size: int = field(default=1, compare=False)
+
+
+@record(frozen=False)
+class Counter:
+    counts: list = field(default_factory=list)
+    total: int = 0
+
+
+def test_fields_and_constructor_follow_dataclasses() -> None:
+    assert fields(Child) == tuple(f.name for f in dataclasses.fields(DChild)) == ("where", "name", "op", "args",
+                                                                                  "frozen")
+    for args, kwargs in [(("f:1", "a", "conv"), {}), (("f:1",), {"name": None, "op": "relu", "frozen": True}),
+                         (("f:1", "n", "fc", {"c": 3}), {})]:
+        r, d = Child(*args, **kwargs), DChild(*args, **kwargs)
+        assert repr(r) == repr(d).replace("DChild", "Child")
+        assert [getattr(r, n) for n in fields(r)] == [getattr(d, f.name) for f in dataclasses.fields(d)]
+    with pytest.raises(TypeError):
+        Child("f:1", "a")          # `op` is required, as for the dataclass
+    with pytest.raises(TypeError):
+        DChild("f:1", "a")
+
+
+def test_default_factory_gives_each_instance_its_own_value() -> None:
+    a, b = Child("w", None, "x"), Child("w", None, "x")
+    assert a.args == {} and a.args is not b.args
+    c, d = Counter(), Counter()
+    c.counts.append(1)
+    assert d.counts == []
+
+
+def test_equality_and_hash_by_value_and_class() -> None:
+    a, b = Child("w", "n", "conv", {"k": 3}.copy()), Child("w", "n", "conv", {"k": 3})
+    assert a == b and a != Child("w", "n", "fc", {"k": 3})
+    assert Base("w", "n") != Child("w", "n", "conv")           # same leading fields, another class
+    assert hash(Base("w", "n")) == hash(Base("w", "n")) == hash(DBase("w", "n"))  # both hash the field tuple
+    with pytest.raises(TypeError):
+        hash(a)                                                  # a dict field is unhashable, as for dataclasses
+    assert Hidden("t", run=print, size=3) == Hidden("t", run=len, size=9)   # compare=False fields are ignored
+    assert hash(Hidden("t", size=3)) == hash(Hidden("t", size=4))
+    assert repr(Hidden("t", run=print)) == "Hidden(text='t', size=1)"
+    assert Counter.__hash__ is None and Counter([1]) == Counter([1], 0)
+
+
+def test_frozen_refuses_assignment_and_deletion() -> None:
+    a = Child("w", None, "conv")
+    with pytest.raises(FrozenRecordError):
+        a.op = "fc"                # type: ignore[misc]
+    with pytest.raises(FrozenRecordError):
+        del a.op                   # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        a.other = 1                # type: ignore[attr-defined]   # slots: no new attributes either
+    assert isinstance(FrozenRecordError(), AttributeError)
+    c = Counter()
+    c.total = 3
+    assert c.total == 3
+
+
+def test_slots_and_class_defaults() -> None:
+    assert Child.__slots__ == ("op", "args", "frozen") and not hasattr(Child("w", None, "x"), "__dict__")
+    assert Hidden.size == 1 and "run" in vars(Hidden) and vars(Hidden)["run"] is None   # no Field left behind
+
+
+def test_replace_copy_and_pickle() -> None:
+    a = Child("w", "n", "conv", {"k": 3})
+    b = replace(a, op="fc")
+    assert (b.op, b.args, b.where) == ("fc", {"k": 3}, "w") and a.op == "conv"
+    with pytest.raises(TypeError):
+        replace(a, nope=1)
+    assert copy.copy(a) == a and copy.deepcopy(a) == a
+    assert pickle.loads(pickle.dumps(a)) == a
+
+
+def test_own_methods_win_and_order_of_defaults_is_checked() -> None:
+    @record
+    class Shown:
+        x: int
+
+        def __repr__(self) -> str:
+            return f"<{self.x}>"
+
+    assert repr(Shown(2)) == "<2>"
+    with pytest.raises(TypeError, match="without a default follows"):
+        @record
+        class Bad:
+            x: int = 0
+            y: int
