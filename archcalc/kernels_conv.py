@@ -173,17 +173,27 @@ DEPTHWISE_GEMV_MAX_TAPS = 9
 DEPTHWISE_GEMV_WIDE_POSITIONS = 576
 DEPTHWISE_GEMV_MANY_POSITIONS = 144
 DEPTHWISE_EINSUM_MAX_BYTES = 2 * 2**20
+# At unit stride the einsum keeps up with the GEMV on maps up to 28×28 (einsum / GEMV ms: 960 on 24×24
+# 1.56 / 1.50, 768 on 28×28 1.21 / 1.56, 960 on 26×26 1.48 / 1.87; on 56×56 the GEMV is 8–20% ahead) and
+# returns its result channels-last, so the layers after it (SE gate, 1×1 projection, the next block's
+# depthwise: 960 on 24×24 from a channels-last input 1.01 ms) stay channels-last: there the GEMV takes
+# many channels only from this many output positions.
+DEPTHWISE_GEMV_UNIT_POSITIONS = 1024
 
 
-def depthwise_gemv_pays(c: int, kh: int, kw: int, ho: int, wo: int, hp: int, wp: int) -> bool:
+def depthwise_gemv_pays(c: int, kh: int, kw: int, ho: int, wo: int, hp: int, wp: int,
+                        stride: tuple[int, int] = (1, 1)) -> bool:
     """The per-channel GEMV formulation instead of the channels-last einsum (output Ho×Wo, padded input
     Hp×Wp): its gathered taps fit the im2col budget, and either few channels on a map of at least
-    DEPTHWISE_GEMV_MIN_POSITIONS outputs or a small window on a map where the einsum falls out of cache."""
+    DEPTHWISE_GEMV_MIN_POSITIONS outputs or a small window on a map where the einsum falls out of cache
+    (at unit stride: a map of at least DEPTHWISE_GEMV_UNIT_POSITIONS outputs)."""
     positions = ho * wo
     if kh * kw * positions * DTYPE().itemsize > IM2COL_BUDGET_BYTES:
         return False
     if c < DEPTHWISE_GEMV_MAX_CHANNELS:
         return positions >= DEPTHWISE_GEMV_MIN_POSITIONS
+    if stride == (1, 1):
+        return kh * kw <= DEPTHWISE_GEMV_MAX_TAPS and positions >= DEPTHWISE_GEMV_UNIT_POSITIONS
     return kh * kw <= DEPTHWISE_GEMV_MAX_TAPS and (
         positions >= DEPTHWISE_GEMV_WIDE_POSITIONS or (
             positions >= DEPTHWISE_GEMV_MANY_POSITIONS and c * hp * wp * DTYPE().itemsize >= DEPTHWISE_EINSUM_MAX_BYTES))
@@ -207,7 +217,7 @@ def conv_depthwise(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray
         x = np.repeat(x, cout // c, axis=1)  # output channel o reads input channel o // mult
     if channels_last(x) and cout >= DEPTHWISE_GEMV_MAX_CHANNELS:   # no layout change either way
         return _depthwise_nhwc(x, pads, w, ho, wo, stride, dilation)
-    if depthwise_gemv_pays(cout, kh, kw, ho, wo, h + pads[0] + pads[1], wd + pads[2] + pads[3]):
+    if depthwise_gemv_pays(cout, kh, kw, ho, wo, h + pads[0] + pads[1], wd + pads[2] + pads[3], stride):
         x = np.ascontiguousarray(x)
         if kh * kw <= DEPTHWISE_GEMV_MAX_TAPS:
             return _depthwise_gemv(x, pads, w, ho, wo, stride, dilation)

@@ -224,10 +224,14 @@ def test_depthwise_gemv_rule_and_many_channels(monkeypatch):
     # window or a small map from a small input the einsum; then a many-channel map on the GEMV path against
     # the reference
     assert KC.depthwise_gemv_pays(256, 3, 3, 56, 56, 58, 58) and KC.depthwise_gemv_pays(96, 7, 7, 56, 56, 62, 62)
-    assert KC.depthwise_gemv_pays(192, 3, 3, 28, 28, 30, 30) and KC.depthwise_gemv_pays(960, 3, 3, 12, 12, 26, 26)
+    assert KC.depthwise_gemv_pays(192, 3, 3, 28, 28, 58, 58, (2, 2)) and KC.depthwise_gemv_pays(960, 3, 3, 12, 12, 26, 26, (2, 2))
     assert not KC.depthwise_gemv_pays(192, 7, 7, 56, 56, 62, 62) and not KC.depthwise_gemv_pays(1024, 3, 3, 14, 14, 16, 16)
     assert not KC.depthwise_gemv_pays(2048, 3, 3, 7, 7, 16, 16) and not KC.depthwise_gemv_pays(100, 3, 3, 15, 15, 17, 17)
+    # unit stride: the einsum (channels-last result) up to 28×28, the GEMV from 32×32
+    assert not KC.depthwise_gemv_pays(960, 3, 3, 24, 24, 26, 26) and not KC.depthwise_gemv_pays(192, 3, 3, 28, 28, 30, 30)
+    assert KC.depthwise_gemv_pays(192, 3, 3, 32, 32, 34, 34) and KC.depthwise_gemv_pays(960, 3, 3, 24, 24, 50, 50, (2, 2))
     monkeypatch.setattr(KC, "DEPTHWISE_GEMV_WIDE_POSITIONS", 256)
+    monkeypatch.setattr(KC, "DEPTHWISE_GEMV_UNIT_POSITIONS", 256)
     assert KC.depthwise_gemv_pays(170, 3, 3, 16, 16, 18, 18) and not KC.depthwise_gemv_pays(170, 3, 3, 15, 16, 17, 18)
     x, w, b = rand((1, 170, 16, 16), 24), rand((170, 1, 3, 3), 25), rand((170,), 26)
     close(K.conv2d(x, w, b, padding=1, groups=170), ref_conv2d(x, w, b, (1, 1), (1, 1, 1, 1), (1, 1), 170))
