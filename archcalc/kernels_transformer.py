@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .kernels import elementwise
+from .kernels_conv import SMALL_MAP_POSITIONS
 from .layout import channels_last
 
 DTYPE = np.float32
@@ -168,6 +169,11 @@ def linear_channels(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -
     channels-last map gives a channels-last result."""
     n, c, h, wd = x.shape
     x = _f32(x)
+    if channels_last(x) and n * h * wd <= SMALL_MAP_POSITIONS:   # (out, in) @ (in, positions): NCHW out
+        y = _f32(w) @ x.transpose(1, 0, 2, 3).reshape(c, n * h * wd)
+        if b is not None:
+            y += _f32(b)[:, None]
+        return y.reshape(-1, n, h, wd).transpose(1, 0, 2, 3)
     if channels_last(x):                                 # (positions, in) @ (in, out)
         y = x.transpose(0, 2, 3, 1).reshape(n * h * wd, c) @ _f32(w).T
         if b is not None:

@@ -784,7 +784,7 @@ def test_channels_last_arrays_flow_through_without_copies():
     # the layout (and work in place on it); every value matches the contiguous computation
     from archcalc.layout import channels_last, dense_order
 
-    x, wd, w1 = rand((1, 170, 6, 7), 46), rand((170, 1, 3, 3), 47), rand((9, 170, 1, 1), 48)
+    x, wd, w1 = rand((1, 170, 9, 10), 46), rand((170, 1, 3, 3), 47), rand((9, 170, 1, 1), 48)
     y = K.conv2d(x, wd, padding=1, groups=170)
     assert channels_last(y) and dense_order(y) == (0, 2, 3, 1)
     close(y, ref_conv2d(x, wd, None, (1, 1), (1, 1, 1, 1), (1, 1), 170))
@@ -799,3 +799,14 @@ def test_channels_last_arrays_flow_through_without_copies():
     np.testing.assert_array_equal(K.swish(z, out=c), K.swish(np.ascontiguousarray(z)))
     close(K.conv2d(y, rand((4, 170, 3, 3), 49), padding=1),   # a dense 3×3 conv reads it as NCHW
           ref_conv2d(np.ascontiguousarray(y), rand((4, 170, 3, 3), 49), None, (1, 1), (1, 1, 1, 1), (1, 1)))
+    # on a map of at most SMALL_MAP_POSITIONS positions a 1×1 conv and a channel-wise Linear of a channels-last
+    # input compute W @ Xᵀ and return NCHW
+    from archcalc import kernels_transformer as KT
+
+    small = K.conv2d(x[:, :, :8, :8], wd, padding=1, groups=170)
+    assert channels_last(small) and 8 * 8 <= KC.SMALL_MAP_POSITIONS
+    for got in (K.conv2d(small, w1), KT.linear_channels(small, w1[:, :, 0, 0], rand((9,), 50))):
+        assert got.flags.c_contiguous
+    close(K.conv2d(small, w1), ref_conv2d(np.ascontiguousarray(small), w1, None, (1, 1), (0, 0, 0, 0), (1, 1)))
+    close(KT.linear_channels(small, w1[:, :, 0, 0], rand((9,), 50)),
+          KT.linear_channels(np.ascontiguousarray(small), w1[:, :, 0, 0], rand((9,), 50)))
