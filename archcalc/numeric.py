@@ -338,8 +338,9 @@ def _overwritable(layer: Layer, xs: list[np.ndarray], readers: Mapping[str, int]
 def _foldable_bn(layer: Layer, layers: tuple[Layer, ...], index: int, consumers: Mapping[str, int],
                  batch: int, shapes: Mapping[str, tuple[int, ...]]) -> Layer | None:
     """The batch norm right after a convolution that only it reads, when folding it into the conv's
-    weights (as inference runtimes do) is the cheaper pass: over the weights, where they are no larger
-    than the conv's output, instead of twice over the activations. Both `keep` modes compute that
+    weights (as inference runtimes do) is the cheaper pass: one over the weights, where they are no larger
+    than twice the conv's output, instead of two over the activations (efficientnet_v2_s's 256→1536 1×1
+    convolutions on 12×12: the conv and its batch norm 17.6 → 13.8 ms a pass). Both `keep` modes compute that
     batch norm's output the same way."""
     if layer.op not in ("conv", "dwconv") or index + 1 >= len(layers) or consumers.get(layer.name) != 1:
         return None
@@ -347,7 +348,7 @@ def _foldable_bn(layer: Layer, layers: tuple[Layer, ...], index: int, consumers:
     if nxt.op != "bn" or tuple(nxt.inputs) != (layer.name,):
         return None
     weights = sum(math.prod(shape) for shape in shapes.values())
-    return None if weights > batch * math.prod(layer.output) else nxt
+    return None if weights > 2 * batch * math.prod(layer.output) else nxt
 
 
 # ---------------------------------------------------------------- verify

@@ -354,6 +354,11 @@ def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.M
     net = spec_net("[{conv: {c: 6, k: 3}}, bn, relu]")
     assert numeric._plan(net, 1) is numeric._plan(net, 1) and numeric._plan(net, 2) is not numeric._plan(net, 1)
     assert numeric._plan(net, 1).folds[0] is net.layers[1]
+    # folded while the conv's weights (48·64 = 3072) are at most twice its output (the batch norm's two
+    # passes): 64·6·6 = 2304 yes, 64·4·4 = 1024 no
+    for side, folded in ((6, True), (4, False)):
+        wide = spec_net("[{conv: {c: 64, k: 1, bias: false}}, bn]", input=f"[48, {side}, {side}]")
+        assert (numeric._plan(wide, 1).folds[0] is wide.layers[1]) is folded
     other = replace(net, layers=net.layers[:1])
     assert numeric._plan(other, 1) is not numeric._plan(net, 1)
     np.testing.assert_array_equal(numeric.forward(net, seed=4, keep=False).output,
