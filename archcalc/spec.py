@@ -140,11 +140,12 @@ class Spec:
 class _Parser:
     def __init__(self, doc: Document, block_names: set[str]) -> None:
         self.doc = doc
+        self.at = doc.place   # type: ignore[method-assign]
         self.block_names = block_names
         self.shared: dict[tuple[Any, ...], dict[str, Raw]] = {}   # one mapping per distinct literal argument set
 
     def at(self, path: tuple[Any, ...]) -> Where:
-        return self.doc.where(path)
+        return self.doc.place(path)
 
     def fail(self, path: tuple[Any, ...], message: str) -> SpecError:
         return SpecError(message, self.at(path))
@@ -233,9 +234,10 @@ class _Parser:
             if not isinstance(listed, bool):
                 raise self.fail(path + ("list",), f"expected true or false, got {listed!r}")
             return JoinNode(where, name, when, head, branches, inplace, listed)
-        for key in ("inplace", "list"):
-            if key in meta:
-                raise self.fail(path + (key,), f"`{key}` belongs to a join (`add`, `concat`), not to `{head}`")
+        if meta:
+            for key in ("inplace", "list"):
+                if key in meta:
+                    raise self.fail(path + (key,), f"`{key}` belongs to a join (`add`, `concat`), not to `{head}`")
         if head == "seq":
             return SeqNode(where, name, when, self.body(args, hpath, depth + 1))
         if head == "repeat":
@@ -255,11 +257,12 @@ class _Parser:
             raise self.fail(hpath, f"`{head}` joins branches: write `{head}: [[...], [...]]`")
         raw_args = args if type(args) is dict else self.mapping(args, hpath, f"the arguments of `{head}`")
         out: dict[str, Raw] = {}
+        specs = op.args
         for key, v in raw_args.items():
-            if type(v) is int and key in op.args and op.args[key].kind != "text":
+            if type(v) is int and key in specs and specs[key].kind != "text":
                 out[key] = v          # a literal whole number: nothing to compile
                 continue
-            if key not in op.args:
+            if key not in specs:
                 allowed = ", ".join(op.args) or "no arguments"
                 raise self.fail(hpath + (key,), f"`{head}` has no argument `{key}`{did_you_mean(str(key), set(op.args))}; "
                                                  f"it takes: {allowed}")
