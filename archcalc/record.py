@@ -23,6 +23,9 @@ class Field:
         self.default, self.factory, self.repr, self.compare = default, factory, repr, compare
 
 
+_MEMBER = type(Field.__dict__["default"])   # the descriptor type of a __slots__ entry
+
+
 def field(*, default: object = _MISSING, default_factory: object = _MISSING, repr: bool = True,
           compare: bool = True) -> object:
     """A field's options, as the value of its class attribute (`xs: list[int] = field(default_factory=list)`)."""
@@ -72,7 +75,7 @@ def _build(cls: type, frozen: bool, slots: bool) -> type:
 
     env: dict[str, object] = {"_MISSING": _MISSING, "_setattr": object.__setattr__, "_Frozen": FrozenRecordError,
                               "_names": frozenset(names)}
-    params, body = [], []
+    params, body, fast = [], [], []   # fast: a frozen slotted record's own class sets each slot through its descriptor
     seen_default = False
     for i, (name, f) in enumerate(options.items()):
         if f.factory is not _MISSING:
@@ -90,10 +93,14 @@ def _build(cls: type, frozen: bool, slots: bool) -> type:
             value = name
         seen_default = seen_default or f.factory is not _MISSING or f.default is not _MISSING
         body.append(f"  _setattr(self, {name!r}, {value})" if frozen else f"  self.{name} = {value}")
+        fast.append(f"  _s{i}(self, {value})")
     shown = ", ".join(f"{n}={{self.{n}!r}}" for n, f in options.items() if f.repr)
     compared = "".join(f"self.{n}," for n, f in options.items() if f.compare)
     other = compared.replace("self.", "other.")
-    src = [f"def __init__(self, {', '.join(params)}):", *(body or ["  pass"]),
+    init = body or ["  pass"]
+    if frozen and slots and body:
+        init = ["  if self.__class__ is _cls:", *("  " + line for line in fast), "    return", *body]
+    src = [f"def __init__(self, {', '.join(params)}):", *init,
            "def __repr__(self):", f"  return f'{{self.__class__.__qualname__}}({shown})'",
            "def __eq__(self, other):",
            f"  return ({compared}) == ({other}) if other.__class__ is self.__class__ else NotImplemented"]
@@ -122,6 +129,12 @@ def _build(cls: type, frozen: bool, slots: bool) -> type:
                 else:
                     setattr(cls, name, f.default)
     env["_cls"] = cls
+    if frozen and slots:
+        for i, name in enumerate(names):
+            slot = next((c.__dict__[name] for c in cls.__mro__ if name in c.__dict__), None)
+            # object.__setattr__ finds this same descriptor; a field kept in an instance __dict__ (a base
+            # without slots) has none, and such a class builds through the generic path
+            env[f"_s{i}"] = slot.__set__ if type(slot) is _MEMBER else (lambda self, v, _n=name: _setattr(self, _n, v))
     for name, fn in methods.items():
         if name in cls.__dict__ and name not in ("__setattr__", "__delattr__"):
             continue   # the class's own method wins, as with dataclasses

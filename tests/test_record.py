@@ -128,3 +128,36 @@ def test_own_methods_win_and_order_of_defaults_is_checked() -> None:
         class Bad:
             x: int = 0
             y: int
+
+
+def test_a_plain_subclass_builds_through_the_generic_path() -> None:
+    """A frozen slotted record's own class sets its slots through their descriptors; a plain subclass that
+    inherits the constructor goes through object.__setattr__ (its own descriptors first), as dataclasses do."""
+
+    class Sub(Child):
+        __slots__ = ()
+
+    class DSub(DChild):
+        __slots__ = ()
+
+    class Shown(Child):
+        __slots__ = ()
+
+        @property
+        def op(self) -> str:   # a read-only property over a field: assigning it fails in both
+            return "shown"
+
+    class DShown(DChild):
+        __slots__ = ()
+
+        @property
+        def op(self) -> str:
+            return "shown"
+
+    r, d = Sub("f:1", "a", "conv"), DSub("f:1", "a", "conv")
+    assert type(r) is Sub and [getattr(r, n) for n in fields(r)] == ["f:1", "a", "conv", {}, False]
+    assert repr(r) == repr(d).replace("DSub", "Sub")
+    with pytest.raises(AttributeError):
+        DShown("f:1", "a", "conv")
+    with pytest.raises(AttributeError):
+        Shown("f:1", "a", "conv")
