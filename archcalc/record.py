@@ -42,9 +42,9 @@ def fields(obj: object) -> tuple[str, ...]:
 def replace(obj: object, **changes: object) -> object:
     """A copy of the record `obj` with some fields changed."""
     names = fields(obj)
-    unknown = set(changes) - set(names)
-    if unknown:
-        raise TypeError(f"{type(obj).__name__} has no field {sorted(unknown)[0]!r}")
+    for name in changes:
+        if name not in names:
+            raise TypeError(f"{type(obj).__name__} has no field {sorted(set(changes) - set(names))[0]!r}")
     return type(obj)(**{name: changes[name] if name in changes else getattr(obj, name) for name in names})
 
 
