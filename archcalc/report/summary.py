@@ -207,6 +207,20 @@ def summary_records(a: Analysis, exact: bool, depth: int | None = None, top: int
         fmt = lambda x: grouped(x) if num.is_exact(x) and exact else human(x) if num.is_exact(x) else cell(x)
         shape = lambda s: "×".join(num.fmt(x) if num.is_exact(x) else cell(x) for x in s)
     t = a.totals
+    if not symbolic(a):
+        # a value's cells depend on the value alone (the totals are fixed): layers alike are written once
+        fmt, shape = _memo(fmt), _memo(shape)
+        pct_of = {k: _memo(lambda x, total=total: pct(x, total)) for k, total in
+                  (("params", t.params), ("macs", t.macs), ("activations", t.activations))}
+        bar_of = {k: _memo(lambda x, total=total: bar(x, total)) for k, total in
+                  (("macs", t.macs), ("activations", t.activations))}
+    else:
+        pct_of = {k: (lambda x, total=total: pct(x, total)) for k, total in
+                  (("params", t.params), ("macs", t.macs), ("activations", t.activations))}
+        bar_of = {k: (lambda x, total=total: bar(x, total)) for k, total in
+                  (("macs", t.macs), ("activations", t.activations))}
+    params_pct, macs_pct, act_pct = pct_of["params"], pct_of["macs"], pct_of["activations"]
+    macs_bar, act_bar = bar_of["macs"], bar_of["activations"]
     records = []
     for v in view_rows(a, depth, top):
         records.append({
@@ -216,11 +230,32 @@ def summary_records(a: Analysis, exact: bool, depth: int | None = None, top: int
             "params": fmt(v.params) if v.params != 0 or exact else "",
             "macs": fmt(v.macs) if v.macs != 0 or exact else "",
             "activations": fmt(v.activations), "rf": v.rf,
-            "params_pct": pct(v.params, t.params) if v.params != 0 or exact else "",
-            "macs_pct": pct(v.macs, t.macs) if v.macs != 0 or exact else "",
-            "activations_pct": pct(v.activations, t.activations),
-            "macs_bar": bar(v.macs, t.macs), "activations_bar": bar(v.activations, t.activations)})
+            "params_pct": params_pct(v.params) if v.params != 0 or exact else "",
+            "macs_pct": macs_pct(v.macs) if v.macs != 0 or exact else "",
+            "activations_pct": act_pct(v.activations),
+            "macs_bar": macs_bar(v.macs), "activations_bar": act_bar(v.activations)})
     return records
+
+
+def _memo(fn: Any) -> Any:
+    """`fn` of one argument computed once per int value and once per tuple object (layers alike share their
+    output shape), every time for anything else."""
+    ints: dict[int, str] = {}
+    tuples: dict[int, tuple[Any, str]] = {}   # id -> (the tuple, kept alive, and its text)
+
+    def cached(x: Any) -> str:
+        if type(x) is int:
+            text = ints.get(x)
+            if text is None:
+                text = ints[x] = fn(x)
+            return text
+        if type(x) is tuple:
+            got = tuples.get(id(x))
+            if got is None:
+                got = tuples[id(x)] = (x, fn(x))
+            return got[1]
+        return fn(x)  # type: ignore[no-any-return]
+    return cached
 
 
 def summary_csv(a: Analysis, depth: int | None = None, top: int | None = None) -> str:
