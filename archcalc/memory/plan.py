@@ -104,8 +104,8 @@ def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, trai
             fan = attrs.get("fanout")
             if fan in storage and storage[fan] in last:      # the join's fan-out tensor lives until the join
                 last[storage[fan]] = max(last[storage[fan]], i)
-        if held and sid in last:      # a block's input, held by its caller: never overwritten before the block returns
-            last[sid] = max(last[sid], held.get(name, -1))
+        if held and name in held and sid in last:   # a block's input, held by its caller: never overwritten before the block returns
+            last[sid] = max(last[sid], held[name])
         reuse.append(kind)
     return Plan(storage, elements, born, last, tuple(reuse))
 
@@ -119,22 +119,38 @@ _NONE: frozenset[str] = frozenset()
 def _held_by_callers(layers: Any) -> tuple[dict[str, int], dict[tuple[str, ...], int]]:
     """A block's input stays referenced by its caller (`y = block(x)` in eager PyTorch: the caller's
     frame, nn.Sequential's loop variable) until the block returns: tensor -> last layer of the block;
-    and each block call's last layer (block scope -> index)."""
+    and each block's last layer (block scope -> index)."""
     first: dict[tuple[str, ...], int] = {}
     end: dict[tuple[str, ...], int] = {}
-    for i, layer in enumerate(layers):
-        scope = layer.scope
-        if scope:
-            for k in range(1, len(scope) + 1):
-                first.setdefault(scope[:k], i)
-                end[scope[:k]] = i
+    n = len(layers)
+    i = 0
+    while i < n:   # a run of layers in one block call shares its scope tuple: its prefixes are set once
+        scope = layers[i].scope
+        j = i + 1
+        while j < n and layers[j].scope is scope:
+            j += 1
+        for k in range(1, len(scope) + 1):
+            first.setdefault(scope[:k], i)
+            end[scope[:k]] = j - 1
+        i = j
     out: dict[str, int] = {}
     if not first:
         return out, end
+    from bisect import bisect_right
+
     index = {layer.name: i for i, layer in enumerate(layers)}
+    # a layer reads earlier layers only: within a block [a, b] a layer that reads nothing before its
+    # predecessor reads nothing outside the block unless it is the block's first; the others (joins of
+    # branches, skips) are the few `far` ones
+    far = []
+    for i, layer in enumerate(layers):
+        inputs = layer.inputs
+        if len(inputs) != 1 or index.get(inputs[0], -1) < i - 1:
+            if min([index.get(src, -1) for src in inputs], default=i) < i - 1:
+                far.append(i)
     for block, a in first.items():
         b = end[block]
-        for i in range(a, b + 1):
+        for i in [a] + far[bisect_right(far, a):bisect_right(far, b)]:
             for src in layers[i].inputs:
                 if not a <= index.get(src, -1) <= b:
                     out[src] = max(out.get(src, -1), b)
