@@ -225,6 +225,7 @@ class Builder:
         # a handler is a pure function of these, so layers written alike are computed once and share a result
         self.results: dict[tuple[Any, ...], tuple[OpResult, tuple[Any, ...]]] = {}
         self.literal: dict[int, bool] = {}
+        self.int_shapes: dict[int, tuple[Shape, bool]] = {}   # id(shape) -> (that shape, kept alive; all ints)
 
     def run(self, shape: Shape) -> Network:
         self.input_shape = shape
@@ -239,12 +240,12 @@ class Builder:
     def node(self, n: Node, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
         charge(1, n.where)
         if type(n) is OpNode and n.when is None:   # the common item first
-            return self.op(n, t, TensorEnv(env, t), scope)
+            return self.op(n, t, env, scope)
         tenv = TensorEnv(env, t)
         if n.when is not None and not self.condition(n.when, tenv, n.where):
             return t
         if isinstance(n, OpNode):
-            return self.op(n, t, tenv, scope)
+            return self.op(n, t, env, scope)
         if isinstance(n, CallNode):
             return self.call(n, t, tenv, scope)
         if isinstance(n, RepeatNode):
@@ -297,12 +298,13 @@ class Builder:
         return Tensor(result.output, name, rf)
 
     def op(self, n: OpNode, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
+        """A leaf layer; `env` holds the vars and params (the current tensor's C, H, W are added here)."""
         name = self.unique(scope.prefix + (n.name or scope.next(n.op)))
-        opdef = REGISTRY[n.op]
         key = self.memo_key(n, t.shape)
         entry = self.results.get(key) if key is not None else None   # type: ignore[arg-type]
         if entry is None:
-            args = Args(opdef, n.args, env, n.where, self.spec.round, self.ideal)
+            opdef = REGISTRY[n.op]
+            args = Args(opdef, n.args, TensorEnv(env, t), n.where, self.spec.round, self.ideal)
             result = self.apply(opdef.handler, [t.shape], args, name, n.op, n.where)
             entry = (result, _numbers(result))
             if key is not None:
@@ -320,10 +322,10 @@ class Builder:
                 type(v) in LITERALS or type(v) is list and all(type(x) in LITERALS for x in v) for v in n.args.values())
         if not literal or num.PROBE is not None:
             return None
-        for v in shape:
-            if type(v) is not int:
-                return None
-        return (n.op, id(n.args), shape)
+        known = self.int_shapes.get(id(shape))   # layers alike share their output shape: each is checked once
+        if known is None:
+            known = self.int_shapes[id(shape)] = (shape, all(type(v) is int for v in shape))
+        return (n.op, id(n.args), shape) if known[1] else None
 
     def whole_input(self, rf: RF) -> RF:
         """The field of a layer that sees every input pixel (attention over all tokens)."""
