@@ -1,7 +1,10 @@
 """archcalc: exact shapes, parameters, multiply-adds, memory and receptive fields of CNNs."""
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __version__ = "0.1.0"
 __all__ = ["analyze", "__version__"]

@@ -1,9 +1,6 @@
 """The Python API: analyse a network and get per-layer rows and totals under a convention."""
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Mapping
-
 from . import catalog, conventions, num
 from .dtypes import DTYPE_BYTES
 from .errors import UsageError
@@ -11,6 +8,11 @@ from .graph import Builder, Layer, Limits, Network, build
 from .record import record
 from .spec import Spec
 from .yamlio import gc_paused
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Mapping
 
 WEIGHT_KINDS = ("conv", "conv_transpose", "fc", "attention")
 

@@ -19,9 +19,12 @@ import sys
 import threading
 from contextlib import contextmanager
 from types import FrameType
-from typing import Iterator
 
 from .errors import BudgetError
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Iterator
 
 SYMBOLIC_SECONDS = 1.5          # CPU seconds of sympy work per network built (see renew)
 SYMBOLIC_BYTES = 768 * 2**20    # growth of resident memory while sympy works

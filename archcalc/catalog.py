@@ -7,18 +7,30 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from pathlib import Path
 
 from .errors import UsageError, did_you_mean, excerpt, printable
 from .record import record
 from .spec import Spec, load
+from .yamlio import stem
+
+TYPE_CHECKING = False   # pathlib is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def specs_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "specs", here.parent / "specs"):
-        if candidate.is_dir():
-            return candidate
+    from pathlib import Path
+
+    return Path(specs_root())
+
+
+@lru_cache(maxsize=1)
+def specs_root() -> str:
+    """The built-in specs' directory (symlinks resolved): inside the package, or beside it in a checkout."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    for candidate in (os.path.join(here, "specs"), os.path.join(os.path.dirname(here), "specs")):
+        if os.path.isdir(candidate):
+            return os.path.realpath(candidate)
     raise UsageError("the built-in specs are missing from this installation")  # pragma: no cover
 
 
@@ -29,7 +41,7 @@ def _key(name: str) -> str:
 @record
 class Entry:
     name: str
-    file: Path
+    file: str | os.PathLike[str]
     preset: str | None = None
 
 
@@ -37,17 +49,19 @@ class Entry:
 def entries() -> dict[str, Entry]:
     """name → entry for every built-in spec and preset, from file names and a cheap preset scan."""
     out: dict[str, Entry] = {}
-    for path in sorted(specs_dir().glob("*.yaml")):
-        out[_key(path.stem)] = Entry(_key(path.stem), path)
+    root = specs_root()
+    for path in sorted(os.path.join(root, f) for f in os.listdir(root) if f.endswith(".yaml")):
+        out[_key(stem(path))] = Entry(_key(stem(path)), path)
         for preset in _declared_presets(path):
             out.setdefault(_key(preset), Entry(_key(preset), path, preset))
     return out
 
 
-def _declared_presets(path: Path) -> list[str]:
+def _declared_presets(path: str) -> list[str]:
     """Preset names without parsing the whole spec: the keys indented under a top-level `presets:`."""
     names, inside, indent = [], False, None
-    text = path.read_text(encoding="utf-8")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
     if "presets:" not in text:
         return names
     for line in text.splitlines():
@@ -70,8 +84,8 @@ def _builtin_file(key: str) -> Entry | None:
     name always wins over a preset of the same name in `entries`."""
     if not key or key.startswith(".") or os.sep in key or (os.altsep and os.altsep in key) or "\x00" in key:
         return None
-    path = specs_dir() / f"{key}.yaml"
-    return Entry(key, path) if path.is_file() else None
+    path = os.path.join(specs_root(), f"{key}.yaml")
+    return Entry(key, path) if os.path.isfile(path) else None
 
 
 def is_path(name: str) -> bool:
@@ -85,15 +99,14 @@ def resolve(name: str) -> Entry:
     if not name.strip():
         raise UsageError("empty spec name; give a built-in name (see `archcalc list`) or a path to a YAML file")
     if is_path(name):
-        path = Path(name)
-        if not path.exists():
+        if not os.path.exists(name):
             raise UsageError(f"no such file: {excerpt(name, 200)}")
-        return Entry(path.stem, path)
+        return Entry(stem(name), name)
     found = _builtin_file(_key(name)) or entries().get(_key(name))
     if found is None:
         local = ""
         try:
-            if Path(name).exists():
+            if os.path.exists(name):
                 local = f"; a file `{excerpt(name)}` is here: to use it, write ./{excerpt(name)}"
         except (OSError, ValueError):
             pass
@@ -109,11 +122,13 @@ def _load(path: str, display: str, builtin: bool) -> Spec:
 
 
 def load_entry(entry: Entry) -> Spec:
-    display = str(entry.file)   # a user's file is shown as given; a built-in one from the project root
-    builtin = entry.file.resolve().parent == specs_dir().resolve()
+    file = os.fspath(entry.file)
+    display = file   # a user's file is shown as given; a built-in one from the project root
+    real = os.path.realpath(file)
+    builtin = os.path.dirname(real) == specs_root()
     if builtin:
-        display = str(entry.file.resolve().relative_to(specs_dir().resolve().parent))
-    return _load(str(entry.file), display, builtin)
+        display = os.path.relpath(real, os.path.dirname(specs_root()))
+    return _load(file, display, builtin)
 
 
 def builtin_names() -> list[str]:

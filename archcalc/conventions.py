@@ -7,12 +7,14 @@ tests/data/torch_reference.json and keras_reference.json.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from . import num
 from .errors import UsageError, did_you_mean
 from .graph import Layer
 from .record import record
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 
 @record

@@ -18,9 +18,12 @@ import marshal
 import os
 import sys
 from fractions import Fraction
-from typing import Any
 
 from . import yamlio
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = 1
 SUFFIX = ".archcalc"

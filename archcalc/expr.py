@@ -13,17 +13,21 @@ import math
 import operator
 from contextlib import contextmanager
 from fractions import Fraction
-from typing import Any, Callable, Iterator, Mapping
 
 from . import num
 from .errors import BudgetError, ExprError, Where, did_you_mean, excerpt
 from .record import field, record
 
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator, Mapping
+
+    Env = Mapping[str, Any]
+    Compiled = Callable[[Env, bool], Any]  # (env, ideal) -> value; ideal: rounding functions are identity
+
 MAX_TEXT = 2000
 MAX_NODES = 400
 
-Env = Mapping[str, Any]
-Compiled = Callable[[Env, bool], Any]  # (env, ideal) -> value; ideal: rounding functions are identity
 
 
 MAX_EVALUATIONS = 1_000_000   # expression parts evaluated (plus items visited) while one network expands

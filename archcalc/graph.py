@@ -8,8 +8,8 @@ largest field over their branches.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping as MappingABC
 from fractions import Fraction
-from typing import Any, Iterator, Mapping
 
 from . import budget, num
 from .errors import ShapeError, SpecError, Where, did_you_mean, excerpt
@@ -29,6 +29,10 @@ from .spec import (
     Spec,
 )
 from .yamlio import gc_paused
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, Iterator, Mapping
 
 
 @record
@@ -173,7 +177,7 @@ class Tensor:
     rf: RF
 
 
-class TensorEnv(Mapping[str, Any]):
+class TensorEnv(MappingABC):   # a Mapping[str, Any]
     """Names visible to an expression: vars and params, plus the current tensor's C, H, W."""
 
     def __init__(self, base: Mapping[str, Any], t: Tensor) -> None:

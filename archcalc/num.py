@@ -8,9 +8,13 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
-from typing import Any, Union
 
-Number = Union[int, Fraction, Any]  # Any: a sympy expression
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, Union
+
+    Number = Union[int, Fraction, Any]  # Any: a sympy expression
+
 
 MAX_INT_BITS = 4096  # integers above 2**4096 are rejected as hostile
 MAX_EXPONENT = 1300  # |e| in a written 1.5e<e> or 10**<e> (10**1300 ≈ 2**4318): checked before any power is taken

@@ -8,14 +8,19 @@ A body is a list of items. An item is an op (`relu`, `{conv: {c: 64, k: 3}}`), a
 from __future__ import annotations
 
 from fractions import Fraction
-from pathlib import Path
-from typing import Any, Mapping
 
 from .errors import SpecError, Where, did_you_mean, excerpt
 from .expr import Expr, compile_expr
 from .ops import REGISTRY
 from .record import field, record
-from .yamlio import Document, gc_paused, load_text, read_file
+from .yamlio import Document, gc_paused, load_text, read_file, stem
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Mapping
+
+    Raw = Any  # int | Fraction | bool | str | Expr | list | None
 
 FORMAT_VERSION = 1
 JOINS = ("concat", "add", "mul")
@@ -27,7 +32,6 @@ MAX_NESTING = 64
 META_KEYS = ("name", "when", "frozen", "inplace", "list")   # keys an item may carry beside its head
 RESERVED = {"C", "H", "W", "in_c", "in_h", "in_w", "i", "True", "False", "None"}
 
-Raw = Any  # int | Fraction | bool | str | Expr | list | None
 
 
 @record(slots=True)
@@ -411,7 +415,7 @@ def parse(doc: Document) -> Spec:
     version = data.get("archcalc", FORMAT_VERSION)
     if isinstance(version, bool) or version != FORMAT_VERSION:
         raise p.fail(("archcalc",), f"this file is format {excerpt(version)}; archcalc reads format {FORMAT_VERSION}")
-    name = data.get("name") or Path(doc.file).stem
+    name = data.get("name") or stem(doc.file)
     if not isinstance(name, str):
         raise p.fail(("name",), "expected a name")
     for key in ("description", "source"):

@@ -9,7 +9,10 @@ consoles are built with markup off), so `[link=...]` and `[/x]` print as written
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 EXCERPT_CHARS = 40   # the most of a user's value an error message quotes
 

@@ -13,16 +13,22 @@ import gc
 import os
 import stat
 from contextlib import contextmanager
-from typing import Any, Iterator
 
 from .errors import SpecError, Where
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, Iterator
+
+    Path = tuple[Any, ...]
+else:
+    Path = tuple   # at run time only a name for annotations, which are never evaluated
 
 MAX_FILE_BYTES = 2_000_000   # a spec file's size
 MAX_ALIAS_VALUES = 50_000    # values produced by following aliases (`*name`) again
 MAX_INT_DIGITS = 1300        # an integer's digits in YAML (≈ 2**4096, num.MAX_INT_BITS)
 MAX_NUMBER_CHARS = 400       # a decimal's characters in YAML
 
-Path = tuple[Any, ...]
 
 def path_str(path: Path) -> str:
     if len(path) == 2 and type(path[0]) is str and type(path[1]) is int:   # a body item: body[12]
@@ -111,6 +117,12 @@ def gc_paused() -> Iterator[None]:
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+def stem(path: str | os.PathLike[str]) -> str:
+    """A file name without its directory and last suffix, as `pathlib.Path.stem`."""
+    name = os.path.basename(os.fspath(path))
+    base, ext = os.path.splitext(name)
+    return base if base and len(ext) > 1 else name
 
 
 def read_file(path: str | os.PathLike[str], shown: str, what: str = "a YAML spec file") -> str:

@@ -7,11 +7,14 @@ decimals, escaped strings, duplicate keys, the alias budget).
 """
 from __future__ import annotations
 
-from typing import Any
 
 from . import num
 from .errors import SpecError, Where, excerpt, printable
 from .yamlio import MAX_ALIAS_VALUES, MAX_INT_DIGITS, MAX_NUMBER_CHARS, Document, Path, path_str
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 yaml: Any = None      # PyYAML, imported by the first document loaded (a cached built-in spec needs none)
 _Loader: Any = None

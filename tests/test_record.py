@@ -161,3 +161,22 @@ def test_a_plain_subclass_builds_through_the_generic_path() -> None:
         DShown("f:1", "a", "conv")
     with pytest.raises(AttributeError):
         Shown("f:1", "a", "conv")
+
+
+def test_a_slotted_record_over_a_base_without_slots() -> None:
+    """A field of a base without slots has no slot descriptor: it is set through object.__setattr__ (into the
+    instance __dict__), the others through their slots."""
+
+    @record
+    class Loose:
+        a: int
+
+    @record(slots=True)
+    class Tight(Loose):
+        b: int = 2
+
+    r = Tight(1)
+    assert (r.a, r.b) == (1, 2) and vars(r) == {"a": 1} and Tight.__slots__ == ("b",)
+    assert r == Tight(1) and hash(r) == hash(Tight(1)) and repr(r) == "Tight(a=1, b=2)"
+    with pytest.raises(FrozenRecordError):
+        r.a = 3   # type: ignore[misc]

@@ -2,6 +2,7 @@
 built-in spec document cache."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -17,12 +18,14 @@ from archcalc.spec import load, parse
 ROOT = Path(__file__).parent.parent
 
 PROBE = """
-import io, json, sys, contextlib
+import sys
+before = set(sys.modules)   # what the interpreter and site (an editable install's finder) loaded already
+import io, json, contextlib
 from archcalc.cli import main
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     code = main(sys.argv[1:])
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+print(json.dumps({"code": code, "modules": sorted(set(sys.modules) - before)}))
 """
 
 
@@ -37,8 +40,10 @@ def _modules(*argv: str) -> set[str]:
 
 def test_json_summary_imports_no_heavy_package() -> None:
     loaded = _modules("summary", "vgg16", "--format", "json")
-    for heavy in ("sympy", "rich", "numpy", "matplotlib"):
+    for heavy in ("sympy", "rich", "numpy", "matplotlib", "yaml", "click"):
         assert heavy not in loaded, f"`summary vgg16 --format json` imported {heavy}"
+    for slow in ("typing", "pathlib", "dataclasses", "inspect"):   # a few ms each (cli/quick.py, record.py)
+        assert slow not in loaded, f"`summary vgg16 --format json` imported {slow}"
     # other commands' modules and the training-memory model stay unloaded
     for other in ("archcalc.cli.checks", "archcalc.cli.diagram", "archcalc.latency", "archcalc.claims",
                   "archcalc.memory.training", "archcalc.report.symbolic", "archcalc.numeric"):
@@ -50,7 +55,7 @@ def test_every_command_is_registered_lazily() -> None:
     from archcalc.cli import cli
 
     cli.load_all()
-    assert set(cli.commands) == set(cli.lazy), "a command module defines commands not named in cli/__init__.py"
+    assert set(cli.commands) == set(cli.lazy), "a command module defines commands not named in cli/app.py"
 
 
 def test_help_lists_every_command(cli_run) -> None:  # type: ignore[no-untyped-def]
@@ -108,7 +113,7 @@ PLAIN_USED: list[bool] = []
 
 
 def _both(cli_run, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """The summary table written by report.plaintable and by rich (plain_width refused)."""
+    """The summary table written by report.plaintable and by rich (plain_target refused)."""
     from archcalc.cli import common
 
     used: list[str] = []
@@ -119,13 +124,13 @@ def _both(cli_run, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[str, st
     assert code == 0, err
     PLAIN_USED.append(bool(used))
     with monkeypatch.context() as m:
-        m.setattr(common._LazyConsole, "plain_width", lambda self: None)
+        m.setattr(common._LazyConsole, "plain_target", lambda self: None)
         code, slow, err = cli_run(*argv)
     assert code == 0, err
     return fast, slow
 
 
-@pytest.mark.parametrize("name", sorted({e.file.stem for e in catalog.entries().values()}))
+@pytest.mark.parametrize("name", sorted({Path(e.file).stem for e in catalog.entries().values()}))
 def test_plain_table_is_richs_table_byte_for_byte(name: str, cli_run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("COLUMNS")   # the width of a table written into a pipe (160)
     fast, slow = _both(cli_run, monkeypatch, "summary", name)
@@ -158,7 +163,121 @@ def test_plain_table_steps_aside_for_colour(monkeypatch: pytest.MonkeyPatch) -> 
     from archcalc.cli.common import console
 
     monkeypatch.setenv("FORCE_COLOR", "1")
-    assert console().plain_width() is None
+    assert console().plain_target() is None
     monkeypatch.delenv("FORCE_COLOR")
     monkeypatch.setenv("TTY_COMPATIBLE", "1")
-    assert console().plain_width() is None
+    assert console().plain_target() is None
+
+
+class _Terminal(io.StringIO):
+    """A stdout that says it is a terminal: rich styles what it writes there."""
+
+    encoding = "utf-8"
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _both_on_terminal(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> tuple[str, str, bool]:
+    """(plaintable's styled text, rich's, whether plaintable wrote it) for `argv` on a terminal."""
+    from archcalc.cli import common, main
+
+    outs, used = [], []
+    write = common._LazyConsole.write_plain
+    for refuse in (False, True):
+        with monkeypatch.context() as m:
+            term = _Terminal()
+            m.setattr(sys, "stdout", term)
+            m.setattr(common._LazyConsole, "write_plain", lambda self, text: (used.append(refuse), write(self, text)))
+            if refuse:
+                m.setattr(common._LazyConsole, "plain_target", lambda self: None)
+            assert main(argv) == 0
+            outs.append(term.getvalue())
+    return outs[0], outs[1], bool(used) and not used[0]
+
+
+@pytest.mark.parametrize("name", sorted({Path(e.file).stem for e in catalog.entries().values()}))
+def test_styled_table_on_a_terminal_is_richs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLORTERM"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLUMNS", "160")
+    fast, slow, _ = _both_on_terminal(monkeypatch, ["summary", name])
+    assert fast == slow
+
+
+def test_styled_table_serves_the_common_specs(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd=0: os.terminal_size((170, 50)))
+    for name in ("vgg16", "resnet50", "googlenet", "mobilenet_v2", "efficientnet_b0", "vit_b_16"):
+        fast, slow, plain = _both_on_terminal(monkeypatch, ["summary", name])
+        assert plain and "\x1b[1mLayer" in fast and "\x1b[36m" in fast and fast == slow, name
+
+
+@pytest.mark.parametrize("argv, columns, term", [
+    (["summary", "googlenet"], "120", "xterm"), (["summary", "resnet50", "--depth", "2"], "100", "xterm-16color"),
+    (["summary", "tests/data/branched.yaml"], "90", "screen"), (["summary", "inception_v3", "--top", "7"], "60", "xterm"),
+    (["summary", "densenet121"], "1000", "xterm-kitty"), (["summary", "alexnet", "--input", "H"], "80", "vt100"),
+    (["summary", "efficientnet_b0", "--batch", "8"], "170", "")])
+def test_styled_table_matches_rich_at_every_width_and_term(argv: list[str], columns: str, term: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    for var in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COLORTERM", "truecolor" if term == "xterm" else "")
+    monkeypatch.setenv("TERM", term)
+    monkeypatch.setenv("COLUMNS", columns)
+    fast, slow, plain = _both_on_terminal(monkeypatch, argv)
+    assert fast == slow
+    if int(columns) >= 170:
+        assert plain, "a table that fits is written without rich"
+
+
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}, {"FORCE_COLOR": "1"}, {"TTY_COMPATIBLE": "0"},
+                                 {"COLUMNS": "20"}])
+def test_terminal_settings_rich_reads_its_own_way_go_to_rich(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("COLUMNS", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    fast, slow, plain = _both_on_terminal(monkeypatch, ["summary", "vgg16"])
+    assert fast == slow and not plain
+
+
+def test_styled_table_through_a_real_terminal() -> None:
+    """Through a pseudo-terminal 150 columns wide (no COLUMNS: the width comes from the terminal, as rich
+    reads it): the bytes archcalc writes are the bytes rich writes."""
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import select
+    import struct
+    import termios
+
+    def run(refuse: bool) -> bytes:
+        code = ("import archcalc.cli.common as c\n"
+                + ("c._LazyConsole.plain_target = lambda self: None\n" if refuse else "")
+                + "from archcalc.cli import main\nraise SystemExit(main(['summary', 'googlenet']))")
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR",
+                                                                  "TTY_COMPATIBLE", "TTY_INTERACTIVE")}
+        env.update(PYTHONPATH=str(ROOT), TERM="xterm-256color")
+        pid, fd = pty.fork()
+        if pid == 0:   # pragma: no cover - the child
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 150, 0, 0))
+            os.execve(sys.executable, [sys.executable, "-c", code], env)
+        out = b""
+        while select.select([fd], [], [], 30)[0]:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, out[-500:]
+        return out
+
+    fast, slow = run(False), run(True)
+    assert b"\x1b[1mLayer" in slow and fast == slow

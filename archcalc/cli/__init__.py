@@ -5,8 +5,6 @@
 """
 from __future__ import annotations
 
-from typing import Any
-
 from .common import (
     EXIT_BAD_INPUT,
     EXIT_DISAGREE,
@@ -15,7 +13,11 @@ from .common import (
     parse_input,
     parse_sets,
 )
-from .entry import entry, main
+from .launch import entry, main
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["cli", "entry", "main", "parse_input", "parse_sets", "EXIT_OK", "EXIT_DISAGREE", "EXIT_BAD_INPUT",
            "EXIT_INTERNAL"]

@@ -14,7 +14,7 @@ import click
 
 from ..errors import printable
 from .common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_PIPE
-from .entry import silence_stdout
+from .launch import silence_stdout
 
 
 class LazyGroup(click.Group):
@@ -70,7 +70,7 @@ cli.register("plotting", "plot")
 
 def invoke(args: list[str]) -> int:
     """Run the click group on `args`. Usage errors, --help, --version and click's Abort become exit statuses
-    here; archcalc's own errors go up to `entry.main`, which renders them for every path alike."""
+    here; archcalc's own errors go up to `launch.main`, which renders them for every path alike."""
     try:
         result = cli.main(args=args, prog_name="archcalc", standalone_mode=False)
         return result if isinstance(result, int) else EXIT_OK

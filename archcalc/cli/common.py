@@ -5,11 +5,14 @@ import gc
 import os
 import re
 import sys
-from typing import Any, Callable, Iterable, Sequence
 
 from .. import num
 from ..errors import ArchcalcError, UsageError, excerpt, printable
 from ..expr import parse_constant
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Sequence
 
 EXIT_OK, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 70
 EXIT_INTERRUPTED, EXIT_PIPE = 130, 141   # 128 + SIGINT, 128 + SIGPIPE, as a shell reports them
@@ -116,16 +119,20 @@ class _LazyConsole:
             width = 160
         return width
 
-    def plain_width(self) -> int | None:
-        """The width when the console would draw plain text (not a terminal, UTF-8, no forced colour) and
-        rich is not loaded for it yet: report.plaintable may then write rich's layout itself."""
-        from ..report.plaintable import plain_console
+    def plain_target(self) -> tuple[int, bool] | None:
+        """(width, styled) when report.plaintable may write rich's layout itself, rich not being loaded for
+        this console yet and stdout UTF-8: plain text where rich would draw no colour (a pipe, a file), or
+        rich's styled text on a terminal whose settings rich reads the plain way (plaintable.terminal_width)."""
+        from ..report.plaintable import plain_console, terminal_width
 
         enc = (getattr(sys.stdout, "encoding", None) or "utf-8").lower()
-        width = self._width()
-        if self._console is not None or not enc.startswith("utf") or not plain_console(width, sys.stdout):
+        if self._console is not None or not enc.startswith("utf"):
             return None
-        return width
+        width = self._width()
+        if plain_console(width, sys.stdout):
+            return width, False   # type: ignore[return-value]
+        width = terminal_width(sys.stdout)
+        return None if width is None else (width, True)
 
     def write_plain(self, text: str) -> None:
         sys.stdout.write(text)

@@ -11,7 +11,6 @@ usage errors. tests/test_quick.py holds both readings to the same output and exi
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from .common import (
     MAX_LAYERS_FLAG,
@@ -23,6 +22,10 @@ from .common import (
     run_analysis,
     write_output,
 )
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMATS = ("table", "json", "csv", "markdown")
 DEFAULTS: dict[str, Any] = {"input_": None, "sets": (), "batch": "1", "dtype": "float32", "convention": "paper",

@@ -1,10 +1,13 @@
 """list, summary, compare and scale: the commands that print tables."""
 from __future__ import annotations
 
+import os
+
 import click
 
 from .. import num
 from ..errors import UsageError
+from ..yamlio import stem
 from .app import cli
 from .common import (
     analysis_options,
@@ -42,8 +45,8 @@ def list_cmd(fmt: str) -> None:
         if entry.preset:
             values = ", ".join(f"{k}={raw_text(v)}" for k, v in spec.presets.get(entry.preset, {}).items())
             doc = spec.preset_docs.get(entry.preset)
-            desc = f"preset of {entry.file.stem} ({values})" + (f": {doc}" if doc else "")
-        rows.append({"name": name, "file": entry.file.name, "preset": entry.preset, "description": desc})
+            desc = f"preset of {stem(entry.file)} ({values})" + (f": {doc}" if doc else "")
+        rows.append({"name": name, "file": os.path.basename(entry.file), "preset": entry.preset, "description": desc})
     if fmt == "json":
         emit(report.dumps(rows))
     elif fmt == "csv":

@@ -10,13 +10,15 @@ forward, backward or step (training.py) (+ the runtime term when `workspace`).
 """
 from __future__ import annotations
 
-from typing import Any
-
 from ..analysis import DTYPE_BYTES, Analysis
 from ..record import record
 from ..yamlio import gc_paused
 from .plan import Plan, concrete, live_per_layer, plan
 from .plan import workspace as layer_workspace
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 # the whole-memory model (model, rules, device, training) loads on first use: `summary` needs only the inference peak
 _LAZY = {"memory": "model", "Memory": "model", "LayerMemory": "model", "RUNTIMES": "device", "Runtime": "device",

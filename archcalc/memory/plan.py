@@ -25,11 +25,14 @@ and when each buffer is last read.
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 from .. import num
 from ..errors import UsageError
 from ..record import record
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 VIEW_OPS = ("flatten", "identity", "select", "split", "crop", "token")
 WEIGHT_OPS = ("param",)

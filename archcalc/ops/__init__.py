@@ -5,17 +5,20 @@ Adding an op is one function and one `@register` line. Handlers compute with exa
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
-
 from .. import num
 from ..errors import ShapeError, SpecError, Where
 from ..expr import Expr
 from ..record import field, record
 
-Shape = tuple[Any, ...]
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Mapping
 
-# per spatial axis: (effective kernel, stride, padding before); "global" covers the whole input
-RFStep = tuple[Any, Any, Any]
+    Shape = tuple[Any, ...]
+    # per spatial axis: (effective kernel, stride, padding before); "global" covers the whole input
+    RFStep = tuple[Any, Any, Any]
+else:
+    Shape = RFStep = tuple   # at run time only a name for annotations, which are never evaluated
 # rf "global": the whole current map (global pooling, flatten); "input": the whole network input
 # (attention over every token, whose map may no longer be spatial)
 

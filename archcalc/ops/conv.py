@@ -1,12 +1,15 @@
 """Convolutions: standard, grouped, depthwise, transposed."""
 from __future__ import annotations
 
-from typing import Any
 
 from .. import num
 from ..errors import ShapeError
 from . import ArgSpec, Args, OpResult, Shape, register, spatial
 from .sizes import conv_out, effective_kernel, same_out, same_padding, transposed_out
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 CONV_ARGS = {
     "c": ArgSpec("int"), "k": ArgSpec("pair", required=True), "s": ArgSpec("pair", 1),

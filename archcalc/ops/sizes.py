@@ -1,10 +1,12 @@
 """Output-size arithmetic (Dumoulin & Visin, "A guide to convolution arithmetic", relations 1-15)."""
 from __future__ import annotations
 
-from typing import Any
-
 from .. import num
 from ..errors import ShapeError
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def effective_kernel(k: Any, d: Any) -> Any:

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
 
 from .. import num
 from ..errors import ShapeError
 from . import Args, ArgSpec, OpResult, Shape, register, spatial
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @register("select", {"channels": ArgSpec("list"), "start": ArgSpec("int"), "stop": ArgSpec("int")})

@@ -6,12 +6,14 @@ swin_transformer.py, convnext.py, maxvit.py (torchvision 0.29.1).
 """
 from __future__ import annotations
 
-from typing import Any
-
 from .. import num
 from ..errors import ShapeError
 from . import Args, ArgSpec, OpResult, Shape, register
 from .sizes import require_whole
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _show(shape: Shape) -> str:

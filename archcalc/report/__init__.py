@@ -6,7 +6,10 @@ form (and rich only when it draws a table).
 from __future__ import annotations
 
 import importlib
-from typing import Any
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 _MODULES = ("common", "summary", "compare", "scale", "formula", "claims", "verify", "memory", "latency")
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 from types import GeneratorType
-from typing import Any, Callable, Iterable, Iterator
 
 from .. import num
 from ..analysis import Analysis, Row
 from ..text import printable
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Iterator
 
 FORMATS = ("table", "json", "csv", "markdown")
 

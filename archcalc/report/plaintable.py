@@ -1,4 +1,4 @@
-"""The summary table as rich draws it without colour, written without importing rich.
+"""The summary table as rich draws it, written without importing rich.
 
 rich costs about 30 ms to import and 40 ms to lay out a 40-row table, more than the rest of
 `archcalc summary vgg16`. When the output is not a terminal (no colour, no styles), the table that
@@ -11,14 +11,19 @@ word-wrapped to the table width as rich wraps text (rich/_wrap.py `divide_line`,
 and padded to it. Anything else (a cell that would wrap, a table wider than the console, a character
 whose terminal width is not plainly one cell) returns None and rich draws the table, so the output is
 the same byte for byte either way (tests/test_startup.py compares the two over every built-in spec).
+On a terminal rich also styles the table (`styled`: the SGR codes rich writes for its attributes and named
+colours, the same in each of its colour systems); any terminal setting rich reads otherwise goes to rich.
 """
 from __future__ import annotations
 
 import os
 import re
-from typing import Any
 
 from ..record import record
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 _WORD = re.compile(r"\s*\S+\s*")
 _TRAILING = re.compile(r"\s+$")
@@ -33,6 +38,39 @@ def one_cell(text: str) -> bool:
                 or 0x2030 <= o < 0x205F or 0x2190 <= o < 0x2400 or 0x2500 <= o < 0x25A0):
             return False
     return True
+
+
+RESET = "\x1b[0m"
+BOLD, DIM, ITALIC, DIM_ITALIC, CYAN, GREEN = "1", "2", "3", "2;3", "36", "32"   # SGR codes as rich writes them
+
+
+def terminal_width(stream: Any) -> int | None:
+    """The width rich's Console() takes on `stream` when it is a terminal that rich colours with plain SGR
+    codes (any colour system: the table's named colours and attributes are written alike in all three);
+    None for anything else (not a terminal, a dumb one, NO_COLOR, forced or Jupyter settings, Windows)."""
+    env = os.environ
+    if os.name == "nt" or any(k in env for k in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")):
+        return None
+    if env.get("TERM", "").strip().lower() in ("dumb", "unknown") or "ipykernel" in __import__("sys").modules:
+        return None
+    try:
+        if not stream.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    columns = env.get("COLUMNS")
+    if columns is not None:   # rich takes any digits here; archcalc's console passes only a sane width
+        return int(columns) if columns.isdigit() and 40 <= int(columns[:6]) <= 1000 else None
+    for fd in (0, 1, 2):      # rich's order: stdin, stdout, stderr
+        try:
+            return os.get_terminal_size(fd).columns or 80
+        except (AttributeError, ValueError, OSError):
+            pass
+    return 80
+
+
+def sgr(text: str, code: str) -> str:
+    return f"\x1b[{code}m{text}{RESET}" if code else text
 
 
 def plain_console(width: int | None, stream: Any) -> bool:
@@ -99,10 +137,15 @@ class Column:
     max_width: int | None
     cells: tuple[str, ...]
     fold: bool = False     # overflow="fold": a cell wider than the column wraps onto more lines
+    style: str = ""        # SGR code of the column's style: its cells and their padding (rich's column style)
+    text_style: str = ""   # SGR code of each cell's text, padded to the column but not its padding (a styled Text)
 
 
-def table_lines(title: str, caption: str, columns: list[Column], max_width: int) -> list[str] | None:
-    """The lines rich prints for the table, or None when its layout would need rich's wrapping."""
+def table_lines(title: str, caption: str, columns: list[Column], max_width: int,
+                styled: bool = False) -> list[str] | None:
+    """The lines rich prints for the table, or None when its layout would need rich's wrapping. `styled`: as
+    rich writes them to a terminal: an italic title, bold header and footer (each cell and its padding a
+    segment of its own), dim italic caption, and the columns' styles."""
     texts = [title, caption] + [c.header for c in columns] + [c.footer for c in columns] + \
         [cell for c in columns for cell in c.cells]
     if not all(one_cell(t) and "\n" not in t for t in texts):
@@ -121,7 +164,8 @@ def table_lines(title: str, caption: str, columns: list[Column], max_width: int)
     if table_width > max_width:
         return None
 
-    def row(cells: list[str]) -> list[str] | None:
+    def row(cells: list[str], edge: str | None = None) -> list[str] | None:
+        """A row's lines; `edge` is the header or footer style (it replaces the columns' own styles)."""
         blocks = []
         for i, (cell, col) in enumerate(zip(cells, columns)):
             inner = widths[i] - (0 if i == last else 1)
@@ -134,21 +178,27 @@ def table_lines(title: str, caption: str, columns: list[Column], max_width: int)
                 lines = folded
             else:
                 return None
-            blocks.append([line if i == last else line + " " for line in lines])
+            text, pad = (edge, edge) if edge is not None else (col.style or col.text_style, col.style)
+            if not styled:
+                text = pad = ""
+            blocks.append([sgr(line, text) + ("" if i == last else sgr(" ", pad)) for line in lines])
         height = max(len(b) for b in blocks)
-        return [" ".join(b[k] if k < len(b) else " " * widths[i] for i, b in enumerate(blocks))
-                for k in range(height)]
+        blank = [sgr(" " * widths[i], col.style if styled and edge is None else "") for i, col in enumerate(columns)]
+        return [" ".join(b[k] if k < len(b) else blank[i] for i, b in enumerate(blocks)) for k in range(height)]
 
     head = wrap(title, table_width, pad=True) if title else []
     foot = wrap(caption, table_width, pad=True) if caption else []
     if head is None or foot is None:
         return None
-    rows = [row([c.header for c in columns])] + [row([c.cells[r] for c in columns])
-                                                   for r in range(len(columns[0].cells))]
-    rows.append(row([c.footer for c in columns]))
+    edge = BOLD if styled else ""
+    rows = [row([c.header for c in columns], edge)] + [row([c.cells[r] for c in columns])
+                                                         for r in range(len(columns[0].cells))]
+    rows.append(row([c.footer for c in columns], edge))
     if any(r is None for r in rows):
         return None
     body = [line for r in rows[1:-1] for line in r]   # type: ignore[union-attr]
+    if styled:
+        head, foot = [sgr(line, ITALIC) for line in head], [sgr(line, DIM_ITALIC) for line in foot]
     return head + rows[0] + ["─" * table_width] + body + [" " * table_width] + rows[-1] + foot  # type: ignore[operator]
 
 

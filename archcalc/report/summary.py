@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from json.encoder import encode_basestring as _q
-from typing import TYPE_CHECKING, Any, Iterator
 
 from .. import num
 from ..analysis import Analysis
@@ -22,7 +21,10 @@ from .common import (
     share,
 )
 
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
 if TYPE_CHECKING:
+    from typing import Any, Iterator
+
     from .symbolic import Footnotes
 
 
@@ -456,9 +458,10 @@ def _plain_table(a: Analysis, records: list[dict[str, str]], console: Any, depth
     needs no wrapping (report.plaintable); False, having written nothing, otherwise."""
     from . import plaintable as P
 
-    width = console.plain_width() if hasattr(type(console), "plain_width") else None
-    if width is None or not records:
+    target = console.plain_target() if hasattr(type(console), "plain_target") else None
+    if target is None or not records:
         return False
+    width, styled = target
     t = a.totals
     show_inputs = any(r["inputs"] for r in records)
     shares = [f"{r['macs_pct']:>5} {r['macs_bar']}" if r["macs_pct"] else "" for r in records]
@@ -472,8 +475,9 @@ def _plain_table(a: Analysis, records: list[dict[str, str]], console: Any, depth
     columns = [P.Column("Layer", "Total", "left", min(widest("layer", "Layer"), 16), None, cells("layer"), fold=True),
                P.Column("Op", "", "left", widest("op", "Op"), None, cells("op"))]
     if show_inputs:
-        columns.append(P.Column("From", "", "left", None, 16, cells("inputs"), fold=True))
+        columns.append(P.Column("From", "", "left", None, 16, cells("inputs"), fold=True, style=P.DIM))
     foot = _footer(a, notes)
+    colours = {"macs_share": P.CYAN, "activations_bar": P.GREEN}   # the rich table's Text(style="cyan" | "green")
     for key, header, footer in (("output", "Output", ""), ("params", "Params", foot(t.params)),
                                 ("params_pct", "%", ""), ("macs", "MACs", foot(t.macs)),
                                 ("macs_share", "MACs %", ""), ("activations", "Activations", foot(t.activations)),
@@ -481,8 +485,8 @@ def _plain_table(a: Analysis, records: list[dict[str, str]], console: Any, depth
         values = tuple(shares) if key == "macs_share" else cells(key)
         least = max([len(header), len(footer)] + [len(v) for v in values])
         columns.append(P.Column(header, footer, "left" if key in ("macs_share", "activations_bar") else "right",
-                                least, None, values))
-    lines = P.table_lines(_title(a), _caption(a, depth, top), columns, width - (len(columns) - 1))
+                                least, None, values, text_style=colours.get(key, "")))
+    lines = P.table_lines(_title(a), _caption(a, depth, top), columns, width - (len(columns) - 1), styled)
     if lines is None:
         return False
     text = notes.lines()

@@ -14,7 +14,6 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, Sequence
 
 from ..errors import ArchcalcError, printable
 from . import quick
@@ -26,6 +25,10 @@ from .common import (
     EXIT_PIPE,
     fit_stream,
 )
+
+TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
+if TYPE_CHECKING:
+    from typing import Any, Sequence
 
 MAX_OUTPUT_DIGITS = 50_000
 MAX_MESSAGE = 600   # characters of an error line: user text inside it is already quoted as short excerpts
