@@ -144,7 +144,6 @@ class Spec:
 class _Parser:
     def __init__(self, doc: Document, block_names: set[str]) -> None:
         self.doc = doc
-        self.at = doc.place   # type: ignore[method-assign]
         self.block_names = block_names
         self.shared: dict[tuple[Any, ...], dict[str, Raw]] = {}   # one mapping per distinct literal argument set
 
