@@ -146,6 +146,7 @@ class _Parser:
         self.doc = doc
         self.block_names = block_names
         self.shared: dict[tuple[Any, ...], dict[str, Raw]] = {}   # one mapping per distinct literal argument set
+        self.int_args: dict[tuple[Any, ...], dict[str, Raw]] = {}  # (op, its arguments as written, all ints) -> shared
 
     def at(self, path: tuple[Any, ...]) -> Where:
         return self.doc.place(path)
@@ -259,6 +260,16 @@ class _Parser:
         if op.arity == "many":
             raise self.fail(hpath, f"`{head}` joins branches: write `{head}: [[...], [...]]`")
         raw_args = args if type(args) is dict else self.mapping(args, hpath, f"the arguments of `{head}`")
+        written: tuple[Any, ...] | None = None
+        if not meta:   # every argument a whole number, written so before: the same checks pass, the same mapping
+            for v in raw_args.values():
+                if type(v) is not int:
+                    break
+            else:
+                written = (head, tuple(raw_args.items()))
+                known = self.int_args.get(written)
+                if known is not None:
+                    return OpNode(where, None, None, head, known, False)
         out: dict[str, Raw] = {}
         specs = op.args
         for key, v in raw_args.items():
@@ -282,6 +293,8 @@ class _Parser:
         key = _literal_key(out)
         if key is not None:   # layers written alike share one argument mapping (and graph.Builder its result)
             out = self.shared.setdefault((head, key), out)
+            if written is not None:
+                self.int_args[written] = out
         return OpNode(where, name, when, head, out, frozen)
 
     def repeat(self, args: Any, path: tuple[Any, ...], where: Where, name: str | None, when: Expr | None,
