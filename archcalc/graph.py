@@ -104,9 +104,8 @@ class RF:
                   tuple(None if any(f.start[a] is None for f in fields)
                         else functools.reduce(num.vmin, [f.start[a] for f in fields]) for a in range(2)))
 
-
     @staticmethod
-    def _merge_exact(fields: list["RF"]) -> "RF | None":
+    def _merge_exact(fields: list[RF]) -> RF | None:
         """`merge` when every number is an int or a Fraction: the same values (the first of equal ones, as
         `max` and `min` keep), without the generic arithmetic; None otherwise."""
         (r0, r1), (j0, j1), (a0, a1) = fields[0].size, fields[0].jump, fields[0].start
@@ -118,18 +117,7 @@ class RF:
             for x in (x0, x1, y0, y1, z0, z1):
                 if type(x) is not int and type(x) is not Fraction:
                     return None
-            if x0 > r0:
-                r0 = x0
-            if x1 > r1:
-                r1 = x1
-            if y0 > j0:
-                j0 = y0
-            if y1 > j1:
-                j1 = y1
-            if z0 < a0:
-                a0 = z0
-            if z1 < a1:
-                a1 = z1
+            r0, r1, j0, j1, a0, a1 = max(r0, x0), max(r1, x1), max(j0, y0), max(j1, y1), min(a0, z0), min(a1, z1)
         return RF((r0, r1), (j0, j1), (a0, a1))
 
 

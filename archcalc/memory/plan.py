@@ -148,9 +148,9 @@ def _held_by_callers(layers: Any) -> tuple[dict[str, int], dict[tuple[str, ...],
     far = []
     for i, layer in enumerate(layers):
         inputs = layer.inputs
-        if len(inputs) != 1 or index.get(inputs[0], -1) < i - 1:
-            if min([index.get(src, -1) for src in inputs], default=i) < i - 1:
-                far.append(i)
+        if (len(inputs) != 1 or index.get(inputs[0], -1) < i - 1) \
+                and min([index.get(src, -1) for src in inputs], default=i) < i - 1:
+            far.append(i)
     for block, a in first.items():
         b = end[block]
         for i in [a] + far[bisect_right(far, a):bisect_right(far, b)]:
@@ -171,8 +171,7 @@ def live_per_layer(p: Plan, n: int, sizes: dict[str, int], scale: int = 1) -> li
             if sid == "input":
                 continue
             start = 0
-        if stop > stop_max:
-            stop = stop_max
+        stop = min(stop, stop_max)
         if start <= stop:
             b *= scale
             delta[start] += b
