@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import DTYPE, Pair, _check_nchw, _f32, _pair, relu6
+from . import kernels as K
+from .kernels import DTYPE, Pair, _check_nchw, _f32, _pair
 
 __all__ = ["center_crop", "channel_range", "hardsigmoid", "spatial_mean"]
 
-def hardsigmoid(x: np.ndarray) -> np.ndarray:
+def hardsigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """relu6(x + 3) / 6 (PyTorch nn.Hardsigmoid; MobileNetV3's squeeze-excitation gate)."""
-    x = _f32(x)
-    return relu6(x + DTYPE(3)) / DTYPE(6)
+    return K.hardsigmoid(x, out)
 
 
 def spatial_mean(x: np.ndarray, keepdim: bool = False) -> np.ndarray:

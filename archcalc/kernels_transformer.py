@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .kernels import elementwise
+from .layout import channels_last
 
 DTYPE = np.float32
 
@@ -27,10 +28,16 @@ def _f32(x: np.ndarray) -> np.ndarray:
 def layer_norm(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None, eps: float, axis: int) -> np.ndarray:
     """(x − mean)/sqrt(var + eps)·γ + β over one axis (biased variance, as torch)."""
     x = _f32(x)
+    axis %= x.ndim
     mean = x.mean(axis=axis, keepdims=True)
-    xc = x - mean
-    var = np.mean(xc * xc, axis=axis, keepdims=True)
-    y = xc / np.sqrt(var + DTYPE(eps))
+    y = np.subtract(x, mean)
+    every = "abcdefgh"[: x.ndim]
+    rest = every.replace(every[axis], "")
+    var = np.expand_dims(np.einsum(f"{every},{every}->{rest}", y, y), axis)   # Σ (x − mean)², no temporary
+    var *= DTYPE(1 / x.shape[axis])
+    var += DTYPE(eps)
+    np.sqrt(var, out=var)
+    y /= var
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
     if gamma is not None:
@@ -70,43 +77,69 @@ def _erf_steps(u: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
     np.copysign(o, u, out=o)
 
 
-_GELU_P = DTYPE(0.3275911 / math.sqrt(2))
-_GELU_A = tuple(DTYPE(0.5 * a) for a in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
+def _gelu_constants() -> tuple[np.ndarray, ...]:
+    """0-d float32 arrays (a ufunc takes them faster than a scalar) for `_gelu_steps`: with u = a/√2,
+    ½·t·P(t) (A&S 7.1.26, t = 1/(1 + p·u)) is C·t·Q₁(t)·Q₂(t), Q_k = (t − Re r_k)² + (Im r_k)² over the
+    roots r_k of P with Im r_k > 0 (both quadratics ≥ 0.2 on t ∈ (0, 1]: no cancellation); C = ½·a₅ is
+    folded in by evaluating at s·t, s = C^(1/5)."""
+    p = 0.3275911 / math.sqrt(2)
+    coefs = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
+    s = (0.5 * coefs[0]) ** 0.2
+    roots = sorted((r for r in np.roots(coefs) if r.imag > 0), key=lambda r: r.real)
+    shifts = [-s * r.real for r in roots] + [s * s * r.imag ** 2 for r in roots]
+    return tuple(np.array(v, dtype=DTYPE) for v in (1 / p, s / p, *shifts, GELU_FLOOR, GELU_TAIL, 0.0,
+                                                        -0.5 / math.log(2)))
 
 
 # |x| is capped here in the erfc term: past it x·Φ(x) is relu(x) to within 1e-22, and the uncapped tail
 # (|x|·Φ(−|x|) < 1.2e-38 from |x| ≈ 13) would be float32 subnormals, which slow every later product
 # severalfold (torch's ½x(1 + erf(x/√2)) rounds that tail to 0).
 GELU_TAIL = DTYPE(10)
+# ... and floored: |x| < 1e-18 (the tail's ~1e-22 outputs summed by a later layer) would make a² a subnormal,
+# and exp and the products on it microcode-slow (MaxViT's GELU after a depthwise conv: 4× slower); the
+# floor moves x·Φ(x) by under ½·1e-18.
+GELU_FLOOR = DTYPE(1e-18)
+_GELU = _gelu_constants()
 
 
 def _gelu_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
-    """x·Φ(x) = relu(x) − ½a·t·P(t)·exp(−a²/2) with a = min(|x|, GELU_TAIL), the same A&S 7.1.26 erf at
-    u = a/√2 with t = 1/(1 + p·u) (for x ≥ 0: x·(1 − ½·erfc); for x < 0: x·½·erfc): 21 passes, √2 and ½
-    folded into the constants."""
-    a, t, e = s
+    """x·Φ(x) = relu(x) − ½a·t·P(t)·exp(−a²/2) with a = |x| clipped to [GELU_FLOOR, GELU_TAIL], the A&S 7.1.26 erf at u = a/√2
+    (for x ≥ 0: x·(1 − ½·erfc); for x < 0: x·½·erfc), P in the factored form of `_gelu_constants`:
+    17 passes, most of them in place on their first operand (numpy's fast loop)."""
+    inv_p, scaled, h1, h2, k1, k2, floor, tail, zero, neg_half_log2e = _GELU
+    a, t, g, e = s
     np.abs(x, out=a)
-    np.minimum(a, GELU_TAIL, out=a)
-    _as_poly(a, _GELU_P, _GELU_A, t, o)
-    np.multiply(a, a, out=e)
-    e *= DTYPE(-0.5)
-    np.exp(e, out=e)
-    o *= e
-    o *= a
-    np.maximum(x, DTYPE(0), out=e)
-    np.subtract(e, o, out=o)
+    np.clip(a, floor, tail, out=a)
+    np.add(a, inv_p, out=t)
+    np.divide(scaled, t, out=t)          # s·t
+    np.add(t, h1, out=g)
+    np.square(g, out=g)
+    g += k1
+    np.add(t, h2, out=e)
+    np.square(e, out=e)
+    e += k2
+    g *= e
+    g *= t
+    g *= a
+    np.square(a, out=e)
+    e *= neg_half_log2e
+    np.exp2(e, out=e)                    # exp(−a²/2) as 2^(−a²/(2 ln 2)): numpy's exp2 takes half exp's time
+    g *= e
+    np.maximum(x, zero, out=o)
+    o -= g
 
 
 def _gelu_tanh_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
-    np.multiply(x, x, out=o)
-    o *= DTYPE(0.044715)
-    o += DTYPE(1)
-    o *= x
-    o *= DTYPE(math.sqrt(2 / math.pi))
-    np.tanh(o, out=o)
-    o += DTYPE(1)
-    o *= x
-    o *= DTYPE(0.5)
+    r = s[0]
+    np.multiply(x, x, out=r)
+    r *= DTYPE(0.044715)
+    r += DTYPE(1)
+    r *= x
+    r *= DTYPE(math.sqrt(2 / math.pi))
+    np.tanh(r, out=r)
+    r += DTYPE(1)
+    r *= x
+    np.multiply(r, DTYPE(0.5), out=o)
 
 
 def erf(x: np.ndarray) -> np.ndarray:
@@ -114,11 +147,11 @@ def erf(x: np.ndarray) -> np.ndarray:
     return elementwise(x, _erf_steps, 2)
 
 
-def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
-    """x·Φ(x) (torch.nn.GELU); `tanh`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
+def gelu(x: np.ndarray, approximate: str = "none", out: np.ndarray | None = None) -> np.ndarray:
+    """x·Φ(x) (torch.nn.GELU); `tanh`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). `out` may be x."""
     if approximate == "tanh":
-        return elementwise(x, _gelu_tanh_steps, 0)
-    return elementwise(x, _gelu_steps, 3)
+        return elementwise(x, _gelu_tanh_steps, 1, out)
+    return elementwise(x, _gelu_steps, 4, out)
 
 
 def linear_last(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
@@ -131,9 +164,16 @@ def linear_last(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np
 
 
 def linear_channels(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
-    """nn.Linear on the channels of an NCHW map (torch's Linear on the channels-last permute)."""
+    """nn.Linear on the channels of an NCHW map (torch's Linear on the channels-last permute); a
+    channels-last map gives a channels-last result."""
     n, c, h, wd = x.shape
-    y = _f32(w) @ _f32(x).reshape(n, c, h * wd)          # (out, in) @ (in, positions): no transposes
+    x = _f32(x)
+    if channels_last(x):                                 # (positions, in) @ (in, out)
+        y = x.transpose(0, 2, 3, 1).reshape(n * h * wd, c) @ _f32(w).T
+        if b is not None:
+            y += _f32(b)
+        return y.reshape(n, h, wd, -1).transpose(0, 3, 1, 2)
+    y = _f32(w) @ x.reshape(n, c, h * wd)                # (out, in) @ (in, positions): no transposes
     if b is not None:
         y += _f32(b)[:, None]
     return y.reshape(n, -1, h, wd)
@@ -231,7 +271,8 @@ def multi_head_attention(t: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | N
         a = q @ k.transpose(0, 1, 3, 2)
         a *= np.exp(np.minimum(_f32(logit_scale), DTYPE(math.log(100.0)))).reshape(1, heads, 1, 1)
     else:
-        a = (q * DTYPE(dh ** -0.5 if scale is None else scale)) @ k.transpose(0, 1, 3, 2)
+        q *= DTYPE(dh ** -0.5 if scale is None else scale)   # a view of the fresh qkv: no temporary
+        a = q @ k.transpose(0, 1, 3, 2)
     if bias is not None:
         a += bias[None]
     if mask is not None:
@@ -255,14 +296,14 @@ def attention(x: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | None, proj_w
     y = x.transpose(0, 2, 3, 1)                                          # N, H, W, C
     if window == 0:
         out = multi_head_attention(y.reshape(n, h * wd, c), qkv_w, qkv_b, proj_w, proj_b, heads, bias, None, logit_scale, scale)
-        return np.ascontiguousarray(out.reshape(n, h, wd, c).transpose(0, 3, 1, 2))
+        return out.reshape(n, h, wd, c).transpose(0, 3, 1, 2)   # channels-last (archcalc.layout)
     w = window
     if partition == "grid":
         a, b = h // w, wd // w                                           # tokens of a group are a, b apart
         t = y.reshape(n, w, a, w, b, c).transpose(0, 2, 4, 1, 3, 5).reshape(n * a * b, w * w, c)
         out = multi_head_attention(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias, None, logit_scale, scale)
         out = out.reshape(n, a, b, w, w, c).transpose(0, 3, 1, 4, 2, 5).reshape(n, h, wd, c)
-        return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+        return out.transpose(0, 3, 1, 2)
     pad_b, pad_r = (w - h % w) % w, (w - wd % w) % w
     if pad_b or pad_r:
         y = np.pad(y, ((0, 0), (0, pad_b), (0, pad_r), (0, 0)))
@@ -277,4 +318,4 @@ def attention(x: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | None, proj_w
     out = out.reshape(n, hp // w, wp // w, w, w, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, hp, wp, c)
     if sh or sw:
         out = np.roll(out, (sh, sw), axis=(1, 2))
-    return np.ascontiguousarray(out[:, :h, :wd].transpose(0, 3, 1, 2))
+    return out[:, :h, :wd].transpose(0, 3, 1, 2)

@@ -119,3 +119,8 @@ FORWARD: dict[str, Callable[[Layer, list[np.ndarray], Arrays], np.ndarray]] = {
     "attention": _attention,
     "fc": _fc,
 }
+
+# Ops that can overwrite their one input (see numeric.INPLACE)
+INPLACE: dict[str, Callable[[Layer, np.ndarray], np.ndarray]] = {
+    "gelu": lambda layer, x: T.gelu(x, layer.attrs["approximate"], out=x),
+}

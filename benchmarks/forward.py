@@ -98,12 +98,20 @@ def by_op(net: Any, x: np.ndarray, weights: dict[str, Any], repeat: int, top: in
             return y
         return run
 
+    original_inplace = dict(numeric.INPLACE)
+
+    def timed_inplace(op: str, fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        run = timed(op, lambda layer, xs, arrays: fn(layer, xs[0]))
+        return lambda layer, x: run(layer, [x], {})
+
     numeric.FORWARD.update({op: timed(op, fn) for op, fn in original.items()})
+    numeric.INPLACE.update({op: timed_inplace(op, fn) for op, fn in original_inplace.items()})
     try:
         for _ in range(repeat):
             numeric.forward(net, x, weights=weights, keep=False)
     finally:
         numeric.FORWARD.update(original)
+        numeric.INPLACE.update(original_inplace)
     per_op: dict[str, float] = {}
     for name, t in best.items():
         per_op[ops[name]] = per_op.get(ops[name], 0.0) + t

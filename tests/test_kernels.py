@@ -220,15 +220,27 @@ def test_depthwise_paths_and_blocks_match(monkeypatch, path, budget, stride, dil
 
 
 def test_depthwise_gemv_rule_and_many_channels(monkeypatch):
-    # the measured crossovers: many channels on a large map with a 3×3 window take the GEMV path,
-    # a 7×7 window or a small map the einsum; then a many-channel map on the GEMV path against the reference
-    assert KC.depthwise_gemv_pays(256, 3, 3, 56, 56) and KC.depthwise_gemv_pays(96, 7, 7, 56, 56)
-    assert not KC.depthwise_gemv_pays(192, 7, 7, 56, 56) and not KC.depthwise_gemv_pays(1024, 3, 3, 14, 14)
-    monkeypatch.setattr(KC, "DEPTHWISE_EINSUM_MAX_BYTES", 4 * 170 * 16 * 16)
-    monkeypatch.setattr(KC, "DEPTHWISE_GEMV_MIN_POSITIONS", 64)
-    assert KC.depthwise_gemv_pays(170, 3, 3, 16, 16) and not KC.depthwise_gemv_pays(170, 3, 3, 15, 16)
+    # the measured crossovers: many channels on a large map with a 3×3 window take the GEMV path, a 7×7
+    # window or a small map from a small input the einsum; then a many-channel map on the GEMV path against
+    # the reference
+    assert KC.depthwise_gemv_pays(256, 3, 3, 56, 56, 58, 58) and KC.depthwise_gemv_pays(96, 7, 7, 56, 56, 62, 62)
+    assert KC.depthwise_gemv_pays(192, 3, 3, 28, 28, 30, 30) and KC.depthwise_gemv_pays(960, 3, 3, 12, 12, 26, 26)
+    assert not KC.depthwise_gemv_pays(192, 7, 7, 56, 56, 62, 62) and not KC.depthwise_gemv_pays(1024, 3, 3, 14, 14, 16, 16)
+    assert not KC.depthwise_gemv_pays(2048, 3, 3, 7, 7, 16, 16) and not KC.depthwise_gemv_pays(100, 3, 3, 15, 15, 17, 17)
+    monkeypatch.setattr(KC, "DEPTHWISE_GEMV_WIDE_POSITIONS", 256)
+    assert KC.depthwise_gemv_pays(170, 3, 3, 16, 16, 18, 18) and not KC.depthwise_gemv_pays(170, 3, 3, 15, 16, 17, 18)
     x, w, b = rand((1, 170, 16, 16), 24), rand((170, 1, 3, 3), 25), rand((170,), 26)
     close(K.conv2d(x, w, b, padding=1, groups=170), ref_conv2d(x, w, b, (1, 1), (1, 1, 1, 1), (1, 1), 170))
+
+
+@pytest.mark.parametrize("k,pads,stride", [(3, (-1, 2, 1, -2), 1), (5, (2, -1, 0, 3), 2), (3, (0, 0, 0, 0), 2)])
+def test_depthwise_gemv_gather_crops_and_pads(monkeypatch, k, pads, stride):
+    # the GEMV path's gather from the unpadded input (≤ 9 taps) and from a padded copy (5×5), cropping
+    # (negative padding) and padding, a tap whose rectangle is empty (k=5 on a 4-row crop)
+    monkeypatch.setattr(KC, "DEPTHWISE_GEMV_MIN_POSITIONS", 0)
+    x, w = rand((2, 4, 6, 9), 27), rand((4, 1, k, k), 28)
+    got = K.conv2d(x, w, stride=stride, padding=pads, groups=4)
+    close(got, ref_conv2d(x, w, None, (stride, stride), pads, (1, 1), 4))
 
 
 @pytest.mark.parametrize("block", [8 << 20, 1])
@@ -694,16 +706,22 @@ def test_max_pool2d_asymmetric_padding_tensorflow_same():
 
 
 def test_gelu_against_erfc_with_no_subnormal_tail():
-    # x·Φ(x) = x·½·erfc(−x/√2) (math.erfc, float64) to 1.5e-7·max(1, |x|); the far negative tail, where the
+    # x·Φ(x) = x·½·erfc(−x/√2) (math.erfc, float64) to 1.5e-7·max(1, |x|), tiny inputs too; the far negative tail, where the
     # exact value is below float32's smallest normal (|x| ≳ 13), comes out as a tiny normal or 0, never a
     # subnormal (which would slow every later product)
     from archcalc import kernels_transformer as KT
 
-    x = np.concatenate([np.linspace(-60, 60, 24_001), [-1e30, -15.0, -13.2, 13.2, 1e30, 0.0]]).astype(np.float32)
+    tiny = [s * v for v in (1e-12, 1e-20, 1e-30, 1e-40) for s in (-1, 1)]   # 1e-40: a subnormal input
+    x = np.concatenate([np.linspace(-60, 60, 24_001), [-1e30, -15.0, -13.2, 13.2, 1e30, 0.0], tiny]).astype(np.float32)
     ref = np.array([v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in x.astype(np.float64)])
     y = KT.gelu(x)
     assert np.all(np.abs(y - ref) <= 1.5e-7 * np.maximum(1, np.abs(x)))
     assert not np.any((y != 0) & (np.abs(y) < np.finfo(np.float32).tiny))
+    # tiny inputs (a later layer's sum of the tail's ~1e-22 outputs): their square would be subnormal
+    s = [np.empty(4, np.float32) for _ in range(4)]
+    a = s[0]
+    KT._gelu_steps(np.array([1e-20, -1e-25, 3.0, -1e-40], np.float32), np.empty(4, np.float32), s)
+    assert np.all(a >= np.finfo(np.float32).tiny ** 0.5)
 
 
 def test_attention_softmax_floor_leaves_no_subnormals():
@@ -718,3 +736,62 @@ def test_attention_softmax_floor_leaves_no_subnormals():
     p = KT._softmax_last(s.copy())
     np.testing.assert_allclose(p, ref, rtol=1e-5, atol=1e-30)
     assert not np.any((p != 0) & (p < np.finfo(np.float32).tiny))
+
+
+def test_scratch_is_kept_per_role_until_released(monkeypatch):
+    # a role's buffer is reused (grown when asked for more); one past SCRATCH_KEEP_BYTES is never kept
+    KC.release_scratch()
+    a = KC.scratch("t", 100)
+    assert np.shares_memory(a, KC.scratch("t", 50)) and not np.shares_memory(a, KC.scratch("u", 50))
+    assert KC.scratch("t", 200).size == 200 and np.shares_memory(KC.scratch("t", 150), KC.scratch("t", 200))
+    monkeypatch.setattr(KC, "SCRATCH_KEEP_BYTES", 400)
+    assert not np.shares_memory(KC.scratch("v", 101), KC.scratch("v", 101))
+    KC.release_scratch()
+    assert not np.shares_memory(a, KC.scratch("t", 100))
+
+
+def test_activations_in_place_equal_out_of_place():
+    # out=x: every step of the chunked chain reads an element before (or as) it writes it
+    from archcalc import kernels_parts as KP
+    from archcalc import kernels_transformer as KT
+
+    x = rand((2, 3, 150, 151), 42) * 4   # more than one chunk of ELEMENTWISE_CHUNK
+    fns = [K.relu, K.relu6, K.sigmoid, K.tanh, K.swish, K.hardswish, KP.hardsigmoid,
+           KT.gelu, lambda a, out=None: KT.gelu(a, "tanh", out)]
+    for fn in fns:
+        a = x.copy()
+        assert fn(a, out=a) is a
+        np.testing.assert_array_equal(a, fn(x))
+
+
+@pytest.mark.parametrize("pads,dilation", [((2, 2, 2, 2), 1), ((-1, 3, 0, 1), 1), ((4, 1, 2, 0), 2)])
+def test_depthwise_gemv_wide_rows_for_large_windows(monkeypatch, pads, dilation):
+    # unit stride, 5×5: the GEMV over wide rows (taps as contiguous runs of the flattened padded input),
+    # with a crop, asymmetric padding, dilation, a channel multiplier and blocks of one channel
+    monkeypatch.setattr(KC, "DEPTHWISE_GEMV_MIN_POSITIONS", 0)
+    monkeypatch.setattr(KC, "DEPTHWISE_BLOCK_BYTES", 1)
+    x, w, b = rand((2, 3, 11, 10), 43), rand((6, 1, 5, 5), 44), rand((6,), 45)
+    got = K.conv2d(x, w, b, padding=pads, dilation=dilation, groups=3)
+    close(got, ref_conv2d(x, w, b, (1, 1), pads, (dilation, dilation), 3))
+
+
+def test_channels_last_arrays_flow_through_without_copies():
+    # the depthwise einsum returns a channels-last view; a 1×1 conv on it stays channels-last; activations keep
+    # the layout (and work in place on it); every value matches the contiguous computation
+    from archcalc.layout import channels_last, dense_order
+
+    x, wd, w1 = rand((1, 170, 6, 7), 46), rand((170, 1, 3, 3), 47), rand((9, 170, 1, 1), 48)
+    y = K.conv2d(x, wd, padding=1, groups=170)
+    assert channels_last(y) and dense_order(y) == (0, 2, 3, 1)
+    close(y, ref_conv2d(x, wd, None, (1, 1), (1, 1, 1, 1), (1, 1), 170))
+    z = K.conv2d(y, w1)
+    assert channels_last(z)
+    close(z, ref_conv2d(np.ascontiguousarray(y), w1, None, (1, 1), (0, 0, 0, 0), (1, 1)))
+    for fn in (K.swish, K.hardswish, K.relu):
+        a = z.copy(order="K")
+        assert channels_last(fn(z)) and fn(a, out=a) is a and channels_last(a)
+        np.testing.assert_array_equal(a, fn(np.ascontiguousarray(z)))
+    c = np.empty(z.shape, np.float32)   # an out laid out unlike x
+    np.testing.assert_array_equal(K.swish(z, out=c), K.swish(np.ascontiguousarray(z)))
+    close(K.conv2d(y, rand((4, 170, 3, 3), 49), padding=1),   # a dense 3×3 conv reads it as NCHW
+          ref_conv2d(np.ascontiguousarray(y), rand((4, 170, 3, 3), 49), None, (1, 1), (1, 1, 1, 1), (1, 1)))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from archcalc import catalog, numeric
+from archcalc import catalog, numeric, numeric_weights
 from archcalc import kernels as K
 from archcalc.errors import UsageError
 from archcalc.graph import Network, build
@@ -176,7 +176,7 @@ def test_seeded_weights_are_he_scaled_and_reusable() -> None:
 def test_tiled_fc_made_in_row_blocks_equals_the_whole_matrix(monkeypatch: pytest.MonkeyPatch) -> None:
     net = spec_net("[flatten, {fc: {c: 300}}, relu, {fc: {c: 7}}]", input="[5, 6, 6]")
     whole = numeric.forward(net, seed=2, init="tiled", keep=True)
-    monkeypatch.setattr(numeric, "CHUNK_BYTES", 4 * 180 * 11)  # 11 rows of 180 inputs per block
+    monkeypatch.setattr(numeric_weights, "CHUNK_BYTES", 4 * 180 * 11)  # 11 rows of 180 inputs per block
     blocks = numeric.forward(net, seed=2, init="tiled", keep=False)
     np.testing.assert_allclose(blocks.output, whole.output, rtol=1e-5)
     assert blocks.weight_sizes == whole.weight_sizes == {"flatten1": 0, "fc1": 180 * 300 + 300, "relu1": 0,
@@ -290,10 +290,12 @@ def test_cli_verify_usage_errors(cli_run: Any) -> None:
 def test_numeric_core_imports_no_cli_libraries() -> None:
     import ast
 
-    tree = ast.parse(Path(numeric.__file__).read_text(encoding="utf-8"))
-    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    names |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0}
-    assert names <= {"numpy", "time", "zlib", "dataclasses", "functools", "pathlib", "typing", "__future__"}
+    for module in (numeric, numeric_weights):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0}
+        assert names <= {"numpy", "math", "time", "weakref", "zlib", "dataclasses", "functools", "pathlib", "typing",
+                         "__future__"}
 
 
 def test_batch_norm_folded_into_the_conv_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -324,3 +326,38 @@ def test_batch_norm_folded_into_the_conv_before_it(monkeypatch: pytest.MonkeyPat
             np.testing.assert_allclose(o[la.name], expected, rtol=1e-5, atol=1e-5)
     conv = net.layers[0]   # kept: the conv's output itself, not the folded one
     np.testing.assert_array_equal(o[conv.name], K.conv2d(x, w[conv.name]["weight"], w[conv.name]["bias"]))
+
+
+def test_in_place_activations_overwrite_only_private_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    # keep=False runs an activation in place only over a fresh array it alone reads: never over the caller's
+    # input, a view (split), an array passed through (identity), or an output another layer also reads
+    net = spec_net("[relu, {conv: {c: 6, k: 3, p: 1}}, swish, {add: [[], [hardswish]]}, gelu, "
+                   "{concat: [[{split: {chunks: 2, index: 0}}, relu6], [identity, sigmoid], [tanh]]}, "
+                   "{add: [[{conv: {c: 15, k: 1}}, hardsigmoid], [{gelu: {approximate: tanh}}]]}]")
+    x = np.random.default_rng(6).standard_normal((2, 4, 9, 9)).astype(np.float32)
+    before = x.copy()
+    kept = numeric.forward(net, x, seed=3, keep=True)
+    overwritten: list[str] = []
+    for op, fn in list(numeric.INPLACE.items()):
+        monkeypatch.setitem(numeric.INPLACE, op, lambda la, a, fn=fn: (overwritten.append(la.name), fn(la, a))[1])
+    lean = numeric.forward(net, x, seed=3, keep=False)
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(lean.output, kept.output)
+    assert overwritten == ["swish1", "gelu1", "hardsigmoid1"]
+
+
+def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the per-network plan (readers, array shapes, BN folds) is built once per network and batch; a changed
+    # network or memory budget gets its own checks
+    from archcalc.errors import SpecError
+
+    net = spec_net("[{conv: {c: 6, k: 3}}, bn, relu]")
+    assert numeric._plan(net, 1) is numeric._plan(net, 1) and numeric._plan(net, 2) is not numeric._plan(net, 1)
+    assert numeric._plan(net, 1).folds[0] is net.layers[1]
+    other = replace(net, layers=net.layers[:1])
+    assert numeric._plan(other, 1) is not numeric._plan(net, 1)
+    np.testing.assert_array_equal(numeric.forward(net, seed=4, keep=False).output,
+                                  numeric.forward(net, seed=4, keep=True).output)
+    monkeypatch.setattr(numeric, "VERIFY_BYTES", 1000)
+    with pytest.raises(SpecError, match="budget"):
+        numeric.forward(net, seed=4)

@@ -30,9 +30,13 @@ print(json.dumps({"code": code, "modules": sorted(set(sys.modules) - before)}))
 
 
 def _modules(*argv: str) -> set[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=ROOT, env=env,
-                          check=True)
+    """The modules a command loads, run as after an install and a first run: bytecode and the built-in spec
+    cache written (the first run writes them)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(ROOT)
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=ROOT,
+                              env=env, check=True)
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["code"] == 0
     return set(result["modules"])
