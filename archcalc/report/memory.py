@@ -144,7 +144,7 @@ def memory_render(m: Any, fmt: str, console: Any, training: bool = False) -> str
         lines += ["", "| total | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in memory_lines(m)]
         lines += [""] + [f"- {n}" for n in memory_notes(m)]
         return "\n".join(lines) + "\n"
-    from .summary import LARGE_TABLE
+    from .tabular import LARGE_TABLE
 
     if len(m.layers) > LARGE_TABLE:
         _stream_table(m, console, training)
