@@ -1,21 +1,18 @@
 """Expand a spec (blocks, repeats, tables, branches, conditions) into the layer graph.
 
 Every size is an exact number or a sympy expression; the same code answers for a concrete
-input and a symbolic one. Receptive fields follow Araujo et al. (Distill 2019): size
-r' = r + (k_eff − 1)·j, jump j' = j·s, start s' = s + ((k_eff − 1)/2 − p)·j; joins take the
-largest field over their branches.
+input and a symbolic one. Receptive fields are rf.py's.
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping as MappingABC
-from fractions import Fraction
 
 from . import budget, num
 from .errors import ShapeError, SpecError, Where, did_you_mean, excerpt
 from .expr import MAX_EVALUATIONS, Expr, charge, evaluation_budget
 from .ops import REGISTRY, Args, OpResult, Shape
 from .record import field, record, replace
+from .rf import GLOBAL, RF
 from .spec import (
     LITERALS,
     REQUIRED,
@@ -43,66 +40,6 @@ class Limits:
 
     def evaluations(self) -> int:
         return self.max_evaluations or max(MAX_EVALUATIONS, 10 * self.max_layers)
-
-
-@record(slots=True)
-class RF:
-    size: tuple[Any, Any] = (1, 1)
-    jump: tuple[Any, Any] = (1, 1)
-    start: tuple[Any, Any] = (0, 0)  # centre of the first output's field, in input pixels
-
-    def step(self, steps: Any, shape: Shape) -> "RF":
-        if steps is None or self.size[0] == GLOBAL:
-            return self
-        if steps == "global":
-            if len(shape) != 3:
-                return self
-            if not all(num.is_exact(x) for x in (*shape[1:], *self.size, *self.jump, *self.start)):
-                return RF((GLOBAL, GLOBAL), self.jump, (GLOBAL, GLOBAL))  # the whole (symbolic) input
-            sizes = tuple(num.norm(self.size[a] + (shape[1 + a] - 1) * self.jump[a]) for a in range(2))
-            starts = tuple(num.norm(self.start[a] + num.div((shape[1 + a] - 1) * self.jump[a], 2)) for a in range(2))
-            return RF(sizes, self.jump, starts)  # type: ignore[arg-type]
-        if type(steps) is tuple and len(steps) == 2 and type(self.size[0]) is int:
-            fast = self._step_ints(steps)
-            if fast is not None:
-                return fast
-        size, jump, start = [], [], []
-        for a, (k, s, p) in enumerate(steps):
-            size.append(num.norm(self.size[a] + (k - 1) * self.jump[a]))
-            known = self.start[a] is not None and num.is_exact(p) and num.is_exact(self.jump[a])
-            # a 'same' padding of a symbolic size depends on the size mod the stride: start unknown
-            start.append(num.norm(self.start[a] + (num.div(k - 1, 2) - p) * self.jump[a]) if known else None)
-            jump.append(num.norm(self.jump[a] * s))
-        return RF(tuple(size), tuple(jump), tuple(start))  # type: ignore[arg-type]
-
-    def _step_ints(self, steps: Any) -> "RF | None":
-        """`step` when every number is a Python int (concrete sizes): the same values, without the generic
-        arithmetic; a 1×1, stride-1, unpadded window leaves the field itself (shared, not copied)."""
-        (k0, s0, p0), (k1, s1, p1) = steps
-        (r0, r1), (j0, j1), (a0, a1) = self.size, self.jump, self.start
-        if type(k0) is not int or type(s0) is not int or type(p0) is not int or type(k1) is not int \
-                or type(s1) is not int or type(p1) is not int or type(r1) is not int or type(j0) is not int \
-                or type(j1) is not int or type(a0) is not int or type(a1) is not int:
-            return None
-        if k0 == k1 == 1 and s0 == s1 == 1 and p0 == p1 == 0:
-            return self
-        d0, d1 = (k0 - 1 - 2 * p0) * j0, (k1 - 1 - 2 * p1) * j1   # start' = start + ((k − 1)/2 − p)·j
-        return RF((r0 + (k0 - 1) * j0, r1 + (k1 - 1) * j1), (j0 * s0, j1 * s1),
-                  (a0 + d0 // 2 if d0 % 2 == 0 else Fraction(2 * a0 + d0, 2),
-                   a1 + d1 // 2 if d1 % 2 == 0 else Fraction(2 * a1 + d1, 2)))
-
-    @staticmethod
-    def merge(fields: list["RF"]) -> "RF":
-        if any(f.size[0] == GLOBAL for f in fields):
-            return next(f for f in fields if f.size[0] == GLOBAL)
-        return RF(tuple(functools.reduce(num.vmax, [f.size[a] for f in fields]) for a in range(2)),  # type: ignore[arg-type]
-                  tuple(functools.reduce(num.vmax, [f.jump[a] for f in fields]) for a in range(2)),
-                  tuple(None if any(f.start[a] is None for f in fields)
-                        else functools.reduce(num.vmin, [f.start[a] for f in fields]) for a in range(2)))
-
-
-GLOBAL = "global"  # a receptive field that covers the whole input of symbolic size
-
 
 
 @record(slots=True)
@@ -197,6 +134,7 @@ class Builder:
         # a handler is a pure function of these, so layers written alike are computed once and share a result
         self.results: dict[tuple[Any, ...], tuple[OpResult, tuple[Any, ...]]] = {}
         self.literal: dict[int, bool] = {}
+        self.int_shapes: dict[int, tuple[Shape, bool]] = {}   # id(shape) -> (that shape, kept alive; all ints)
 
     def run(self, shape: Shape) -> Network:
         self.input_shape = shape
@@ -211,12 +149,12 @@ class Builder:
     def node(self, n: Node, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
         charge(1, n.where)
         if type(n) is OpNode and n.when is None:   # the common item first
-            return self.op(n, t, TensorEnv(env, t), scope)
+            return self.op(n, t, env, scope)
         tenv = TensorEnv(env, t)
         if n.when is not None and not self.condition(n.when, tenv, n.where):
             return t
         if isinstance(n, OpNode):
-            return self.op(n, t, tenv, scope)
+            return self.op(n, t, env, scope)
         if isinstance(n, CallNode):
             return self.call(n, t, tenv, scope)
         if isinstance(n, RepeatNode):
@@ -269,12 +207,13 @@ class Builder:
         return Tensor(result.output, name, rf)
 
     def op(self, n: OpNode, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
+        """A leaf layer; `env` holds the vars and params (the current tensor's C, H, W are added here)."""
         name = self.unique(scope.prefix + (n.name or scope.next(n.op)))
-        opdef = REGISTRY[n.op]
         key = self.memo_key(n, t.shape)
         entry = self.results.get(key) if key is not None else None   # type: ignore[arg-type]
         if entry is None:
-            args = Args(opdef, n.args, env, n.where, self.spec.round, self.ideal)
+            opdef = REGISTRY[n.op]
+            args = Args(opdef, n.args, TensorEnv(env, t), n.where, self.spec.round, self.ideal)
             result = self.apply(opdef.handler, [t.shape], args, name, n.op, n.where)
             entry = (result, _numbers(result))
             if key is not None:
@@ -292,10 +231,10 @@ class Builder:
                 type(v) in LITERALS or type(v) is list and all(type(x) in LITERALS for x in v) for v in n.args.values())
         if not literal or num.PROBE is not None:
             return None
-        for v in shape:
-            if type(v) is not int:
-                return None
-        return (n.op, id(n.args), shape)
+        known = self.int_shapes.get(id(shape))   # layers alike share their output shape: each is checked once
+        if known is None:
+            known = self.int_shapes[id(shape)] = (shape, all(type(v) is int for v in shape))
+        return (n.op, id(n.args), shape) if known[1] else None
 
     def whole_input(self, rf: RF) -> RF:
         """The field of a layer that sees every input pixel (attention over all tokens)."""
@@ -420,15 +359,26 @@ class Builder:
     def join(self, n: JoinNode, t: Tensor, env: Mapping[str, Any], scope: Scope) -> Tensor:
         outs = [self.seq(branch, t, env, scope) for branch in n.branches]
         name = self.unique(scope.prefix + (n.name or scope.next(n.kind)))
-        opdef = REGISTRY[n.kind]
-        args = Args(opdef, {}, TensorEnv(env, t), n.where, self.spec.round, self.ideal)
-        result = self.apply(opdef.handler, [o.shape for o in outs], args, name, n.kind, n.where)
+        shapes = [o.shape for o in outs]
+        # a join has no arguments: on concrete shapes its handler's result depends on the shapes alone
+        key = ("join", n.kind, tuple(shapes)) if num.PROBE is None and all(
+            type(v) is int for shape in shapes for v in shape) else None
+        entry = self.results.get(key) if key is not None else None
+        if entry is None:
+            opdef = REGISTRY[n.kind]
+            args = Args(opdef, {}, TensorEnv(env, t), n.where, self.spec.round, self.ideal)
+            result = self.apply(opdef.handler, shapes, args, name, n.kind, n.where)
+            entry = (result, _numbers(result))
+            if key is not None:
+                self.results[key] = entry
+        result = entry[0]
         # the tensor the branches fan out from: eager PyTorch holds it until the join returns
         # (`torch.cat([f(x), g(x)], 1)` keeps x in the frame); `a + b` (inplace: false) allocates
         result = replace(result, attrs={**result.attrs, "fanout": t.source,
                                                     **({} if n.inplace else {"inplace": False}),
                                                     **({"list": True} if n.list else {})})
-        return self.add_layer(name, n.kind, outs, result, scope, n.where, RF.merge([o.rf for o in outs]))
+        return self.add_layer(name, n.kind, outs, result, scope, n.where, RF.merge([o.rf for o in outs]),
+                              numbers=entry[1])
 
 
 def _numbers(result: OpResult) -> tuple[Any, Any, Any, Any]:

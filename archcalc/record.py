@@ -35,6 +35,9 @@ class Field:
         self.default, self.factory, self.repr, self.compare = default, factory, repr, compare
 
 
+_MEMBER = type(Field.__dict__["default"])   # the descriptor type of a __slots__ entry
+
+
 def field(*, default: object = _MISSING, default_factory: object = _MISSING, repr: bool = True,
           compare: bool = True) -> Any:
     """A field's options, as the value of its class attribute (`xs: list[int] = field(default_factory=list)`)."""
@@ -51,9 +54,9 @@ def fields(obj: object) -> tuple[str, ...]:
 def replace(obj: R, **changes: object) -> R:
     """A copy of the record `obj` with some fields changed."""
     names = fields(obj)
-    unknown = set(changes) - set(names)
-    if unknown:
-        raise TypeError(f"{type(obj).__name__} has no field {sorted(unknown)[0]!r}")
+    for name in changes:
+        if name not in names:
+            raise TypeError(f"{type(obj).__name__} has no field {sorted(set(changes) - set(names))[0]!r}")
     return type(obj)(**{name: changes[name] if name in changes else getattr(obj, name) for name in names})  # type: ignore[call-arg]
 
 
@@ -84,7 +87,7 @@ def _build(cls: type, frozen: bool, slots: bool) -> type:
     names = tuple(options)
 
     env: dict[str, object] = {"_MISSING": _MISSING, "_setattr": object.__setattr__}
-    params, body = [], []
+    params, body, fast = [], [], []   # fast: a frozen slotted record's own class sets each slot through its descriptor
     seen_default = False
     for i, (name, f) in enumerate(options.items()):
         if f.factory is not _MISSING:
@@ -102,8 +105,12 @@ def _build(cls: type, frozen: bool, slots: bool) -> type:
             value = name
         seen_default = seen_default or f.factory is not _MISSING or f.default is not _MISSING
         body.append(f"  _setattr(self, {name!r}, {value})" if frozen else f"  self.{name} = {value}")
+        fast.append(f"    _s{i}(self, {value})")
+    init = body or ["  pass"]
+    if frozen and slots and body:
+        init = ["  if self.__class__ is _cls:", *fast, "    return", *body]
     methods: dict[str, object] = {}
-    src = "\n".join([f"def __init__(self, {', '.join(params)}):", *(body or ["  pass"])])
+    src = "\n".join([f"def __init__(self, {', '.join(params)}):", *init])
     exec(compile(src, f"<record {cls.__qualname__}>", "exec"), env, methods)  # our own text, no user input
     methods.update(_methods(cls.__qualname__, [n for n, f in options.items() if f.repr],
                             [n for n, f in options.items() if f.compare], frozen, frozenset(names), env))
@@ -122,6 +129,12 @@ def _build(cls: type, frozen: bool, slots: bool) -> type:
                 else:
                     setattr(cls, name, f.default)
     env["_cls"] = cls
+    if frozen and slots:
+        for i, name in enumerate(names):
+            slot = next((c.__dict__[name] for c in cls.__mro__ if name in c.__dict__), None)
+            # object.__setattr__ finds this same descriptor; a field kept in an instance __dict__ (a base
+            # without slots) has none, and such a class builds through the generic path
+            env[f"_s{i}"] = slot.__set__ if type(slot) is _MEMBER else (lambda self, v, _n=name: object.__setattr__(self, _n, v))
     for name, fn in methods.items():
         if name in cls.__dict__ and name not in ("__setattr__", "__delattr__"):
             continue   # the class's own method wins, as with dataclasses

@@ -11,8 +11,20 @@ from fractions import Fraction
 
 from .errors import SpecError, Where, did_you_mean, excerpt
 from .expr import Expr, compile_expr
+from .nodes import (
+    REQUIRED,
+    BlockDef,
+    CallNode,
+    IfNode,
+    JoinNode,
+    Node,
+    OpNode,
+    RepeatNode,
+    SeqNode,
+    Spec,
+    VarDecl,
+)
 from .ops import REGISTRY
-from .record import field, record
 from .yamlio import Document, gc_paused, load_text, read_file, stem
 
 TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/quick.py)
@@ -33,122 +45,15 @@ META_KEYS = ("name", "when", "frozen", "inplace", "list")   # keys an item may c
 RESERVED = {"C", "H", "W", "in_c", "in_h", "in_w", "i", "True", "False", "None"}
 
 
-
-@record(slots=True)
-class Node:
-    where: Where
-    name: str | None
-    when: Expr | None
-
-
-@record(slots=True)
-class OpNode(Node):
-    op: str
-    args: Mapping[str, Raw]
-    frozen: bool = False      # parameters fixed, not trained (LeNet-5's RBF output units)
-
-
-@record(slots=True)
-class CallNode(Node):
-    block: str
-    args: Mapping[str, Raw]
-
-
-@record(slots=True)
-class RepeatNode(Node):
-    n: Raw
-    body: tuple[Node, ...]
-    vars: Mapping[str, Raw]
-    first: Mapping[str, Raw]
-    rest: Mapping[str, Raw]
-    index: str
-
-
-@record(slots=True)
-class SeqNode(Node):
-    body: tuple[Node, ...]
-
-
-@record(slots=True)
-class IfNode(Node):
-    cond: Expr
-    then: tuple[Node, ...]
-    orelse: tuple[Node, ...]
-
-
-@record(slots=True)
-class JoinNode(Node):
-    kind: str
-    branches: tuple[tuple[Node, ...], ...]
-    inplace: bool = True      # `add` may write into its first branch (`out += identity`); false: `a + b` allocates
-    list: bool = False        # `concat` of a Python list of features (DenseNet): the pieces live to the caller's end
-
-
-@record
-class VarDecl:
-    name: str
-    default: Raw
-    choices: tuple[str, ...] = ()
-    doc: str = ""
-    macs_rule: Expr | None = None    # the paper's predicted cost factor, e.g. alpha**2 (MobileNet)
-    params_rule: Expr | None = None
-    where: Where = field(default_factory=Where)
-    domain: str = ""                 # positive | nonnegative | any; "" infers it from the default (see refuses)
-
-    def refuses(self, value: Any) -> str | None:
-        """Why an override is outside the var's domain, or None. Declared with `domain:` (α and ρ are
-        `positive`: α = 0 or −1 would build a network silently clamped by its width rules); otherwise
-        a var whose default is a number ≥ 0 takes only values ≥ 0 (a width, a count, a dropout rate),
-        and one with a negative default (a sentinel such as EfficientNet's φ = −1) takes any value."""
-        if isinstance(value, (bool, str)) or not isinstance(value, (int, Fraction)):
-            return None
-        domain = self.domain
-        if not domain and isinstance(self.default, (int, Fraction)) and not isinstance(self.default, bool):
-            domain = "nonnegative" if self.default >= 0 else "any"
-        if domain == "positive" and value <= 0:
-            return f"`{self.name}` must be > 0"
-        if domain == "nonnegative" and value < 0:
-            return f"`{self.name}` must be ≥ 0"
-        return None
-
-
-@record
-class BlockDef:
-    name: str
-    params: Mapping[str, Raw]       # name -> default (REQUIRED when none)
-    body: tuple[Node, ...]
-    where: Where
-
-
-REQUIRED = object()
-
-
-@record
-class Spec:
-    name: str
-    description: str
-    source: str
-    file: str
-    vars: Mapping[str, VarDecl]
-    presets: Mapping[str, Mapping[str, Raw]]
-    input: tuple[Raw, ...]
-    blocks: Mapping[str, BlockDef]
-    body: tuple[Node, ...]
-    round: str
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    where: Where = field(default_factory=Where)
-    preset_docs: Mapping[str, str] = field(default_factory=dict)   # presets' optional `doc` lines
-    places: Mapping[str, Where] = field(default_factory=dict)      # `vars`, `input`, `input[1]`, `presets.b3`
-
-
 class _Parser:
     def __init__(self, doc: Document, block_names: set[str]) -> None:
         self.doc = doc
         self.block_names = block_names
         self.shared: dict[tuple[Any, ...], dict[str, Raw]] = {}   # one mapping per distinct literal argument set
+        self.int_args: dict[tuple[Any, ...], dict[str, Raw]] = {}  # (op, its arguments as written, all ints) -> shared
 
     def at(self, path: tuple[Any, ...]) -> Where:
-        return self.doc.where(path)
+        return self.doc.place(path)
 
     def fail(self, path: tuple[Any, ...], message: str) -> SpecError:
         return SpecError(message, self.at(path))
@@ -237,9 +142,10 @@ class _Parser:
             if not isinstance(listed, bool):
                 raise self.fail(path + ("list",), f"expected true or false, got {listed!r}")
             return JoinNode(where, name, when, head, branches, inplace, listed)
-        for key in ("inplace", "list"):
-            if key in meta:
-                raise self.fail(path + (key,), f"`{key}` belongs to a join (`add`, `concat`), not to `{head}`")
+        if meta:
+            for key in ("inplace", "list"):
+                if key in meta:
+                    raise self.fail(path + (key,), f"`{key}` belongs to a join (`add`, `concat`), not to `{head}`")
         if head == "seq":
             return SeqNode(where, name, when, self.body(args, hpath, depth + 1))
         if head == "repeat":
@@ -258,12 +164,23 @@ class _Parser:
         if op.arity == "many":
             raise self.fail(hpath, f"`{head}` joins branches: write `{head}: [[...], [...]]`")
         raw_args = args if type(args) is dict else self.mapping(args, hpath, f"the arguments of `{head}`")
+        written: tuple[Any, ...] | None = None
+        if not meta:   # every argument a whole number, written so before: the same checks pass, the same mapping
+            for v in raw_args.values():
+                if type(v) is not int:
+                    break
+            else:
+                written = (head, tuple(raw_args.items()))
+                known = self.int_args.get(written)
+                if known is not None:
+                    return OpNode(where, None, None, head, known, False)
         out: dict[str, Raw] = {}
+        specs = op.args
         for key, v in raw_args.items():
-            if type(v) is int and key in op.args and op.args[key].kind != "text":
+            if type(v) is int and key in specs and specs[key].kind != "text":
                 out[key] = v          # a literal whole number: nothing to compile
                 continue
-            if key not in op.args:
+            if key not in specs:
                 allowed = ", ".join(op.args) or "no arguments"
                 raise self.fail(hpath + (key,), f"`{head}` has no argument `{key}`{did_you_mean(str(key), set(op.args))}; "
                                                  f"it takes: {allowed}")
@@ -280,6 +197,8 @@ class _Parser:
         key = _literal_key(out)
         if key is not None:   # layers written alike share one argument mapping (and graph.Builder its result)
             out = self.shared.setdefault((head, key), out)
+            if written is not None:
+                self.int_args[written] = out
         return OpNode(where, name, when, head, out, frozen)
 
     def repeat(self, args: Any, path: tuple[Any, ...], where: Where, name: str | None, when: Expr | None,

@@ -39,6 +39,17 @@ def path_str(path: Path) -> str:
     return out
 
 
+def _line(lines: dict[Path, int], path: Path) -> int | None:
+    """The line of a path: its own, else its nearest recorded ancestor's."""
+    line = lines.get(path) if type(path) is tuple else None
+    if line is None:
+        probe = tuple(path)
+        while probe and probe not in lines:
+            probe = probe[:-1]
+        line = lines.get(probe)
+    return line
+
+
 class Document:
     """A loaded YAML document: its data and where each value stands."""
 
@@ -48,13 +59,46 @@ class Document:
         self.file = file
 
     def where(self, path: Path) -> Where:
-        line = self.lines.get(path) if type(path) is tuple else None
-        if line is None:
-            probe = tuple(path)
-            while probe and probe not in self.lines:
-                probe = probe[:-1]
-            line = self.lines.get(probe)
-        return Where(self.file, line, path_str(path))
+        return Where(self.file, _line(self.lines, path), path_str(path))
+
+    def place(self, path: Path) -> Where:
+        """`where(path)` whose path text is written only when read (a spec's every node carries one; an
+        error reads a few)."""
+        p = _new_place(Place)
+        _set_file(p, self.file)
+        _set_line(p, _line(self.lines, path))
+        _set_at(p, path)
+        return p
+
+
+class Place(Where):
+    """A Where that keeps its YAML path as a tuple and writes its text when read: the same values as
+    Document.where gives, equal to and hashed as that Where."""
+
+    __slots__ = ("_at",)
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        return path_str(self._at)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Where):
+            return (self.file, self.line, self.path) == (other.file, other.line, other.path)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.line, self.path))
+
+    def __repr__(self) -> str:
+        return repr(Where(self.file, self.line, self.path))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Where, (self.file, self.line, self.path)
+
+
+_new_place = Place.__new__
+_set_file, _set_line = Where.file.__set__, Where.line.__set__  # type: ignore[attr-defined]
+_set_at = Place._at.__set__  # type: ignore[attr-defined]
 
 
 @contextmanager

@@ -60,6 +60,7 @@ _STR, _INT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int"
 _MERGE = "tag:yaml.org,2002:merge"
 _PLAIN_TAGS: dict[str, str] = {}   # plain scalar text -> its implicit tag (resolution depends on the text alone)
 _SHORT: dict[str, str] = {}        # one copy of each short string (keys, op names) however often it is written
+_PLAIN_VALUES: dict[str, Any] = {}  # short plain scalar text -> its value, for the names and whole numbers of the fast path
 
 
 class _Frame:
@@ -171,7 +172,10 @@ class _Stream:
         lines = self.lines
         recorders = self.recorders
         plain_tags = _PLAIN_TAGS
-        ScalarEvent = yaml.ScalarEvent
+        plain_values = _PLAIN_VALUES
+        ScalarEvent, AliasEvent = yaml.ScalarEvent, yaml.AliasEvent
+        MappingStartEvent, MappingEndEvent = yaml.MappingStartEvent, yaml.MappingEndEvent
+        SequenceStartEvent, SequenceEndEvent = yaml.SequenceStartEvent, yaml.SequenceEndEvent
         top: _Frame | None = None
         while True:
             event = get()
@@ -180,32 +184,35 @@ class _Stream:
                     and (event.tag is None or event.tag == "!"):
                 # the common case, inline: a plain or quoted name, word or decimal int, no anchor, no tag
                 value = event.value
-                tag = (plain_tags.get(value) or _resolve(value, event.implicit)) if event.implicit[0] else _STR
-                if tag == _STR and value.isascii() and value.isprintable():
-                    v: Any = _SHORT.setdefault(value, value) if len(value) <= 32 else value
-                elif tag == _INT and value.isdigit() and value.isascii() and len(value) <= MAX_INT_DIGITS \
-                        and (value[0] != "0" or value == "0"):
-                    v = int(value)
-                else:
-                    v = None
-                    tag = None
-                if tag is not None:
-                    line = event.start_mark.line + 1
+                plain = event.implicit[0]
+                v: Any = plain_values.get(value) if plain else None
+                if v is None:
+                    tag = (plain_tags.get(value) or _resolve(value, event.implicit)) if plain else _STR
+                    if tag == _STR and value.isascii() and value.isprintable():
+                        v = _SHORT.setdefault(value, value) if len(value) <= 32 else value
+                    elif tag == _INT and value.isdigit() and value.isascii() and len(value) <= MAX_INT_DIGITS \
+                            and (value[0] != "0" or value == "0"):
+                        v = int(value)
+                    if v is not None and plain and len(value) <= 32 and len(plain_values) < 4096:
+                        plain_values[value] = v   # a plain scalar's value depends on its text alone
+                if v is not None:
                     if top.is_map:
-                        if not top.has_key:
+                        if not top.has_key:   # a key: its line is read only by an error
                             if type(v) is str:
                                 if v in top.value:
-                                    self.fail(f"duplicate key `{v}`", line, top.path + (v,))
+                                    self.fail(f"duplicate key `{v}`", event.start_mark.line + 1, top.path + (v,))
                                 top.key, top.has_key = v, True
                                 top.cost += 1
                                 continue
-                            self.key(top, event, line)
+                            self.key(top, event, event.start_mark.line + 1)
                             continue
+                        line = event.start_mark.line + 1
                         if top.keep and line != top.line:
                             lines.setdefault(top.path + (top.key,), line)
                         top.value[top.key] = v
                         top.has_key = False
                     else:
+                        line = event.start_mark.line + 1
                         if top.keep and line != top.line:
                             lines.setdefault(top.path + (len(top.value),), line)
                         top.value.append(v)
@@ -236,7 +243,7 @@ class _Stream:
                 if top is None:
                     return v
                 self.add(top, v, 1)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 line = event.start_mark.line + 1
                 is_key = top is not None and top.is_map and not top.has_key
                 path = top.path if is_key else () if top is None else \
@@ -248,8 +255,8 @@ class _Stream:
                     self.visit(line)
                     if keep:
                         self.record(path, line)
-                frame = _Frame({} if kind is yaml.MappingStartEvent else [], path, line, event.anchor,
-                               kind is yaml.MappingStartEvent, keep)
+                frame = _Frame({} if kind is MappingStartEvent else [], path, line, event.anchor,
+                               kind is MappingStartEvent, keep)
                 if event.anchor is not None:
                     self.define(event.anchor, event, frame)
                     self.recorders.append(frame)
@@ -263,7 +270,7 @@ class _Stream:
                 frame.is_key = is_key
                 stack.append(frame)
                 top = frame
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 frame = stack.pop()
                 if frame.anchor is not None:
                     self.recorders.pop()
@@ -280,7 +287,7 @@ class _Stream:
                         top.has_key = False
                     else:
                         top.value.append(frame.value)
-            elif kind is yaml.AliasEvent:
+            elif kind is AliasEvent:
                 line = event.start_mark.line + 1
                 entry = self.check_alias(event)
                 is_key = top is not None and top.is_map and not top.has_key

@@ -346,3 +346,26 @@ def test_attention_rule_under_autocast() -> None:
     saves, _ = saves_of(layer, Ctx(2, 2, False, "cuda", True))
     probs = [(s.itemsize, s.elements) for s in saves if "probabilities" in s.what]
     assert probs == [(4, 2 * 12 * 197 * 197), (2, 2 * 12 * 197 * 197)]
+
+
+def test_long_table_streams_as_plain_columns(tmp_path: object) -> None:
+    """Past 500 rows the memory table is written line by line (as `summary` does), every layer once, its
+    live figure the one in the JSON: a chain of 300 × (1×1 conv 2→2 on 2×2, in-place relu)."""
+    from click.testing import CliRunner
+
+    from archcalc.cli import cli
+
+    spec = tmp_path / "long.yaml"  # type: ignore[operator]
+    spec.write_text("archcalc: 1\nname: long\ninput: [2, 2, 2]\nbody:\n" + "  - {conv: {c: 2, k: 1}}\n  - relu\n" * 300)
+    table = CliRunner().invoke(cli, ["memory", str(spec), "--device", "cpu"])
+    data = json.loads(CliRunner().invoke(cli, ["memory", str(spec), "--device", "cpu", "--format", "json"]).output)
+    assert table.exit_code == 0
+    lines = table.output.splitlines()
+    assert lines[:2] == ["long: memory · batch 1 · float32", "600 rows, drawn as plain columns"]
+    rows = [ln.split() for ln in lines[4:604]]
+    assert [r[0] for r in rows] == [x["name"] for x in data["layers"]]
+    # each output is 2·2·2 = 8 floats = 32 B; a conv reads the previous storage and writes a new one: 64 B live
+    assert rows[0][:4] == ["conv1", "conv", "32B", "32B"] and rows[2][:4] == ["conv2", "conv", "32B", "64B"]
+    assert rows[1][-1] == "in-place" and data["layers"][2]["live_bytes"] == 64
+    saved = CliRunner().invoke(cli, ["memory", str(spec), "--device", "cpu", "--training"]).output.splitlines()
+    assert saved[:2] == ["long: saved for backward · batch 1", "600 rows, drawn as plain columns"]

@@ -128,3 +128,55 @@ def test_own_methods_win_and_order_of_defaults_is_checked() -> None:
         class Bad:
             x: int = 0
             y: int
+
+
+def test_a_plain_subclass_builds_through_the_generic_path() -> None:
+    """A frozen slotted record's own class sets its slots through their descriptors; a plain subclass that
+    inherits the constructor goes through object.__setattr__ (its own descriptors first), as dataclasses do."""
+
+    class Sub(Child):
+        __slots__ = ()
+
+    class DSub(DChild):
+        __slots__ = ()
+
+    class Shown(Child):
+        __slots__ = ()
+
+        @property
+        def op(self) -> str:   # a read-only property over a field: assigning it fails in both
+            return "shown"
+
+    class DShown(DChild):
+        __slots__ = ()
+
+        @property
+        def op(self) -> str:
+            return "shown"
+
+    r, d = Sub("f:1", "a", "conv"), DSub("f:1", "a", "conv")
+    assert type(r) is Sub and [getattr(r, n) for n in fields(r)] == ["f:1", "a", "conv", {}, False]
+    assert repr(r) == repr(d).replace("DSub", "Sub")
+    with pytest.raises(AttributeError):
+        DShown("f:1", "a", "conv")
+    with pytest.raises(AttributeError):
+        Shown("f:1", "a", "conv")
+
+
+def test_a_slotted_record_over_a_base_without_slots() -> None:
+    """A field of a base without slots has no slot descriptor: it is set through object.__setattr__ (into the
+    instance __dict__), the others through their slots."""
+
+    @record
+    class Loose:
+        a: int
+
+    @record(slots=True)
+    class Tight(Loose):
+        b: int = 2
+
+    r = Tight(1)
+    assert (r.a, r.b) == (1, 2) and vars(r) == {"a": 1} and Tight.__slots__ == ("b",)
+    assert r == Tight(1) and hash(r) == hash(Tight(1)) and repr(r) == "Tight(a=1, b=2)"
+    with pytest.raises(FrozenRecordError):
+        r.a = 3   # type: ignore[misc]

@@ -84,9 +84,9 @@ def test_table_has_shares_and_bars(cli_run: Run) -> None:
 
 
 def test_large_tables_stream_as_plain_columns(cli_run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    import archcalc.report.summary as summary
+    import archcalc.report.tabular as tabular
 
-    monkeypatch.setattr(summary, "LARGE_TABLE", 3)   # the 15-layer test network counts as large
+    monkeypatch.setattr(tabular, "LARGE_TABLE", 3)   # the 15-layer test network counts as large
     _, out, _ = cli_run("summary", BRANCHED)
     lines = out.splitlines()
     assert "15 rows, drawn as plain columns" in lines[1]

@@ -37,3 +37,16 @@ def test_spec_constructs_parse() -> None:
                  "  - {if: \"n > 1\", then: [relu], else: [gap]}\n  - {seq: [relu], when: \"n == 2\"}\n")
     a = analyze(spec)
     assert [r.layer.name for r in a.rows] == ["first.conv1", "relu1", "relu2", "relu3", "relu4"]
+
+
+def test_items_written_alike_share_arguments_and_keep_their_types() -> None:
+    """Items whose arguments are written alike share one mapping (the graph computes them once); `true` is
+    not `1` even where the two compare equal, and an item with a name is still its own node."""
+    s = loads("archcalc: 1\nname: t\ninput: [3, 8, 8]\nbody:\n- {conv: {c: 8, k: 1, bias: 1}}\n"
+              "- {conv: {c: 8, k: 1, bias: true}}\n- {conv: {c: 8, k: 1, bias: 1}}\n"
+              "- {conv: {c: 8, k: 1, bias: 1}, name: x}\n- {conv: {k: 1, c: 8, bias: 1}}\n")
+    a, b, c, d, e = s.body
+    assert a.args is c.args and a.args is d.args and type(a.args["bias"]) is int
+    assert b.args == {"c": 8, "k": 1, "bias": True} and type(b.args["bias"]) is bool
+    assert (a.name, d.name) == (None, "x") and [n.where.line for n in s.body] == [5, 6, 7, 8, 9]
+    assert list(e.args) == ["k", "c", "bias"] and e.args is not a.args   # written in another order

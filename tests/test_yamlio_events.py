@@ -63,3 +63,22 @@ def test_alias_bomb_names_the_line_where_the_budget_runs_out() -> None:
     with pytest.raises(SpecError, match="alias bomb") as e:
         load_text("\n".join(lines) + "\n", "f.yaml")
     assert e.value.where is not None and e.value.where.line in range(1, 7)
+
+
+def test_a_place_is_the_where_of_its_path() -> None:
+    """Document.place (what spec nodes keep) gives what Document.where gives: the path's own line or its
+    nearest recorded ancestor's, the same text, equality, hash, repr and pickling."""
+    import copy
+    import pickle
+
+    from archcalc.errors import Where
+
+    doc = load_text("a: 1\nbody:\n  - {conv: {c: 8}}\n  - relu\n", "f.yaml")
+    for path in [("body", 0), ("body", 0, "conv", "c"), ("body", 1), ("a",), ()]:
+        place, where = doc.place(path), doc.where(path)
+        assert (place.file, place.line, place.path, str(place), repr(place)) == \
+            (where.file, where.line, where.path, str(where), repr(where))
+        assert place == where and where == place and hash(place) == hash(where)
+        assert pickle.loads(pickle.dumps(place)) == where and type(copy.copy(place)) is Where
+    assert str(doc.place(("body", 0, "conv", "c"))) == "f.yaml:3 body[0].conv.c"
+    assert doc.place(("body", 1)) != doc.place(("body", 0))

@@ -50,8 +50,7 @@ def _inference(a: Analysis, batch: int, width: int, inplace: bool, fuse_bn: bool
     """The inference plan, the bytes alive while each layer runs, and the index of the worst layer."""
     rows = a.rows
     inf = plan(rows, a.network, batch, inplace, fuse_bn, training=False)
-    nbytes = {sid: el * width for sid, el in inf.elements.items()}
-    live = live_per_layer(inf, len(rows), nbytes)
+    live = live_per_layer(inf, len(rows), inf.elements, width)
     for i, r in enumerate(rows):
         if r.layer.op == "attention":
             live[i] += layer_workspace(r.layer) * batch * width

@@ -172,18 +172,19 @@ def _memory(a: Analysis, inplace: bool, fuse_bn: bool, optimizer: str, amp: str 
     phases = {"forward": base + st.forward_peak, "backward": base + st.backward_peak,
               "optimizer step": base + grads + step_temp}
     phase = max(phases, key=lambda k: phases[k])
-    saved_total = 0
+    saved_total = activation_bytes = 0
     out = []
-    reuse, saved, saves = inf.reuse, st.saved_per_layer, st.saves_text
-    for i, r in enumerate(rows):
+    for r, reuse, live_i, saved, saves in zip(rows, inf.reuse, live, st.saved_per_layer, st.saves_text):
         act = r.activations if type(r.activations) is int else concrete(r.activations, f"{r.layer.name}'s output")
-        saved_total += saved[i]
-        out.append(LayerMemory(r.layer.name, r.layer.op, act, act * width, 0 if reuse[i] else act * width,
-                               live[i], reuse[i], saved[i], saved_total, saves[i]))
+        saved_total += saved
+        nbytes = act * width
+        activation_bytes += nbytes
+        out.append(LayerMemory(r.layer.name, r.layer.op, act, nbytes, 0 if reuse else nbytes, live_i, reuse, saved,
+                               saved_total, saves))
     return Memory(
         name=a.name, batch=batch, dtype=a.dtype, inplace=inplace, fuse_bn=fuse_bn, optimizer=optimizer, amp=amp,
         checkpoint=checkpoint, workspace=workspace, device=device, held_workspaces=held_workspaces,
-        layers=tuple(out), input_bytes=input_bytes, activation_bytes=sum(m.activation_bytes for m in out),
+        layers=tuple(out), input_bytes=input_bytes, activation_bytes=activation_bytes,
         param_bytes=params_and_buffers * width, peak_activation_bytes=peak_live,
         peak_layer=rows[peak_i].layer.name if rows else "input", runtime_inference_bytes=runtime_inf,
         peak_inference_bytes=params_and_buffers * width + input_bytes + peak_live + runtime_inf,

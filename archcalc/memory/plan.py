@@ -58,96 +58,122 @@ class Plan:
 
 
 def plan(rows: Any, network: Any, batch: int, inplace: bool, fuse_bn: bool, training: bool) -> Plan:
+    layers = [r.layer for r in rows]
     last_use: dict[str, int] = {"input": -1}
-    for i, r in enumerate(rows):
-        for name in r.layer.inputs:
+    for i, layer in enumerate(layers):
+        for name in layer.inputs:
             last_use[name] = i
     end = len(rows)
     last_use[network.output_source] = end
     storage = {"input": "input"}
     elements = {"input": concrete(num.prod(list(network.input)), "the input") * batch}
     born, last = {"input": -1}, {"input": end}
-    views = VIEW_OPS if training else VIEW_OPS + ("dropout", "stochastic_depth")
-    held = _held_by_callers(rows)
-    owner_end: dict[tuple[str, ...], int] = {}
-    for i, r in enumerate(rows):
-        for k in range(1, len(r.layer.scope) + 1):
-            owner_end[tuple(r.layer.scope[:k])] = i
+    views = _VIEWS_TRAINING if training else _VIEWS_INFERENCE
+    in_place = _INPLACE if inplace else _NONE
+    held, owner_end = _held_by_callers(layers)
     last["input"] = max(last["input"], held.get("input", -1))
     reuse = []
     fuse = fuse_bn and not training
-    for i, r in enumerate(rows):
-        layer = r.layer
-        name, op, inputs = layer.name, layer.op, layer.inputs
+    for i, layer in enumerate(layers):
+        name, op, inputs, attrs = layer.name, layer.op, layer.inputs, layer.attrs
         first = storage[inputs[0]] if inputs else "input"
-        own = last_use.get(name, i)
         if op in views:
             kind = "view"
-        elif ((inplace and op in INPLACE_OPS and layer.attrs.get("inplace", True)) or (fuse and op == "bn")) \
+        elif ((op in in_place and attrs.get("inplace", True)) or (fuse and op == "bn")) \
                 and last[first] <= i and first != "input" and not first.startswith("weight:"):
             kind = "in-place"     # nothing after this layer reads the input: overwrite it
         else:
             kind = ""
         if op in WEIGHT_OPS:                # a learned tensor (layer scale, class token): a weight
-            storage[name] = f"weight:{name}"
-            elements[storage[name]], born[storage[name]], last[storage[name]] = 0, i, i
+            sid = storage[name] = f"weight:{name}"
+            elements[sid], born[sid], last[sid] = 0, i, i
         elif kind:
+            own = last_use.get(name, i)
             if own > last[first]:
                 last[first] = own
-            storage[name] = first
+            sid = storage[name] = first
         else:
-            storage[name] = name
-            act = r.activations
+            sid = storage[name] = name
+            act = rows[i].activations
             elements[name] = act if type(act) is int else concrete(act, f"{name}'s output")
-            born[name], last[name] = i, own
-        attrs = layer.attrs
-        if attrs and attrs.get("list") and len(inputs) > 1:
-            # DenseNet's `features.append(new)`: each new piece stays in the list, alive until the
-            # block that owns the list returns (`torch.cat(features)` at its end)
-            piece = storage[inputs[-1]]
-            if piece in last:
-                last[piece] = max(last[piece], owner_end.get(layer.scope[:-1], end - 1))
-        fan = attrs.get("fanout") if attrs else None
-        if fan in storage and storage[fan] in last:      # the join's fan-out tensor lives until the join
-            last[storage[fan]] = max(last[storage[fan]], i)
-        sid = storage[name]
-        if held and sid in last:      # a block's input, held by its caller: never overwritten before the block returns
-            last[sid] = max(last[sid], held.get(name, -1))
+            born[name], last[name] = i, last_use.get(name, i)
+        if attrs:
+            if attrs.get("list") and len(inputs) > 1:
+                # DenseNet's `features.append(new)`: each new piece stays in the list, alive until the
+                # block that owns the list returns (`torch.cat(features)` at its end)
+                piece = storage[inputs[-1]]
+                if piece in last:
+                    last[piece] = max(last[piece], owner_end.get(layer.scope[:-1], end - 1))
+            fan = attrs.get("fanout")
+            if fan in storage and storage[fan] in last:      # the join's fan-out tensor lives until the join
+                last[storage[fan]] = max(last[storage[fan]], i)
+        if held and name in held and sid in last:   # a block's input, held by its caller: never overwritten before the block returns
+            last[sid] = max(last[sid], held[name])
         reuse.append(kind)
     return Plan(storage, elements, born, last, tuple(reuse))
 
 
-def _held_by_callers(rows: Any) -> dict[str, int]:
+_VIEWS_TRAINING = frozenset(VIEW_OPS)
+_VIEWS_INFERENCE = frozenset(VIEW_OPS + ("dropout", "stochastic_depth"))
+_INPLACE = frozenset(INPLACE_OPS)
+_NONE: frozenset[str] = frozenset()
+
+
+def _held_by_callers(layers: Any) -> tuple[dict[str, int], dict[tuple[str, ...], int]]:
     """A block's input stays referenced by its caller (`y = block(x)` in eager PyTorch: the caller's
-    frame, nn.Sequential's loop variable) until the block returns: tensor -> last layer of the block."""
+    frame, nn.Sequential's loop variable) until the block returns: tensor -> last layer of the block;
+    and each block's last layer (block scope -> index)."""
     first: dict[tuple[str, ...], int] = {}
     end: dict[tuple[str, ...], int] = {}
-    for i, r in enumerate(rows):
-        scope = r.layer.scope
+    n = len(layers)
+    i = 0
+    while i < n:   # a run of layers in one block call shares its scope tuple: its prefixes are set once
+        scope = layers[i].scope
+        j = i + 1
+        while j < n and layers[j].scope is scope:
+            j += 1
         for k in range(1, len(scope) + 1):
             first.setdefault(scope[:k], i)
-            end[scope[:k]] = i
+            end[scope[:k]] = j - 1
+        i = j
     out: dict[str, int] = {}
     if not first:
-        return out
-    index = {r.layer.name: i for i, r in enumerate(rows)}
+        return out, end
+    from bisect import bisect_right
+
+    index = {layer.name: i for i, layer in enumerate(layers)}
+    # a layer reads earlier layers only: within a block [a, b] a layer that reads nothing before its
+    # predecessor reads nothing outside the block unless it is the block's first; the others (joins of
+    # branches, skips) are the few `far` ones
+    far = []
+    for i, layer in enumerate(layers):
+        inputs = layer.inputs
+        if (len(inputs) != 1 or index.get(inputs[0], -1) < i - 1) \
+                and min([index.get(src, -1) for src in inputs], default=i) < i - 1:
+            far.append(i)
     for block, a in first.items():
         b = end[block]
-        for i in range(a, b + 1):
-            for src in rows[i].layer.inputs:
+        for i in [a] + far[bisect_right(far, a):bisect_right(far, b)]:
+            for src in layers[i].inputs:
                 if not a <= index.get(src, -1) <= b:
                     out[src] = max(out.get(src, -1), b)
-    return out
+    return out, end
 
 
-def live_per_layer(p: Plan, n: int, nbytes: dict[str, int]) -> list[int]:
-    """Bytes of every activation storage (not the input) alive while each layer runs."""
+def live_per_layer(p: Plan, n: int, sizes: dict[str, int], scale: int = 1) -> list[int]:
+    """Bytes of every activation storage (not the input) alive while each layer runs: `sizes` × `scale`
+    per storage (bytes, or elements and the bytes of one)."""
     delta = [0] * (n + 1)                  # a difference array: linear however long tensors live
-    for sid, b in nbytes.items():
-        if sid == "input":
-            continue
-        start, stop = max(p.born[sid], 0), min(p.last[sid], n - 1)
+    born, last, stop_max = p.born, p.last, n - 1
+    for sid, b in sizes.items():
+        start, stop = born[sid], last[sid]
+        if start < 0:
+            if sid == "input":
+                continue
+            start = 0
+        stop = min(stop, stop_max)
         if start <= stop:
+            b *= scale
             delta[start] += b
             delta[stop + 1] -= b
     return list(itertools.accumulate(delta[:n]))

@@ -35,6 +35,7 @@ from .rules import Ctx, saves_of
 HALF_OPS = ("conv", "dwconv", "conv_transpose", "fc", "attention")
 FLOAT_OPS = ("softmax", "layernorm", "layer_norm")
 PASS_GRAD = ("add", "concat") + VIEW_OPS
+_PASS_GRAD, _WEIGHT_OPS = frozenset(PASS_GRAD), frozenset(WEIGHT_OPS)
 
 
 @record
@@ -116,15 +117,15 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
     reuse, storage = p.reuse, p.storage
     for i, r in enumerate(rows):
         layer = r.layer
-        key = (tb[layer.name], reuse[i] == "in-place")
-        ctx = contexts.get(key)
-        if ctx is None:   # a frozen value: one per distinct element width and in-place flag
-            ctx = contexts[key] = Ctx(batch, key[0], key[1], rt.name, amp)
-        # a rule reads only the op, the output, attrs, counts and the number of inputs (rules.py): layers
-        # alike (shared attrs and counts) with one context save alike
-        rule_key = (layer.op, id(layer.attrs), id(layer.counts), layer.output, len(layer.inputs), id(ctx))
+        width_i, inplace_i = tb[layer.name], reuse[i] == "in-place"
+        # a rule reads only the op, the output, attrs, counts and the number of inputs (rules.py) and its
+        # context (the element width and the in-place flag): layers alike (shared attrs and counts) save alike
+        rule_key = (layer.op, id(layer.attrs), id(layer.counts), layer.output, len(layer.inputs), width_i, inplace_i)
         got = rules_seen.get(rule_key)
         if got is None:
+            ctx = contexts.get((width_i, inplace_i))
+            if ctx is None:   # a frozen value: one per distinct element width and in-place flag
+                ctx = contexts[(width_i, inplace_i)] = Ctx(batch, width_i, inplace_i, rt.name, amp)
             saves, ok = saves_of(layer, ctx)
             got = rules_seen[rule_key] = (saves, ok, ", ".join(s.what for s in saves))
         saves, ok, words = got
@@ -132,14 +133,15 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
             unruled.append(layer.op)
         text.append(words)
         for s in saves:
-            if s.kind == "input":
+            kind = s.kind
+            if kind == "input":
                 src = layer.inputs[s.index]
                 if amp and layer.op in HALF_OPS and tb[src] != 2:     # autocast casts the fp32 input
                     sid = f"{layer.name}#cast"
                     extra[sid] = rounded(p.elements[p.storage[src]] * 2, rt)
                 else:
                     sid = storage[src]
-            elif s.kind == "output":
+            elif kind == "output":
                 sid = storage[layer.name]
             else:
                 sid = f"{layer.name}#{s.what}"
@@ -150,7 +152,7 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
             if sid not in first_at:
                 first_at[sid] = i
                 if sid != "input":          # the caller's tensor, counted as the input
-                    per_layer[i] += extra[sid] if sid in extra else size(sid)
+                    per_layer[i] += extra[sid] if sid in extra else sizes[sid]
 
     def nb(sid: str) -> int:
         return extra[sid] if sid in extra else size(sid)
@@ -213,8 +215,10 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
     pwidth = 4 if amp else width
     storage = p.storage
     param_bytes: dict[Any, int] = {}           # a layer's param count -> its allocator-rounded gradient bytes
+    weight_ops, pass_grad = _WEIGHT_OPS, _PASS_GRAD
     for i in range(n - 1, -1, -1):
-        layer = rows[i].layer
+        r = rows[i]
+        layer = r.layer
         if checkpoint and i in seg_of and segs[seg_of[i]][1] == i:      # recompute this block
             a, b = segs[seg_of[i]]
             for sid, at in first_at.items():
@@ -225,14 +229,14 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
         accumulated = 0                        # new input gradients added into one already pending
         pg = 0
         if not layer.frozen:
-            pg = param_bytes.get(rows[i].params, -1)
+            pg = param_bytes.get(r.params, -1)
             if pg < 0:
-                pg = param_bytes[rows[i].params] = rounded(concrete(rows[i].params, "params") * pwidth, rt)
+                pg = param_bytes[r.params] = rounded(concrete(r.params, "params") * pwidth, rt)
         # autocast: the op's node makes a half weight gradient; ToCopyBackward turns it into float32
         # after the node has run (and freed what it saved)
         hg = rounded(concrete(layer.counts.get("weights", 0), "weights") * 2, rt) if amp and layer.op in HALF_OPS else 0
-        if g is not None and layer.op not in WEIGHT_OPS:     # a param's gradient goes to the weight only
-            passes = layer.op in PASS_GRAD
+        if g is not None and layer.op not in weight_ops:     # a param's gradient goes to the weight only
+            passes = layer.op in pass_grad
             for j, src in enumerate(layer.inputs):
                 if src == "input" or not needs_grad.get(src, False):
                     continue
@@ -241,7 +245,8 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
                         pending[src] = g
                         refs[g] = refs.get(g, 0) + 1
                     continue
-                nbytes = charge(elements[storage[src]] * tb[src])
+                nbytes = elements[storage[src]] * tb[src]
+                nbytes = charged[nbytes] if nbytes in charged else charge(nbytes)
                 if src in pending:
                     accumulated += nbytes
                     continue                    # accumulated into the pending gradient in place
@@ -254,12 +259,15 @@ def step(rows: Any, network: Any, p: Plan, batch: int, width: int, rt: Runtime, 
         if now > peak:
             peak, peak_layer = now, layer.name
         if g is not None:
-            refs[g] -= 1
-            if refs[g] <= 0 and g in grads:
+            left = refs[g] - 1
+            refs[g] = left
+            if left <= 0 and g in grads:
                 grads_sum -= grads.pop(g)
-        for sid in free_at[i]:
-            if sid in alive_saved:
-                alive_sum -= alive_saved.pop(sid)
+        freed = free_at[i]
+        if freed:
+            for sid in freed:
+                if sid in alive_saved:
+                    alive_sum -= alive_saved.pop(sid)
         if hg:
             now = alive_sum + grads_sum + param_grads + hg + pg
             if now > peak:

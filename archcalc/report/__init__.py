@@ -11,7 +11,7 @@ TYPE_CHECKING = False   # typing is not imported at run time: start-up (see cli/
 if TYPE_CHECKING:
     from typing import Any
 
-_MODULES = ("common", "summary", "compare", "scale", "formula", "claims", "verify", "memory", "latency")
+_MODULES = ("common", "summary", "tabular", "compare", "scale", "formula", "claims", "verify", "memory", "latency")
 
 
 def __getattr__(name: str) -> Any:

@@ -81,6 +81,9 @@ def rf_value(row: Row) -> Any:
 
 
 def rf_str(row: Row) -> str:
+    s0, s1 = row.layer.rf.size
+    if type(s0) is int and type(s1) is int:
+        return str(s0) if s0 == s1 else f"{s0}×{s1}"
     v = rf_value(row)
     return "×".join(num.fmt(x) for x in v) if isinstance(v, list) else num.fmt(v)
 

@@ -144,6 +144,11 @@ def memory_render(m: Any, fmt: str, console: Any, training: bool = False) -> str
         lines += ["", "| total | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in memory_lines(m)]
         lines += [""] + [f"- {n}" for n in memory_notes(m)]
         return "\n".join(lines) + "\n"
+    from .tabular import LARGE_TABLE
+
+    if len(m.layers) > LARGE_TABLE:
+        _stream_table(m, console, training)
+        return None
     from rich.table import Table
 
     if training:
@@ -170,3 +175,44 @@ def memory_render(m: Any, fmt: str, console: Any, training: bool = False) -> str
     for n in memory_notes(m):
         console.print(f"  · {n}", highlight=False, style="dim")
     return None
+
+
+def _stream_table(m: Any, console: Any, training: bool) -> None:
+    """The table's columns written line by line, as `summary` writes a long table: linear in the rows (a rich
+    table of 100,000 rows takes about a minute to lay out)."""
+    sizes: dict[int, str] = {}
+
+    def size(n: int) -> str:
+        text = sizes.get(n)
+        if text is None:
+            text = sizes[n] = human(n, "B")
+        return text
+
+    if training:
+        title = f"{m.name}: saved for backward · batch {m.batch}"
+        caption = "saved = bytes this layer's backward keeps that no earlier layer already keeps; total = running sum"
+        cols = (("Layer", "<"), ("Op", "<"), ("Keeps", "<"), ("Saved", ">"), ("Total", ">"))
+        rows = [(x.name, x.op, x.saves, size(x.saved_bytes), size(x.saved_total)) for x in m.layers]
+    else:
+        title = f"{m.name}: memory · batch {m.batch} · {m.dtype}"
+        caption = "live = tensors alive while the layer runs; bar: live memory against the peak"
+        cols = (("Layer", "<"), ("Op", "<"), ("Output", ">"), ("Live", ">"), ("Live vs peak", "<"), ("Reuse", "<"))
+        bars: dict[int, str] = {}
+        rows = []
+        for x in m.layers:
+            shown = bars.get(x.live_bytes)
+            if shown is None:
+                shown = bars[x.live_bytes] = bar(x.live_bytes, m.peak_activation_bytes, 12)
+            rows.append((x.name, x.op, size(x.activation_bytes), size(x.live_bytes), shown, x.reuse))
+    widths = [max([len(head)] + [len(r[i]) for r in rows]) for i, (head, _) in enumerate(cols)]
+    template = "  ".join(f"{{:{align}{w}}}" for w, (_, align) in zip(widths, cols))
+    write = console.file.write
+    write(f"{title}\n{len(rows):,} rows, drawn as plain columns\n")
+    write(template.format(*(head for head, _ in cols)).rstrip() + "\n")
+    write("─" * (sum(widths) + 2 * (len(widths) - 1)) + "\n")
+    for r in rows:
+        write(template.format(*r).rstrip() + "\n")
+    write(f"\n{caption}\n")
+    print_pairs(console, memory_lines(m))
+    for n in memory_notes(m):
+        console.print(f"  · {n}", highlight=False, style="dim")

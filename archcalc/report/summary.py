@@ -1,4 +1,4 @@
-"""summary: per-layer rows and totals as JSON, CSV, Markdown, plain text and a rich table."""
+"""summary: per-layer rows and totals as JSON, CSV, Markdown and plain text (the table: tabular.py)."""
 from __future__ import annotations
 
 from json.encoder import encode_basestring as _q
@@ -14,7 +14,6 @@ from .common import (
     human,
     pct,
     plain,
-    print_pairs,
     rf_str,
     rf_value,
     shape_str,
@@ -209,6 +208,20 @@ def summary_records(a: Analysis, exact: bool, depth: int | None = None, top: int
         fmt = lambda x: grouped(x) if num.is_exact(x) and exact else human(x) if num.is_exact(x) else cell(x)
         shape = lambda s: "×".join(num.fmt(x) if num.is_exact(x) else cell(x) for x in s)
     t = a.totals
+    if not symbolic(a):
+        # a value's cells depend on the value alone (the totals are fixed): layers alike are written once
+        fmt, shape = _memo(fmt), _memo(shape)
+        pct_of = {k: _memo(lambda x, total=total: pct(x, total)) for k, total in
+                  (("params", t.params), ("macs", t.macs), ("activations", t.activations))}
+        bar_of = {k: _memo(lambda x, total=total: bar(x, total)) for k, total in
+                  (("macs", t.macs), ("activations", t.activations))}
+    else:
+        pct_of = {k: (lambda x, total=total: pct(x, total)) for k, total in
+                  (("params", t.params), ("macs", t.macs), ("activations", t.activations))}
+        bar_of = {k: (lambda x, total=total: bar(x, total)) for k, total in
+                  (("macs", t.macs), ("activations", t.activations))}
+    params_pct, macs_pct, act_pct = pct_of["params"], pct_of["macs"], pct_of["activations"]
+    macs_bar, act_bar = bar_of["macs"], bar_of["activations"]
     records = []
     for v in view_rows(a, depth, top):
         records.append({
@@ -218,11 +231,32 @@ def summary_records(a: Analysis, exact: bool, depth: int | None = None, top: int
             "params": fmt(v.params) if v.params != 0 or exact else "",
             "macs": fmt(v.macs) if v.macs != 0 or exact else "",
             "activations": fmt(v.activations), "rf": v.rf,
-            "params_pct": pct(v.params, t.params) if v.params != 0 or exact else "",
-            "macs_pct": pct(v.macs, t.macs) if v.macs != 0 or exact else "",
-            "activations_pct": pct(v.activations, t.activations),
-            "macs_bar": bar(v.macs, t.macs), "activations_bar": bar(v.activations, t.activations)})
+            "params_pct": params_pct(v.params) if v.params != 0 or exact else "",
+            "macs_pct": macs_pct(v.macs) if v.macs != 0 or exact else "",
+            "activations_pct": act_pct(v.activations),
+            "macs_bar": macs_bar(v.macs), "activations_bar": act_bar(v.activations)})
     return records
+
+
+def _memo(fn: Any) -> Any:
+    """`fn` of one argument computed once per int value and once per tuple object (layers alike share their
+    output shape), every time for anything else."""
+    ints: dict[int, str] = {}
+    tuples: dict[int, tuple[Any, str]] = {}   # id -> (the tuple, kept alive, and its text)
+
+    def cached(x: Any) -> str:
+        if type(x) is int:
+            text = ints.get(x)
+            if text is None:
+                text = ints[x] = fn(x)
+            return text
+        if type(x) is tuple:
+            got = tuples.get(id(x))
+            if got is None:
+                got = tuples[id(x)] = (x, fn(x))
+            return got[1]
+        return fn(x)  # type: ignore[no-any-return]
+    return cached
 
 
 def summary_csv(a: Analysis, depth: int | None = None, top: int | None = None) -> str:
@@ -312,160 +346,3 @@ def summary_plain(a: Analysis, depth: int | None = None, top: int | None = None)
     lines += ["\t".join(r[c] for c in cols) for r in summary_records(a, exact=True, depth=depth, top=top, raw=True)]
     lines += [""] + [f"{k}\t{v}" for k, v in totals_lines(a)]
     return "\n".join(lines) + "\n"
-
-
-LARGE_TABLE = 500     # rows above which the table streams as plain columns instead of a rich table
-
-
-def summary_table(a: Analysis, console: Any, depth: int | None = None, top: int | None = None) -> None:
-    from .symbolic import Footnotes
-
-    notes = Footnotes()     # symbolic forms too long for a cell
-    records = summary_records(a, exact=False, depth=depth, top=top, notes=notes)
-    if len(records) > LARGE_TABLE:
-        _stream_table(a, records, console, depth, top, notes)
-        return
-    _rich_table(a, records, console, depth, top, notes)
-
-
-def _footer(a: Analysis, notes: Footnotes) -> Any:
-    return (lambda x: human(x) if num.is_exact(x) else notes.cell(x)) if symbolic(a) else human
-
-
-def _title(a: Analysis) -> str:
-    short = a.network.spec.description.split(";")[0]
-    return f"{a.name} — {short}" if short else a.name
-
-
-def _stream_table(a: Analysis, records: list[dict[str, str]], console: Any, depth: int | None,
-                  top: int | None, notes: Footnotes) -> None:
-    """The same columns as the rich table, written line by line: linear in the rows, no layout pass."""
-    t = a.totals
-    human = _footer(a, notes)
-    show_inputs = any(r["inputs"] for r in records)
-    cols = [("layer", "Layer", "Total", "<"), ("op", "Op", "", "<")] + ([("inputs", "From", "", "<")] if show_inputs else []) + [
-        ("output", "Output", "", ">"), ("params", "Params", human(t.params), ">"), ("params_pct", "%", "", ">"),
-        ("macs", "MACs", human(t.macs), ">"), ("macs_pct", "MACs %", "", ">"), ("macs_bar", "", "", "<"),
-        ("activations", "Activations", human(t.activations), ">"), ("activations_bar", "Memory", "", "<"), ("rf", "RF", "", ">")]
-    widths = [max([len(head), len(foot)] + [len(r[key]) for r in records]) for key, head, foot, _ in cols]
-
-    template = "  ".join(f"{{:{align}{w}}}" for w, (_, _, _, align) in zip(widths, cols))
-
-    def line(cells: list[str]) -> str:
-        return template.format(*cells).rstrip() + "\n"
-
-    write = console.file.write
-    write(_title(a) + "\n")
-    write(f"{len(records):,} rows, drawn as plain columns (collapse blocks with --depth N, or keep the costliest "
-          f"with --top K)\n")
-    write(line([head for _, head, _, _ in cols]))
-    write("─" * (sum(widths) + 2 * (len(widths) - 1)) + "\n")
-    keys = [key for key, _, _, _ in cols]
-    for r in records:
-        write(line([r[key] for key in keys]))
-    write("\n" + line([foot for _, _, foot, _ in cols]))
-    write(_caption(a, depth, top) + "\n")
-    for note in notes.lines():
-        write(note + "\n")
-    print_pairs(console, totals_lines(a))
-
-
-def _caption(a: Analysis, depth: int | None, top: int | None) -> str:
-    view = (f" · blocks collapsed below depth {depth}" if depth is not None else "") + \
-           (f" · top {top} by MACs" if top is not None else "")
-    return (f"input {shape_str(a.network.input)} · convention {a.convention} · batch {a.batch} · {a.dtype}{view} · "
-            f"%: share of the network's total; bars: share of MACs and of activation memory")
-
-
-def _rich_table(a: Analysis, records: list[dict[str, str]], console: Any, depth: int | None, top: int | None,
-                notes: Footnotes) -> None:
-    if _plain_table(a, records, console, depth, top, notes):
-        return
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=_title(a), title_justify="left", caption=_caption(a, depth, top), caption_justify="left", show_footer=True, header_style="bold", footer_style="bold",
-                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
-    t = a.totals
-    for r in records:
-        r["macs_share"] = f"{r['macs_pct']:>5} {r['macs_bar']}" if r["macs_pct"] else ""
-    show_inputs = any(r["inputs"] for r in records)
-
-    def widest(key: str, header: str, footer: str = "") -> int:
-        return max([len(header), len(footer)] + [len(r[key]) for r in records])
-
-    table.add_column("Layer", footer="Total", overflow="fold", min_width=min(widest("layer", "Layer"), 16))
-    table.add_column("Op", no_wrap=True, min_width=widest("op", "Op"))
-    if show_inputs:
-        table.add_column("From", style="dim", max_width=16, overflow="fold")
-    foot = _footer(a, notes)
-    for key, header, footer in (("output", "Output", ""), ("params", "Params", foot(t.params)),
-                                ("params_pct", "%", ""), ("macs", "MACs", foot(t.macs)),
-                                ("macs_share", "MACs %", ""), ("activations", "Activations", foot(t.activations)),
-                                ("activations_bar", "Memory", ""), ("rf", "RF", "")):
-        table.add_column(header, justify="left" if key in ("macs_share", "activations_bar") else "right", footer=footer,
-                         no_wrap=True, min_width=widest(key, header, footer))
-    for r in records:
-        cells = [r["layer"], r["op"]] + ([r["inputs"]] if show_inputs else []) + \
-                [r["output"], r["params"], r["params_pct"], r["macs"], Text(r["macs_share"], style="cyan"),
-                 r["activations"], Text(r["activations_bar"], style="green"), r["rf"]]
-        table.add_row(*cells)
-    console.print(table)
-    for line in notes.lines():
-        console.print(line, highlight=False, markup=False, soft_wrap=True)
-    print_pairs(console, totals_lines(a))
-
-
-def _plain_table(a: Analysis, records: list[dict[str, str]], console: Any, depth: int | None, top: int | None,
-                 notes: Footnotes) -> bool:
-    """The table `_rich_table` draws, written without rich where the output takes no colour and the layout
-    needs no wrapping (report.plaintable); False, having written nothing, otherwise."""
-    from . import plaintable as P
-
-    target = console.plain_target() if hasattr(type(console), "plain_target") else None
-    if target is None or not records:
-        return False
-    width, styled = target
-    t = a.totals
-    show_inputs = any(r["inputs"] for r in records)
-    shares = [f"{r['macs_pct']:>5} {r['macs_bar']}" if r["macs_pct"] else "" for r in records]
-
-    def widest(key: str, header: str, footer: str = "") -> int:
-        return max([len(header), len(footer)] + [len(r[key]) for r in records])
-
-    def cells(key: str) -> tuple[str, ...]:
-        return tuple(r[key] for r in records)
-
-    columns = [P.Column("Layer", "Total", "left", min(widest("layer", "Layer"), 16), None, cells("layer"), fold=True),
-               P.Column("Op", "", "left", widest("op", "Op"), None, cells("op"))]
-    if show_inputs:
-        columns.append(P.Column("From", "", "left", None, 16, cells("inputs"), fold=True, style=P.DIM))
-    foot = _footer(a, notes)
-    colours = {"macs_share": P.CYAN, "activations_bar": P.GREEN}   # the rich table's Text(style="cyan" | "green")
-    for key, header, footer in (("output", "Output", ""), ("params", "Params", foot(t.params)),
-                                ("params_pct", "%", ""), ("macs", "MACs", foot(t.macs)),
-                                ("macs_share", "MACs %", ""), ("activations", "Activations", foot(t.activations)),
-                                ("activations_bar", "Memory", ""), ("rf", "RF", "")):
-        values = tuple(shares) if key == "macs_share" else cells(key)
-        least = max([len(header), len(footer)] + [len(v) for v in values])
-        columns.append(P.Column(header, footer, "left" if key in ("macs_share", "activations_bar") else "right",
-                                least, None, values, text_style=colours.get(key, "")))
-    lines = P.table_lines(_title(a), _caption(a, depth, top), columns, width - (len(columns) - 1), styled)
-    if lines is None:
-        return False
-    text = notes.lines()
-    after: list[str] | None = []
-    for note in text:   # printed with soft wrap: as they are
-        if not P.one_cell(note) or "\n" in note:
-            return False
-        after.append(note)
-    pairs = totals_lines(a)
-    key_width = max(len(k) for k, _ in pairs)
-    for key, value in pairs:
-        wrapped = P.print_lines(f"  {key.ljust(key_width)}  {value}", width)
-        if wrapped is None:
-            return False
-        after += wrapped
-    console.write_plain("\n".join(lines + after) + "\n")
-    return True
