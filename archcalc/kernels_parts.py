@@ -11,6 +11,7 @@ from .kernels import DTYPE, Pair, _check_nchw, _f32, _pair
 
 __all__ = ["center_crop", "channel_range", "hardsigmoid", "spatial_mean"]
 
+
 def hardsigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """relu6(x + 3) / 6 (PyTorch nn.Hardsigmoid; MobileNetV3's squeeze-excitation gate)."""
     return K.hardsigmoid(x, out)
