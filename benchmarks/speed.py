@@ -102,7 +102,7 @@ class Rows(list):
     def append(self, row: tuple[str, float, float, str]) -> None:
         super().append(row)
         label, t, m, note = row
-        print(f"{label:<62}  {t:7.3f}  {m:7.1f}  {note}", flush=True)
+        print(f"{label:<62}  {t:7.3f}  {f'{m:.1f}' if m == m else '-':>7}  {note}", flush=True)
 
 
 def verdict(ok: bool) -> str:

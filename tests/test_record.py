@@ -180,3 +180,46 @@ def test_a_slotted_record_over_a_base_without_slots() -> None:
     assert r == Tight(1) and hash(r) == hash(Tight(1)) and repr(r) == "Tight(a=1, b=2)"
     with pytest.raises(FrozenRecordError):
         r.a = 3   # type: ignore[misc]
+
+
+@pytest.mark.parametrize("after", [0, 10_000])   # compiled from the first instance, or never in this test
+def test_generic_and_compiled_constructors_agree(after: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import archcalc.record as R
+
+    monkeypatch.setattr(R, "COMPILE_AFTER", after)
+
+    @record(slots=True)
+    class Item(Base):
+        op: str
+        args: dict = field(default_factory=dict)
+        frozen: bool = False
+
+    made = [Item("w", "n", "conv"), Item("w", None, op="fc", frozen=True), Item(where="w", name="n", op="x",
+                                                                                  args={"k": 1})]
+    assert [(i.where, i.name, i.op, i.args, i.frozen) for i in made] == [
+        ("w", "n", "conv", {}, False), ("w", None, "fc", {}, True), ("w", "n", "x", {"k": 1}, False)]
+    assert made[0].args is not Item("w", "n", "conv").args
+    for bad_args, bad_kwargs in [(("w",), {}), (("w", "n", "op", {}, False, 9), {}), (("w", "n", "op"), {"nope": 1}),
+                                 (("w", "n", "op"), {"op": "again"})]:
+        with pytest.raises(TypeError):
+            Item(*bad_args, **bad_kwargs)
+    compiled = "<record" in Item.__init__.__code__.co_filename
+    assert compiled == (after == 0)
+    with pytest.raises(FrozenRecordError):
+        made[0].op = "y"    # type: ignore[misc]
+
+
+def test_a_busy_record_compiles_its_constructor(monkeypatch: pytest.MonkeyPatch) -> None:
+    import archcalc.record as R
+
+    monkeypatch.setattr(R, "COMPILE_AFTER", 3)
+
+    @record(frozen=False)
+    class Count:
+        n: int
+        seen: list = field(default_factory=list)
+
+    generic = Count.__init__
+    items = [Count(i) for i in range(6)]
+    assert Count.__init__ is not generic and Count.__init__.__qualname__.endswith("Count.__init__")
+    assert [c.n for c in items] == list(range(6)) and all(c.seen == [] for c in items)
