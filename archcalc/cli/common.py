@@ -129,8 +129,8 @@ class _LazyConsole:
         if self._console is not None or not enc.startswith("utf"):
             return None
         width = self._width()
-        if plain_console(width, sys.stdout):
-            return width, False   # type: ignore[return-value]
+        if width is not None and plain_console(width, sys.stdout):
+            return width, False
         width = terminal_width(sys.stdout)
         return None if width is None else (width, True)
 

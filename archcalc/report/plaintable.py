@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 from ..record import record
 
@@ -51,7 +52,7 @@ def terminal_width(stream: Any) -> int | None:
     env = os.environ
     if os.name == "nt" or any(k in env for k in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")):
         return None
-    if env.get("TERM", "").strip().lower() in ("dumb", "unknown") or "ipykernel" in __import__("sys").modules:
+    if env.get("TERM", "").strip().lower() in ("dumb", "unknown") or "ipykernel" in sys.modules:
         return None
     try:
         if not stream.isatty():
@@ -80,7 +81,7 @@ def plain_console(width: int | None, stream: Any) -> bool:
     env = os.environ
     if env.get("TTY_COMPATIBLE", "") == "1" or env.get("FORCE_COLOR", ""):
         return False
-    if "ipykernel" in __import__("sys").modules:   # rich's Jupyter detection
+    if "ipykernel" in sys.modules:   # rich's Jupyter detection
         return False
     isatty = getattr(stream, "isatty", None)
     try:
