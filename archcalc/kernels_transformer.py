@@ -275,6 +275,9 @@ def multi_head_attention(t: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | N
     1/√d_h (MaxViT scales by 1/√D)."""
     g, p, d = t.shape
     dh = d // heads
+    folded = logit_scale is None and 3 * d <= g * p
+    if folded:   # the scale on q's weights (3·D² elements) rather than on q itself (G·P·D)
+        qkv_w, qkv_b = _scaled_q(qkv_w, qkv_b, d, DTYPE(dh ** -0.5 if scale is None else scale))
     qkv = linear_last(t, qkv_w, qkv_b).reshape(g, p, 3, heads, dh).transpose(2, 0, 3, 1, 4)
     q, k, v = qkv[0], qkv[1], qkv[2]
     if logit_scale is not None:
@@ -283,7 +286,8 @@ def multi_head_attention(t: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | N
         a = q @ k.transpose(0, 1, 3, 2)
         a *= np.exp(np.minimum(_f32(logit_scale), DTYPE(math.log(100.0)))).reshape(1, heads, 1, 1)
     else:
-        q *= DTYPE(dh ** -0.5 if scale is None else scale)   # a view of the fresh qkv: no temporary
+        if not folded:
+            q *= DTYPE(dh ** -0.5 if scale is None else scale)   # a view of the fresh qkv: no temporary
         a = q @ k.transpose(0, 1, 3, 2)
     if bias is not None:
         a += bias[None]
@@ -291,8 +295,20 @@ def multi_head_attention(t: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | N
         nw = mask.shape[0]
         a = (a.reshape(g // nw, nw, heads, p, p) + mask[None, :, None]).reshape(g, heads, p, p)
     a = _softmax_last(a.astype(DTYPE, copy=False))
-    out = (a @ v).transpose(0, 2, 1, 3).reshape(g, p, d)
-    return linear_last(out, proj_w, proj_b)
+    out = np.empty((g, p, heads, dh), dtype=DTYPE)
+    np.matmul(a, v, out=out.transpose(0, 2, 1, 3))   # the heads merged as the products write them
+    return linear_last(out.reshape(g, p, d), proj_w, proj_b)
+
+
+def _scaled_q(qkv_w: np.ndarray, qkv_b: np.ndarray | None, d: int, s: np.floating) -> tuple[np.ndarray, np.ndarray | None]:
+    """The qkv projection's weights and bias with the q rows (the first D) times s."""
+    w = np.array(qkv_w, dtype=DTYPE)
+    w[:d] *= s
+    if qkv_b is None:
+        return w, None
+    b = np.array(qkv_b, dtype=DTYPE)
+    b[:d] *= s
+    return w, b
 
 
 def attention(x: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | None, proj_w: np.ndarray,
