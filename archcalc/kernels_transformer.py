@@ -258,11 +258,24 @@ SOFTMAX_FLOOR = DTYPE(-70)
 
 
 def _softmax_last(a: np.ndarray) -> np.ndarray:
+    """In place over the last axis of a C-contiguous float32 array. The row sums as one GEMV (rows @ 1):
+    numpy's reduction over a short last axis takes 6× longer (64·2·49 rows of 49: 0.13 / 0.02 ms); the
+    division as a product with the sums' reciprocals."""
+    n = a.shape[-1]
     a -= a.max(axis=-1, keepdims=True)
     np.maximum(a, SOFTMAX_FLOOR, out=a)
     np.exp(a, out=a)
-    a /= a.sum(axis=-1, keepdims=True)
+    sums = (a.reshape(-1, n) @ np.ones(n, dtype=DTYPE)).reshape(a.shape[:-1] + (1,))
+    a *= np.reciprocal(sums, out=sums)
     return a
+
+
+# Token groups (windows) are attended ATTENTION_BLOCK_BYTES of work arrays (their q, k, v, scores and merged
+# heads) at a time, in blocks of equal size, so that each step reads what the one before wrote from cache
+# (one L2). MaxViT's layers, one thread, all groups at once / blocks of 1, 2, 4 MiB (ms): 64 windows of 49
+# tokens at D = 64: 3.2 / 2.3, 2.2, 3.6; 16 at D = 128: 1.44 / 1.48, 1.44, 1.29; 4 at D = 256: 1.08 / 1.26,
+# 1.02, 1.08; maxvit_t's 22 attention layers: 34.6 → 30.1 ms at 2 MiB.
+ATTENTION_BLOCK_BYTES = 2 << 20
 
 
 def multi_head_attention(t: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | None, proj_w: np.ndarray,
@@ -273,31 +286,49 @@ def multi_head_attention(t: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | N
     `mask` is (windows, P, P) and repeats over groups (groups = batch·windows); `logit_scale` turns it
     into Swin V2's cosine attention (normalised q, k, times exp(min(scale, log 100))); `scale` replaces
     1/√d_h (MaxViT scales by 1/√D)."""
+    t = _f32(t)
     g, p, d = t.shape
     dh = d // heads
     folded = logit_scale is None and 3 * d <= g * p
     if folded:   # the scale on q's weights (3·D² elements) rather than on q itself (G·P·D)
         qkv_w, qkv_b = _scaled_q(qkv_w, qkv_b, d, DTYPE(dh ** -0.5 if scale is None else scale))
-    qkv = linear_last(t, qkv_w, qkv_b).reshape(g, p, 3, heads, dh).transpose(2, 0, 3, 1, 4)
-    q, k, v = qkv[0], qkv[1], qkv[2]
-    if logit_scale is not None:
-        q = q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), DTYPE(1e-12))
-        k = k / np.maximum(np.linalg.norm(k, axis=-1, keepdims=True), DTYPE(1e-12))
-        a = q @ k.transpose(0, 1, 3, 2)
-        a *= np.exp(np.minimum(_f32(logit_scale), DTYPE(math.log(100.0)))).reshape(1, heads, 1, 1)
-    else:
-        if not folded:
-            q *= DTYPE(dh ** -0.5 if scale is None else scale)   # a view of the fresh qkv: no temporary
-        a = q @ k.transpose(0, 1, 3, 2)
-    if bias is not None:
-        a += bias[None]
-    if mask is not None:
-        nw = mask.shape[0]
-        a = (a.reshape(g // nw, nw, heads, p, p) + mask[None, :, None]).reshape(g, heads, p, p)
-    a = _softmax_last(a.astype(DTYPE, copy=False))
-    out = np.empty((g, p, heads, dh), dtype=DTYPE)
-    np.matmul(a, v, out=out.transpose(0, 2, 1, 3))   # the heads merged as the products write them
-    return linear_last(out.reshape(g, p, d), proj_w, proj_b)
+    wt, pt = _f32(qkv_w).T, _f32(proj_w).T
+    per = max(1, min(g, ATTENTION_BLOCK_BYTES // (DTYPE().itemsize * (5 * p * d + heads * p * p))))
+    per = -(-g // -(-g // per))   # blocks of equal size
+    nw = 0 if mask is None else mask.shape[0]
+    if nw:   # a block stays inside one batch element's windows: its mask is one slice
+        per = max(b for b in range(1, min(per, nw) + 1) if nw % b == 0)
+    out = np.empty((g, p, d), dtype=DTYPE)
+    merged = np.empty((per, p, heads, dh), dtype=DTYPE)
+    for g0 in range(0, g, per):
+        g1 = min(g0 + per, g)
+        m = g1 - g0
+        qkv = np.matmul(t[g0:g1].reshape(m * p, d), wt)
+        if qkv_b is not None:
+            qkv += qkv_b
+        qkv = qkv.reshape(m, p, 3, heads, dh).transpose(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        if logit_scale is not None:
+            q = q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), DTYPE(1e-12))
+            k = k / np.maximum(np.linalg.norm(k, axis=-1, keepdims=True), DTYPE(1e-12))
+            a = q @ k.transpose(0, 1, 3, 2)
+            a *= np.exp(np.minimum(_f32(logit_scale), DTYPE(math.log(100.0)))).reshape(1, heads, 1, 1)
+        else:
+            if not folded:
+                q *= DTYPE(dh ** -0.5 if scale is None else scale)   # a view of the fresh qkv: no temporary
+            a = q @ k.transpose(0, 1, 3, 2)
+        if bias is not None:
+            a += bias[None]
+        if nw:
+            a += mask[g0 % nw: g0 % nw + m, None]
+        a = _softmax_last(a.astype(DTYPE, copy=False))
+        heads_out = merged[:m]
+        np.matmul(a, v, out=heads_out.transpose(0, 2, 1, 3))   # the heads merged as the products write them
+        block = out[g0:g1].reshape(m * p, d)
+        np.matmul(heads_out.reshape(m * p, d), pt, out=block)
+        if proj_b is not None:
+            block += proj_b
+    return out
 
 
 def _scaled_q(qkv_w: np.ndarray, qkv_b: np.ndarray | None, d: int, s: np.floating) -> tuple[np.ndarray, np.ndarray | None]:

@@ -742,6 +742,46 @@ def test_attention_softmax_floor_leaves_no_subnormals():
     assert not np.any((p != 0) & (p < np.finfo(np.float32).tiny))
 
 
+def ref_attention(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias=None, mask=None, logit_scale=None, scale=None):
+    """Self-attention group by group and head by head in float64 (softmax(q·kᵀ·s + bias + mask)·v, then proj)."""
+    t, qkv_w, proj_w = (np.asarray(a, np.float64) for a in (t, qkv_w, proj_w))
+    g, p, d = t.shape
+    dh = d // heads
+    out = np.zeros((g, p, d))
+    for gi in range(g):
+        qkv = t[gi] @ qkv_w.T + (0 if qkv_b is None else qkv_b)
+        for h in range(heads):
+            q, k, v = (qkv[:, j * d + h * dh: j * d + (h + 1) * dh] for j in range(3))
+            if logit_scale is not None:
+                q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+                k = k / np.linalg.norm(k, axis=-1, keepdims=True)
+                s = q @ k.T * np.exp(min(float(logit_scale[h]), math.log(100.0)))
+            else:
+                s = q @ k.T * (dh ** -0.5 if scale is None else scale)
+            s = s + (0 if bias is None else bias[h]) + (0 if mask is None else mask[gi % mask.shape[0]])
+            e = np.exp(s - s.max(axis=-1, keepdims=True))
+            out[gi, :, h * dh: (h + 1) * dh] = (e / e.sum(axis=-1, keepdims=True)) @ v
+    return out @ proj_w.T + (0 if proj_b is None else proj_b)
+
+
+@pytest.mark.parametrize("block", [1, 40_000, 1 << 30])
+@pytest.mark.parametrize("g,p,d,heads,masked,cosine", [(8, 9, 12, 3, True, False), (6, 9, 8, 2, False, False),
+                                                      (2, 7, 48, 4, False, False), (6, 9, 8, 2, True, True)])
+def test_attention_in_blocks_of_groups_matches_reference(monkeypatch, block, g, p, d, heads, masked, cosine):
+    # groups attended a block at a time (one group, uneven blocks, all at once), a mask repeating every 4
+    # groups (blocks never straddle its period), the scale on q's weights (3·D ≤ G·P) or on q, cosine attention
+    from archcalc import kernels_transformer as KT
+
+    monkeypatch.setattr(KT, "ATTENTION_BLOCK_BYTES", block)
+    t, qkv_w, qkv_b = rand((g, p, d), 60), rand((3 * d, d), 61) * 0.3, rand((3 * d,), 62)
+    proj_w, proj_b, bias = rand((d, d), 63) * 0.3, rand((d,), 64), rand((heads, p, p), 65)
+    mask = np.where(rand((4, p, p), 66) > 0, 0, -100).astype(np.float32) if masked else None
+    logit = np.log(np.array([5.0, 20.0, 200.0, 1.0][:heads], np.float32)) if cosine else None
+    scale = None if d != 48 else 0.1
+    got = KT.multi_head_attention(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias, mask, logit, scale)
+    close(got, ref_attention(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias, mask, logit, scale))
+
+
 def test_scratch_is_kept_per_role_until_released(monkeypatch):
     # a role's buffer is reused (grown when asked for more); one past SCRATCH_KEEP_BYTES is never kept
     KC.release_scratch()
