@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .kernels_conv import conv_depthwise, conv_im2col, conv_shifted, shifted_pays
-from .layout import dense_order
+from .layout import channels_last, dense_order
 from .kernels_conv import pad_hw as _pad_hw
 
 DTYPE = np.float32
@@ -455,10 +455,30 @@ def concat(xs: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate([_f32(x) for x in xs], axis=1)
 
 
-def add(xs: Sequence[np.ndarray]) -> np.ndarray:
-    out = _f32(xs[0]).copy(order="K")
-    for x in xs[1:]:
-        out += _f32(x)
+def add_layout(xs: Sequence[np.ndarray]) -> np.ndarray:
+    """The input whose memory layout a sum takes: the first channels-last one, else the first (a residual
+    stream meeting a channels-last branch, as attention returns, stays channels-last from there on instead
+    of transposing at every sum)."""
+    return next((x for x in xs if channels_last(x)), xs[0])
+
+
+def add(xs: Sequence[np.ndarray], into: int | None = None) -> np.ndarray:
+    """The sum of xs (broadcast), laid out as `add_layout`; `into`: the index of an input of the sum's shape
+    and that layout to accumulate into (it is then the result)."""
+    xs = [_f32(x) for x in xs]
+    if into is not None:
+        out = xs[into]
+        for i, x in enumerate(xs):
+            if i != into:
+                out += x
+        return out
+    like = add_layout(xs)
+    out = np.empty(np.broadcast_shapes(*(x.shape for x in xs)), dtype=DTYPE)
+    if like.shape == out.shape:
+        out = np.empty_like(like)
+    np.add(xs[0], xs[1], out=out) if len(xs) > 1 else np.copyto(out, xs[0])
+    for x in xs[2:]:
+        out += x
     return out
 
 
