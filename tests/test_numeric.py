@@ -346,6 +346,26 @@ def test_in_place_activations_overwrite_only_private_arrays(monkeypatch: pytest.
     assert overwritten == ["swish1", "gelu1", "hardsigmoid1"]
 
 
+def test_sums_accumulate_in_place_only_into_private_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    # keep=False: a sum accumulates into an input of its shape and layout that it alone reads, also through a
+    # pass-through (stochastic depth) that alone reads a fresh array; never into the caller's input or an array
+    # another layer reads too (the conv's output through the dropout: the relu reads it after the sum)
+    net = spec_net("[{conv: {c: 6, k: 3, p: 1}}, "
+                   "{add: [[], [{conv: {c: 6, k: 1}}, {stochastic_depth: {p: 0.1}}]]}, "
+                   "{concat: [[{add: [[dropout], [{conv: {c: 6, k: 1}}]]}], [relu]]}, "
+                   "{add: [[], [dropout]]}]")
+    x = np.random.default_rng(8).standard_normal((2, 4, 9, 9)).astype(np.float32)
+    before = x.copy()
+    kept = numeric.forward(net, x, seed=5, keep=True)
+    calls: list[int | None] = []
+    add = K.add
+    monkeypatch.setattr(K, "add", lambda xs, into=None: (calls.append(into), add(xs, into))[1])
+    lean = numeric.forward(net, x, seed=5, keep=False)
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(lean.output, kept.output)
+    assert calls == [1, 1, None]
+
+
 def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     # the per-network plan (readers, array shapes, BN folds) is built once per network and batch; a changed
     # network or memory budget gets its own checks
