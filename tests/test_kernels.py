@@ -361,6 +361,19 @@ def test_avg_pool2d_matches_loop_reference(kernel, stride, padding, ceil_mode,
     close(got, expected)
 
 
+@pytest.mark.parametrize("kernel,stride,padding,ceil_mode,count_include_pad",
+                         [(3, 2, 1, False, True), (3, 1, 1, False, False), (2, 2, 0, True, True), (3, 2, 1, True, False)])
+def test_avg_pool2d_on_channels_last_keeps_its_layout(kernel, stride, padding, ceil_mode, count_include_pad):
+    # a channels-last input is pooled (padded, summed) in its own layout: a channels-last result of the
+    # reference's values
+    from archcalc.layout import channels_last
+
+    x = np.ascontiguousarray(rand((2, 7, 9, 8), 23).transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    got = K.avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad)
+    assert channels_last(got)
+    close(got, ref_avg_pool2d(x, (kernel,) * 2, (stride,) * 2, (padding,) * 2, ceil_mode, count_include_pad))
+
+
 def test_avg_pool2d_ceil_overhang_divisor_by_hand():
     # 6x6 ones, k=3, s=2, p=1, ceil_mode: out = ceil((6+2-3)/2)+1 = 4, and (4-1)*2=6 < 6+1.
     # Row windows start at -1, 1, 3, 5.  The last covers rows 5 (real), 6 (pad), 7 (overhang);
