@@ -777,15 +777,17 @@ def ref_attention(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias=None, mask=None, 
     return out @ proj_w.T + (0 if proj_b is None else proj_b)
 
 
-@pytest.mark.parametrize("block", [1, 40_000, 1 << 30])
+@pytest.mark.parametrize("block,few", [(1, 0), (40_000, 0), (1 << 30, 0), (1 << 30, 1 << 30)])
 @pytest.mark.parametrize("g,p,d,heads,masked,cosine", [(8, 9, 12, 3, True, False), (6, 9, 8, 2, False, False),
                                                       (2, 7, 48, 4, False, False), (6, 9, 8, 2, True, True)])
-def test_attention_in_blocks_of_groups_matches_reference(monkeypatch, block, g, p, d, heads, masked, cosine):
+def test_attention_in_blocks_of_groups_matches_reference(monkeypatch, block, few, g, p, d, heads, masked, cosine):
     # groups attended a block at a time (one group, uneven blocks, all at once), a mask repeating every 4
-    # groups (blocks never straddle its period), the scale on q's weights (3·D ≤ G·P) or on q, cosine attention
+    # groups (blocks never straddle its period), the scale on q's weights (3·D ≤ G·P) or on q, cosine attention;
+    # `few`: every token count counts as few (feature-major projections; not for cosine attention)
     from archcalc import kernels_transformer as KT
 
     monkeypatch.setattr(KT, "ATTENTION_BLOCK_BYTES", block)
+    monkeypatch.setattr(KT, "SMALL_MAP_POSITIONS", few)
     t, qkv_w, qkv_b = rand((g, p, d), 60), rand((3 * d, d), 61) * 0.3, rand((3 * d,), 62)
     proj_w, proj_b, bias = rand((d, d), 63) * 0.3, rand((d,), 64), rand((heads, p, p), 65)
     mask = np.where(rand((4, p, p), 66) > 0, 0, -100).astype(np.float32) if masked else None
