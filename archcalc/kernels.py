@@ -294,9 +294,22 @@ def _adaptive_bins(size: int, out: int) -> list[tuple[int, int]]:
 
 
 def global_avg_pool(x: np.ndarray) -> np.ndarray:
+    """The mean over H·W as a GEMV against ones (then ÷ H·W): numpy's mean over two axes takes 2–5× longer
+    (one thread, ms, mean / GEMV: 256 channels on 56×56 0.22 / 0.12–0.14; 1024 on 14×14 channels-last 0.021 /
+    0.008, NCHW 0.057 / 0.010)."""
     x = _f32(x)
     _check_nchw(x)
-    return x.mean(axis=(2, 3), keepdims=True, dtype=DTYPE)
+    n, c, h, w = x.shape
+    order = dense_order(x)
+    ones = np.ones(h * w, dtype=DTYPE)
+    if order == (0, 1, 2, 3):
+        sums = x.reshape(n * c, h * w) @ ones
+    elif order == (0, 2, 3, 1):
+        sums = np.matmul(ones, x.transpose(0, 2, 3, 1).reshape(n, h * w, c))
+    else:
+        return x.mean(axis=(2, 3), keepdims=True, dtype=DTYPE)
+    sums /= DTYPE(h * w)
+    return sums.reshape(n, c, 1, 1)
 
 
 # ---------------------------------------------------------------- dense & normalisation

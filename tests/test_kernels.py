@@ -409,11 +409,17 @@ def test_adaptive_avg_pool2d_matches_loop_reference(in_hw, out_hw):
     close(K.adaptive_avg_pool2d(x, out_hw), ref_adaptive_avg_pool2d(x, *out_hw))
 
 
-def test_global_avg_pool_keeps_dims():
-    x = rand((2, 3, 5, 4), 24)
+@pytest.mark.parametrize("layout", ["nchw", "channels_last", "gappy", "one_position"])
+def test_global_avg_pool_keeps_dims(layout):
+    # the GEMV against ones reads NCHW and channels-last batches in place; other strides fall back to mean
+    x = rand((2, 3, 5, 4) if layout != "one_position" else (2, 3, 1, 1), 24)
+    if layout == "channels_last":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    if layout == "gappy":
+        x = rand((2, 3, 10, 4), 25)[:, :, ::2]
     got = K.global_avg_pool(x)
     assert got.shape == (2, 3, 1, 1)
-    close(got[:, :, 0, 0], x.astype(np.float64).sum(axis=(2, 3)) / 20)
+    close(got[:, :, 0, 0], x.astype(np.float64).mean(axis=(2, 3)), 1e-6)
 
 
 # ============================================================ worked examples from the seeds
