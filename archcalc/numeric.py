@@ -100,10 +100,7 @@ def _lrn(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
 
 
 def _mul(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
-    out = xs[0]
-    for x in xs[1:]:
-        out = K.mul(out, x)
-    return out
+    return K.product(xs) if len(xs) > 1 else xs[0]
 
 
 def _select(layer: Layer, x: np.ndarray) -> np.ndarray:
@@ -167,6 +164,10 @@ FRESH = frozenset({"conv", "dwconv", "conv_transpose", "fc", "bn", "add", "conca
 # Ops that pass their one input through as their output: that array is as fresh as their input was when they
 # are its only reader (the plan gives them their input's producer).
 PASS_THROUGH = frozenset({"identity", "dropout", "stochastic_depth"})
+# Readers whose output never aliases their inputs.
+ALIAS_FREE = FRESH | {"gap"}
+# Joins that can accumulate into an input (numeric._join_target): op → kernel(xs, into).
+JOINS_IN_PLACE: dict[str, Callable[[list[np.ndarray], int], np.ndarray]] = {"add": K.add, "mul": K.product}
 
 
 # ---------------------------------------------------------------- the pass
@@ -238,6 +239,7 @@ class _Plan:
     producer: dict[str, str]                      # each output's op (a pass-through's: its input's)
     shapes: tuple[dict[str, tuple[int, ...]], ...]  # each layer's array shapes
     folds: tuple[Layer | None, ...]               # the batch norm folded into each layer, if any
+    aliased: frozenset[str]                       # outputs a reader may alias (a view, a pass-through) or reads twice
 
 
 _PLANS: dict[tuple[int, int, int], tuple[weakref.ref[Network], _Plan]] = {}
@@ -265,7 +267,11 @@ def _plan(net: Network, batch: int) -> _Plan:
     for la in layers:
         through = la.op in PASS_THROUGH and len(la.inputs) == 1 and readers.get(la.inputs[0]) == 1
         producer[la.name] = producer.get(la.inputs[0], "input") if through else la.op
-    plan = _Plan(readers, producer, shapes, folds)
+    aliased = set()
+    for la in layers:
+        if not (la.op in ALIAS_FREE or la.op == "mul" and len(la.inputs) > 1) or len(set(la.inputs)) < len(la.inputs):
+            aliased.update(la.inputs)
+    plan = _Plan(readers, producer, shapes, folds, frozenset(aliased))
     if len(_PLANS) >= PLANS_KEPT:
         _PLANS.clear()
     _PLANS[key] = (weakref.ref(net), plan)
@@ -306,8 +312,9 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
             start = time.perf_counter()
             if bn is None and not keep and la.op in INPLACE and _overwritable(la, xs, readers, producer):
                 y = INPLACE[la.op](la, xs[0])
-            elif bn is None and not keep and la.op == "add" and (into := _summand(la, xs, readers, producer)) is not None:
-                y = K.add(xs, into)
+            elif bn is None and not keep and la.op in JOINS_IN_PLACE and (
+                    into := _join_target(la, xs, consumers, producer, plan.aliased)) is not None:
+                y = JOINS_IN_PLACE[la.op](xs, into)
             elif bn is None:
                 y = fn(la, xs, arrays)
             else:   # the next layer's output now; this conv's own output only when every output is kept
@@ -345,13 +352,21 @@ def _alone(src: str, arr: np.ndarray, readers: Mapping[str, int], producer: Mapp
             and dense_order(arr) is not None and arr.flags.writeable)
 
 
-def _summand(layer: Layer, xs: list[np.ndarray], readers: Mapping[str, int], producer: Mapping[str, str]) -> int | None:
-    """The input of a sum that it may accumulate into (a residual branch's output, mostly), saving the fresh
-    output's allocation and a pass (maxvit_t, one thread: 210.7 → 208.6 ms min, 218.2 → 214.6 median of 14
-    interleaved runs): overwritable as an in-place op's input is, of the sum's shape (nothing broadcast into it) and layout (`kernels.add_layout`)."""
-    shape, order = np.broadcast_shapes(*(x.shape for x in xs)), dense_order(K.add_layout(xs))
-    return next((i for i, (src, arr) in enumerate(zip(layer.inputs, xs)) if arr.shape == shape and
-                 dense_order(arr) == order and _alone(src, arr, readers, producer)), None)
+def _join_target(layer: Layer, xs: list[np.ndarray], consumers: Mapping[str, int], producer: Mapping[str, str],
+                 aliased: frozenset[str]) -> int | None:
+    """The input (0 or 1) of a sum or product that it may accumulate into, saving a fresh output's allocation
+    and a pass: a fresh array that no reader aliases and that no layer still to run reads (a residual
+    branch's output; MBConv's map after the squeeze-excitation's pooling read it), of the join's shape and
+    layout (`kernels.join_layout`). maxvit_t, one thread, sums: 210.7 → 208.6 ms min, 218.2 → 214.6 median
+    of 14 interleaved runs."""
+    if len(xs) < 2:
+        return None
+    shape, order = np.broadcast_shapes(*(x.shape for x in xs)), dense_order(K.join_layout(xs))
+    for i, (src, arr) in enumerate(zip(layer.inputs[:2], xs[:2])):
+        if (consumers.get(src) == 1 and producer.get(src) in FRESH and src not in aliased and arr.shape == shape
+                and dense_order(arr) == order and arr.dtype == K.DTYPE and arr.flags.writeable):
+            return i
+    return None
 
 
 def _foldable_bn(layer: Layer, layers: tuple[Layer, ...], index: int, consumers: Mapping[str, int],

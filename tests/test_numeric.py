@@ -346,24 +346,31 @@ def test_in_place_activations_overwrite_only_private_arrays(monkeypatch: pytest.
     assert overwritten == ["swish1", "gelu1", "hardsigmoid1"]
 
 
-def test_sums_accumulate_in_place_only_into_private_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
-    # keep=False: a sum accumulates into an input of its shape and layout that it alone reads, also through a
-    # pass-through (stochastic depth) that alone reads a fresh array; never into the caller's input or an array
-    # another layer reads too (the conv's output through the dropout: the relu reads it after the sum)
+def test_joins_accumulate_in_place_only_into_private_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    # keep=False: a sum or product accumulates into an input of its shape and layout once no other layer is
+    # left to read it and no reader aliases it (a pass-through that alone read a fresh array passes it on as
+    # fresh); never into the caller's input, an array another layer reads later (the conv's output through
+    # the dropout: the relu reads it after the sum) or one that an identity or a dropout also passes on
     net = spec_net("[{conv: {c: 6, k: 3, p: 1}}, "
                    "{add: [[], [{conv: {c: 6, k: 1}}, {stochastic_depth: {p: 0.1}}]]}, "
                    "{concat: [[{add: [[dropout], [{conv: {c: 6, k: 1}}]]}], [relu]]}, "
-                   "{add: [[], [dropout]]}]")
+                   "{add: [[], [dropout]]}, "
+                   "{mul: [[], [gap, {conv: {c: 12, k: 1}}, sigmoid]]}, "
+                   "{mul: [[identity], [gap, {conv: {c: 12, k: 1}}, sigmoid]]}, {conv: {c: 12, k: 1}}, "
+                   "{add: [[identity], [{conv: {c: 12, k: 1}}]]}]")
     x = np.random.default_rng(8).standard_normal((2, 4, 9, 9)).astype(np.float32)
     before = x.copy()
     kept = numeric.forward(net, x, seed=5, keep=True)
-    calls: list[int | None] = []
-    add = K.add
-    monkeypatch.setattr(K, "add", lambda xs, into=None: (calls.append(into), add(xs, into))[1])
+    calls: list[tuple[str, int | None]] = []
+    for op, fn in list(numeric.JOINS_IN_PLACE.items()):
+        monkeypatch.setitem(numeric.JOINS_IN_PLACE, op, lambda xs, into, op=op, fn=fn: (calls.append((op, into)), fn(xs, into))[1])
     lean = numeric.forward(net, x, seed=5, keep=False)
     np.testing.assert_array_equal(x, before)
     np.testing.assert_array_equal(lean.output, kept.output)
-    assert calls == [1, 1, None]
+    # the first sum into its shortcut (its branch has read it), the branch's sum into the conv (not the dropout
+    # of an array the relu reads later), none for the dropout's sum, the first product into its map, none for
+    # the product through an identity, the last sum into the conv beside the identity
+    assert calls == [("add", 0), ("add", 1), ("mul", 0), ("add", 1)]
 
 
 def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.MonkeyPatch) -> None:
