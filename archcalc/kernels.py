@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .kernels_conv import conv_depthwise, conv_im2col, conv_shifted, shifted_pays
-from .layout import channels_last, dense_order
+from .kernels_join import add, join_layout, product
+from .layout import dense_order, zeros_like_layout
 from .kernels_conv import pad_hw as _pad_hw
 
 DTYPE = np.float32
@@ -47,6 +48,7 @@ __all__ = [
     "add",
     "mul",
     "product",
+    "join_layout",
     "init_weights",
 ]
 
@@ -248,11 +250,11 @@ def avg_pool2d(x: np.ndarray, kernel: Pair, stride: Pair | None = None,
         xp = _pad_hw(x, ext)
     elif max(ext) > 0:
         t, _, l, _ = ext
-        xp = _zeros_like_layout(x, (n, c, h + ext[0] + ext[1], wd + ext[2] + ext[3]))
+        xp = zeros_like_layout(x, (n, c, h + ext[0] + ext[1], wd + ext[2] + ext[3]))
         xp[:, :, t: t + h, l: l + wd] = x
     else:
         xp = x
-    acc = _zeros_like_layout(xp, (n, c, ho, wo))
+    acc = zeros_like_layout(xp, (n, c, ho, wo))
     for i in range(k[0]):
         for j in range(k[1]):
             acc += _tap(xp, i, j, ho, wo, s)
@@ -260,14 +262,6 @@ def avg_pool2d(x: np.ndarray, kernel: Pair, stride: Pair | None = None,
     cnt_w = _window_counts(wd, wo, k[1], s[1], pads[2], pads[3], count_include_pad)
     acc /= np.outer(cnt_h, cnt_w).astype(DTYPE)
     return acc
-
-
-def _zeros_like_layout(x: np.ndarray, shape: tuple[int, int, int, int]) -> np.ndarray:
-    """Zeros of an NCHW shape, channels-last in memory when x is."""
-    if channels_last(x):
-        n, c, h, w = shape
-        return np.zeros((n, h, w, c), dtype=DTYPE).transpose(0, 3, 1, 2)
-    return np.zeros(shape, dtype=DTYPE)
 
 
 def _window_counts(size: int, out: int, k: int, s: int, pad_before: int, pad_after: int,
@@ -485,43 +479,6 @@ def dropout(x: np.ndarray, p: float = 0.5) -> np.ndarray:
 
 def concat(xs: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate([_f32(x) for x in xs], axis=1)
-
-
-def join_layout(xs: Sequence[np.ndarray]) -> np.ndarray:
-    """The input whose memory layout a sum or product takes: the first channels-last one of the result's
-    shape, else the first of it (a residual stream meeting a channels-last branch, as attention returns,
-    stays channels-last from there on instead of transposing at every sum)."""
-    shape = np.broadcast_shapes(*(x.shape for x in xs))
-    full = [x for x in xs if x.shape == shape]
-    return next((x for x in full if channels_last(x)), full[0] if full else xs[0])
-
-
-def _join(ufunc: np.ufunc, xs: Sequence[np.ndarray], into: int | None) -> np.ndarray:
-    """xs combined left to right by ufunc (add, multiply; broadcast), into a new array laid out as
-    `join_layout`, or `into` (0 or 1: the same result, the first step being commutative) of the result's
-    shape and layout."""
-    xs = [_f32(x) for x in xs]
-    if into is None:
-        shape = np.broadcast_shapes(*(x.shape for x in xs))
-        like = join_layout(xs)
-        out = np.empty_like(like) if like.shape == shape else np.empty(shape, dtype=DTYPE)
-        ufunc(xs[0], xs[1], out=out) if len(xs) > 1 else np.copyto(out, xs[0])
-    else:
-        out = xs[into]
-        ufunc(out, xs[1 - into], out=out)
-    for x in xs[2:]:
-        ufunc(out, x, out=out)
-    return out
-
-
-def add(xs: Sequence[np.ndarray], into: int | None = None) -> np.ndarray:
-    """The sum of xs (broadcast), see `_join`."""
-    return _join(np.add, xs, into)
-
-
-def product(xs: Sequence[np.ndarray], into: int | None = None) -> np.ndarray:
-    """The product of xs (broadcast, e.g. (N, C, H, W) · (N, C, 1, 1) for squeeze-excitation), see `_join`."""
-    return _join(np.multiply, xs, into)
 
 
 def mul(x: np.ndarray, s: np.ndarray) -> np.ndarray:

@@ -18,3 +18,11 @@ def dense_order(x: np.ndarray) -> tuple[int, ...] | None:
 def channels_last(x: np.ndarray) -> bool:
     """An NCHW array laid out (N, H, W, C) in memory (as the channels-last kernels return it)."""
     return x.ndim == 4 and x.shape[1] > 1 and not x.flags.c_contiguous and np.transpose(x, (0, 2, 3, 1)).flags.c_contiguous
+
+
+def zeros_like_layout(x: np.ndarray, shape: tuple[int, int, int, int]) -> np.ndarray:
+    """Zeros of an NCHW shape, channels-last in memory when x is."""
+    if channels_last(x):
+        n, c, h, w = shape
+        return np.zeros((n, h, w, c), dtype=np.float32).transpose(0, 3, 1, 2)
+    return np.zeros(shape, dtype=np.float32)

@@ -344,10 +344,9 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
 def _overwritable(layer: Layer, xs: list[np.ndarray], readers: Mapping[str, int], producer: Mapping[str, str]) -> bool:
     """An op's one input may be overwritten: a fresh array (FRESH) that this op alone ever reads, float32,
     without gaps (any axis order) and writeable."""
-    return len(xs) == 1 and _alone(layer.inputs[0], xs[0], readers, producer)
-
-
-def _alone(src: str, arr: np.ndarray, readers: Mapping[str, int], producer: Mapping[str, str]) -> bool:
+    if len(xs) != 1:
+        return False
+    src, arr = layer.inputs[0], xs[0]
     return (readers.get(src) == 1 and producer.get(src) in FRESH and arr.dtype == K.DTYPE
             and dense_order(arr) is not None and arr.flags.writeable)
 

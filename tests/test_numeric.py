@@ -363,7 +363,8 @@ def test_joins_accumulate_in_place_only_into_private_arrays(monkeypatch: pytest.
     kept = numeric.forward(net, x, seed=5, keep=True)
     calls: list[tuple[str, int | None]] = []
     for op, fn in list(numeric.JOINS_IN_PLACE.items()):
-        monkeypatch.setitem(numeric.JOINS_IN_PLACE, op, lambda xs, into, op=op, fn=fn: (calls.append((op, into)), fn(xs, into))[1])
+        spy = lambda xs, into, op=op, fn=fn: (calls.append((op, into)), fn(xs, into))[1]  # noqa: E731
+        monkeypatch.setitem(numeric.JOINS_IN_PLACE, op, spy)
     lean = numeric.forward(net, x, seed=5, keep=False)
     np.testing.assert_array_equal(x, before)
     np.testing.assert_array_equal(lean.output, kept.output)
