@@ -164,8 +164,8 @@ FRESH = frozenset({"conv", "dwconv", "conv_transpose", "fc", "bn", "add", "conca
 # Ops that pass their one input through as their output: that array is as fresh as their input was when they
 # are its only reader (the plan gives them their input's producer).
 PASS_THROUGH = frozenset({"identity", "dropout", "stochastic_depth"})
-# Readers whose output never aliases their inputs.
-ALIAS_FREE = FRESH | {"gap"}
+# Readers whose output never aliases their inputs (a param reads only its input's batch size).
+ALIAS_FREE = FRESH | {"gap", "param"}
 # Joins that can accumulate into an input (numeric._join_target): op → kernel(xs, into).
 JOINS_IN_PLACE: dict[str, Callable[[list[np.ndarray], int], np.ndarray]] = {"add": K.add, "mul": K.product}
 

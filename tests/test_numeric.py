@@ -357,7 +357,8 @@ def test_joins_accumulate_in_place_only_into_private_arrays(monkeypatch: pytest.
                    "{add: [[], [dropout]]}, "
                    "{mul: [[], [gap, {conv: {c: 12, k: 1}}, sigmoid]]}, "
                    "{mul: [[identity], [gap, {conv: {c: 12, k: 1}}, sigmoid]]}, {conv: {c: 12, k: 1}}, "
-                   "{add: [[identity], [{conv: {c: 12, k: 1}}]]}]")
+                   "{add: [[identity], [{conv: {c: 12, k: 1}}]]}, {conv: {c: 12, k: 1}}, "
+                   "{mul: [[], [{param: {shape: [12, 1, 1]}}]]}]")
     x = np.random.default_rng(8).standard_normal((2, 4, 9, 9)).astype(np.float32)
     before = x.copy()
     kept = numeric.forward(net, x, seed=5, keep=True)
@@ -370,8 +371,9 @@ def test_joins_accumulate_in_place_only_into_private_arrays(monkeypatch: pytest.
     np.testing.assert_array_equal(lean.output, kept.output)
     # the first sum into its shortcut (its branch has read it), the branch's sum into the conv (not the dropout
     # of an array the relu reads later), none for the dropout's sum, the first product into its map, none for
-    # the product through an identity, the last sum into the conv beside the identity
-    assert calls == [("add", 0), ("add", 1), ("mul", 0), ("add", 1)]
+    # the product through an identity, the sum into the conv beside the identity, the layer scale's product
+    # into the conv (the param reads only its batch size)
+    assert calls == [("add", 0), ("add", 1), ("mul", 0), ("add", 1), ("mul", 0)]
 
 
 def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.MonkeyPatch) -> None:
