@@ -160,9 +160,9 @@ INPLACE: dict[str, Callable[[Layer, np.ndarray], np.ndarray]] = {
 } | NT.INPLACE
 # Ops whose output is a new array that aliases no other (views, the input passed through, and learned
 # tensors are not): an in-place op may overwrite it when it is that output's only reader.
-FRESH = frozenset({"conv", "dwconv", "conv_transpose", "fc", "bn", "add", "concat", "layernorm"}) | INPLACE.keys()
-# Ops that pass their one input through as their output: that array is as fresh as their input was when they
-# are its only reader (the plan gives them their input's producer).
+FRESH = frozenset({"conv", "dwconv", "conv_transpose", "fc", "bn", "add", "mul", "concat", "layernorm"}) | INPLACE.keys()
+# Ops that pass their one input through as their output (and a product of one factor): that array is as fresh
+# as their input was when they are its only reader (the plan gives them their input's producer).
 PASS_THROUGH = frozenset({"identity", "dropout", "stochastic_depth"})
 # Readers whose output never aliases their inputs (a param reads only its input's batch size).
 ALIAS_FREE = FRESH | {"gap", "param"}
@@ -265,8 +265,9 @@ def _plan(net: Network, batch: int) -> _Plan:
     folds = tuple(_foldable_bn(la, layers, i, readers, batch, shapes[i]) for i, la in enumerate(layers))
     producer: dict[str, str] = {}
     for la in layers:
-        through = la.op in PASS_THROUGH and len(la.inputs) == 1 and readers.get(la.inputs[0]) == 1
-        producer[la.name] = producer.get(la.inputs[0], "input") if through else la.op
+        passes = la.op in PASS_THROUGH or la.op == "mul" and len(la.inputs) == 1
+        through = passes and len(la.inputs) == 1 and readers.get(la.inputs[0]) == 1
+        producer[la.name] = producer.get(la.inputs[0], "input") if through else "passed" if passes else la.op
     aliased = set()
     for la in layers:
         if not (la.op in ALIAS_FREE or la.op == "mul" and len(la.inputs) > 1) or len(set(la.inputs)) < len(la.inputs):

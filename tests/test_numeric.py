@@ -376,6 +376,28 @@ def test_joins_accumulate_in_place_only_into_private_arrays(monkeypatch: pytest.
     assert calls == [("add", 0), ("add", 1), ("mul", 0), ("add", 1), ("mul", 0)]
 
 
+def test_joins_of_three_in_place_keep_their_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a sum of three accumulates only into its first or second input (x0 + x1 = x1 + x0 exactly, then + x2):
+    # into the relu's output beside an identity of an array three layers read; a layer scale (param) times
+    # its conv in place; a product of one factor passes its input on
+    net = spec_net("[{conv: {c: 6, k: 3, p: 1}}, {add: [[{conv: {c: 6, k: 1}}, {mul: [[], [{param: {shape: [6, 1, 1]}}]]}, "
+                   "{stochastic_depth: {p: 0.1}}], []]}, {add: [[identity], [relu], [{conv: {c: 6, k: 1}}]]}, "
+                   "{mul: [[], [{conv: {c: 6, k: 1}}]]}, {mul: [[]]}, {add: [[], [relu]]}]")
+    x = np.random.default_rng(8).standard_normal((2, 4, 9, 9)).astype(np.float32) * 3
+    weights = {la.name: {"weight": np.random.default_rng(9).standard_normal(la.output).astype(np.float32)}
+               for la in net.layers if la.op == "param"}
+    kept = numeric.forward(net, x, seed=3, keep=True, weights=weights)
+    calls: list[tuple[str, int]] = []
+    for op, fn in list(numeric.JOINS_IN_PLACE.items()):
+        spy = lambda xs, into, op=op, fn=fn: (calls.append((op, into)), fn(xs, into))[1]  # noqa: E731
+        monkeypatch.setitem(numeric.JOINS_IN_PLACE, op, spy)
+    lean = numeric.forward(net, x, seed=3, keep=False, weights=weights)
+    np.testing.assert_array_equal(lean.output, kept.output)
+    # the last sum into its first input (mul2's array passed on by the one-factor product), which the relu
+    # read out of place before it
+    assert calls == [("mul", 0), ("add", 0), ("add", 1), ("mul", 0), ("add", 0)]
+
+
 def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     # the per-network plan (readers, array shapes, BN folds) is built once per network and batch; a changed
     # network or memory budget gets its own checks
