@@ -163,7 +163,13 @@ INPLACE: dict[str, Callable[[Layer, np.ndarray], np.ndarray]] = {
 } | NT.INPLACE
 # Ops whose output is a new array that aliases no other (views, the input passed through, and learned
 # tensors are not): an in-place op may overwrite it when it is that output's only reader.
-FRESH = frozenset({"conv", "dwconv", "conv_transpose", "fc", "bn", "add", "concat", "layernorm"}) | INPLACE.keys()
+FRESH = frozenset({"conv", "dwconv", "conv_transpose", "fc", "bn", "add", "mul", "concat", "layernorm"}) | INPLACE.keys()
+# Ops that return their one input itself (inference mode): an output of theirs may be overwritten when
+# their input could have been.
+PASS_THROUGH = frozenset({"identity", "dropout", "stochastic_depth"})
+# Joins computed into one of their inputs when it may be overwritten (keep=False): its array becomes the
+# output, without the copy of the first input (the same operations in the same order).
+JOINS: dict[str, Callable[..., Any]] = {"add": np.add, "mul": np.multiply}
 
 
 # ---------------------------------------------------------------- the pass
@@ -235,6 +241,7 @@ class _Plan:
     producer: dict[str, str]                      # each output's op
     shapes: tuple[dict[str, tuple[int, ...]], ...]  # each layer's array shapes
     folds: tuple[Layer | None, ...]               # the batch norm folded into each layer, if any
+    owned: frozenset[str]                         # outputs that their one reader may overwrite
 
 
 _PLANS: dict[tuple[int, int, int], tuple[weakref.ref[Network], _Plan]] = {}
@@ -258,7 +265,11 @@ def _plan(net: Network, batch: int) -> _Plan:
     layers = net.layers
     shapes = tuple(weight_shapes(la) for la in layers)
     folds = tuple(_foldable_bn(la, layers, i, readers, batch, shapes[i]) for i, la in enumerate(layers))
-    plan = _Plan(readers, {la.name: la.op for la in layers}, shapes, folds)
+    owned: set[str] = set()
+    for la in layers:
+        if readers.get(la.name) == 1 and (la.op in FRESH or (la.op in PASS_THROUGH and tuple(la.inputs)[:1] and la.inputs[0] in owned)):
+            owned.add(la.name)
+    plan = _Plan(readers, {la.name: la.op for la in layers}, shapes, folds, frozenset(owned))
     if len(_PLANS) >= PLANS_KEPT:
         _PLANS.clear()
     _PLANS[key] = (weakref.ref(net), plan)
@@ -297,8 +308,13 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
             sizes[la.name] = sum(int(a.size) for a in arrays.values())
             bn = plan.folds[index]
             start = time.perf_counter()
-            if bn is None and not keep and la.op in INPLACE and _overwritable(la, xs, readers, producer):
+            if bn is None and not keep and la.op in INPLACE and _overwritable(la, xs, plan.owned):
                 y = INPLACE[la.op](la, xs[0])
+            elif bn is None and not keep and la.op in JOINS and (into := _join_target(la, xs, plan.owned)) is not None:
+                y = xs[into]
+                for j, other in enumerate(xs):
+                    if j != into:
+                        JOINS[la.op](y, other, out=y)
             elif bn is None:
                 y = fn(la, xs, arrays)
             else:   # the next layer's output now; this conv's own output only when every output is kept
@@ -325,14 +341,29 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
     return Result(net, final, outputs, shapes, sizes, kept, seconds)
 
 
-def _overwritable(layer: Layer, xs: list[np.ndarray], readers: Mapping[str, int], producer: Mapping[str, str]) -> bool:
-    """An op's one input may be overwritten: a fresh array (FRESH) that this op alone ever reads, float32,
-    without gaps (any axis order) and writeable."""
-    if len(xs) != 1:
+def _overwritable(layer: Layer, xs: list[np.ndarray], owned: frozenset[str], index: int = 0,
+                  single: bool = True) -> bool:
+    """An op's input may be overwritten: a fresh array (FRESH, or passed through PASS_THROUGH ops from one)
+    that this op alone ever reads, float32, without gaps (any axis order) and writeable."""
+    if single and len(xs) != 1:
         return False
-    src, arr = layer.inputs[0], xs[0]
-    return (readers.get(src) == 1 and producer.get(src) in FRESH and arr.dtype == K.DTYPE
+    src, arr = layer.inputs[index], xs[index]
+    return (src in owned and list(layer.inputs).count(src) == 1 and arr.dtype == K.DTYPE
             and dense_order(arr) is not None and arr.flags.writeable)
+
+
+def _join_target(layer: Layer, xs: list[np.ndarray], owned: frozenset[str]) -> int | None:
+    """The input of an add or mul that can hold its result: overwritable, of the output's full shape and laid
+    out as the first input (the layout the copying kernels give the result, which later reductions sum in);
+    the first input, or either of two (a + b = b + a exactly; with more inputs the order would change)."""
+    if any(x.dtype != K.DTYPE for x in xs):
+        return None
+    shape = np.broadcast_shapes(*(x.shape for x in xs))
+    for i in range(len(xs) if len(xs) == 2 else 1):
+        if (xs[i].shape == shape and xs[i].strides == xs[0].strides
+                and _overwritable(layer, xs, owned, i, single=False)):
+            return i
+    return None
 
 
 def _foldable_bn(layer: Layer, layers: tuple[Layer, ...], index: int, consumers: Mapping[str, int],

@@ -709,23 +709,34 @@ def test_max_pool2d_asymmetric_padding_tensorflow_same():
     close(K.max_pool2d(x, 2, 2, pads), expected)
 
 
-def test_gelu_against_erfc_with_no_subnormal_tail():
-    # x·Φ(x) = x·½·erfc(−x/√2) (math.erfc, float64) to 1.5e-7·max(1, |x|), tiny inputs too; the far negative tail, where the
-    # exact value is below float32's smallest normal (|x| ≳ 13), comes out as a tiny normal or 0, never a
-    # subnormal (which would slow every later product)
+def test_gelu_against_erfc_with_no_tiny_tail():
+    # x·Φ(x) = x·½·erfc(−x/√2) (math.erfc, float64) to 1.5e-7·max(1, |x|) over a dense sweep of [−16, 16] (every
+    # float32 step of 1/2^14 there, the fit's whole range and its tails), far tails and tiny inputs; the
+    # negative tail is exactly 0 (as torch's), and no output of a negative input is a tiny number that a later
+    # layer could turn into float32 subnormals (which slow every product on them)
     from archcalc import kernels_transformer as KT
 
     tiny = [s * v for v in (1e-12, 1e-20, 1e-30, 1e-40) for s in (-1, 1)]   # 1e-40: a subnormal input
-    x = np.concatenate([np.linspace(-60, 60, 24_001), [-1e30, -15.0, -13.2, 13.2, 1e30, 0.0], tiny]).astype(np.float32)
-    ref = np.array([v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in x.astype(np.float64)])
+    tails = np.geomspace(16, 3e38, 400)
+    x = np.concatenate([np.arange(-16 * 2**14, 16 * 2**14 + 1) / 2**14, tails, -tails, [0.0], tiny]).astype(np.float32)
+    x64 = x.astype(np.float64)
+    ref = x64 * 0.5 * np.frompyfunc(math.erfc, 1, 1)(-x64 / math.sqrt(2)).astype(np.float64)
     y = KT.gelu(x)
-    assert np.all(np.abs(y - ref) <= 1.5e-7 * np.maximum(1, np.abs(x)))
-    assert not np.any((y != 0) & (np.abs(y) < np.finfo(np.float32).tiny))
-    # tiny inputs (a later layer's sum of the tail's ~1e-22 outputs): their square would be subnormal
-    s = [np.empty(4, np.float32) for _ in range(4)]
-    a = s[0]
-    KT._gelu_steps(np.array([1e-20, -1e-25, 3.0, -1e-40], np.float32), np.empty(4, np.float32), s)
-    assert np.all(a >= np.finfo(np.float32).tiny ** 0.5)
+    assert np.all(np.abs(y - ref) <= 1.5e-7 * np.maximum(1, np.abs(x64)))
+    assert np.all(y[x < -5.3] == 0) and np.all(y[x > 6] == x[x > 6])
+    negative = (x < 0) & (y != 0)
+    assert np.all(np.abs(y[negative]) >= 1e-7 * np.minimum(1, np.abs(x[negative])))
+    assert not np.any((y != 0) & (np.abs(y) < np.finfo(np.float32).tiny) & (np.abs(x) >= np.finfo(np.float32).tiny))
+
+
+def test_gelu_fit_keeps_logit_phi_rising_past_its_span():
+    # beyond the fitted [0, 5.5], h = x·P(x²) must keep Φ(−x) = 1/(1 + e^h) under 5e-8 (h ≥ 16.9) up to where
+    # x² overflows, or the output of a large x would not be x (the test above samples; this checks densely)
+    from archcalc import kernels_transformer as KT
+
+    x = np.concatenate([np.linspace(5.3, 100, 200_001), np.geomspace(100, 1.8e19, 20_001)])
+    h = np.polyval(KT.GELU_LOGIT_PHI[::-1], x * x) * x
+    assert h.min() >= -math.log(5e-8)
 
 
 def test_attention_softmax_floor_leaves_no_subnormals():
