@@ -167,6 +167,8 @@ FRESH = frozenset({"conv", "dwconv", "conv_transpose", "fc", "bn", "add", "mul",
 # Ops that return their one input itself (inference mode): an output of theirs may be overwritten when
 # their input could have been.
 PASS_THROUGH = frozenset({"identity", "dropout", "stochastic_depth"})
+# Ops that read only their input's shape (a learned tensor broadcast over the batch): no reader of its values.
+SHAPE_ONLY = frozenset({"param"})
 # Joins computed into one of their inputs when it may be overwritten (keep=False): its array becomes the
 # output, without the copy of the first input (the same operations in the same order).
 JOINS: dict[str, Callable[..., Any]] = {"add": np.add, "mul": np.multiply}
@@ -241,7 +243,7 @@ class _Plan:
     producer: dict[str, str]                      # each output's op
     shapes: tuple[dict[str, tuple[int, ...]], ...]  # each layer's array shapes
     folds: tuple[Layer | None, ...]               # the batch norm folded into each layer, if any
-    owned: frozenset[str]                         # outputs that their one reader may overwrite
+    owned: frozenset[str]                         # outputs that their one reader of values may overwrite
 
 
 _PLANS: dict[tuple[int, int, int], tuple[weakref.ref[Network], _Plan]] = {}
@@ -266,8 +268,13 @@ def _plan(net: Network, batch: int) -> _Plan:
     shapes = tuple(weight_shapes(la) for la in layers)
     folds = tuple(_foldable_bn(la, layers, i, readers, batch, shapes[i]) for i, la in enumerate(layers))
     owned: set[str] = set()
+    value_readers = dict(readers)
     for la in layers:
-        if readers.get(la.name) == 1 and (la.op in FRESH or (la.op in PASS_THROUGH and tuple(la.inputs)[:1] and la.inputs[0] in owned)):
+        if la.op in SHAPE_ONLY:
+            for name in la.inputs:
+                value_readers[name] -= 1
+    for la in layers:
+        if value_readers.get(la.name) == 1 and (la.op in FRESH or (la.op in PASS_THROUGH and la.inputs[0] in owned)):
             owned.add(la.name)
     plan = _Plan(readers, {la.name: la.op for la in layers}, shapes, folds, frozenset(owned))
     if len(_PLANS) >= PLANS_KEPT:

@@ -346,6 +346,34 @@ def test_in_place_activations_overwrite_only_private_arrays(monkeypatch: pytest.
     assert overwritten == ["swish1", "gelu1", "hardsigmoid1"]
 
 
+def test_joins_in_place_only_into_private_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    # keep=False computes an add or mul into an input that it alone reads (a fresh array, or one passed
+    # through identity/stochastic_depth from one) when laid out as the first input: the same result bit for
+    # bit, the caller's input and arrays other layers read untouched; a join of three sums in its own order
+    net = spec_net("[{conv: {c: 6, k: 3, p: 1}}, {add: [[{conv: {c: 6, k: 1}}, {mul: [[], [{param: {shape: [6, 1, 1]}}]]}, "
+                   "{stochastic_depth: {p: 0.1}}], []]}, {add: [[identity], [relu], [{conv: {c: 6, k: 1}}]]}, "
+                   "{mul: [[], [{conv: {c: 6, k: 1}}]]}]")
+    x = np.random.default_rng(8).standard_normal((2, 4, 9, 9)).astype(np.float32)
+    before = x.copy()
+    weights = {la.name: {"weight": np.random.default_rng(9).standard_normal(la.output).astype(np.float32)}
+               for la in net.layers if la.op == "param"}
+    kept = numeric.forward(net, x, seed=3, keep=True, weights=weights)
+    owned = numeric._plan(net, 2).owned
+    names = {la.name: la for la in net.layers}
+    assert all(names[n].op != "param" for n in owned) and {"conv2", "stochastic_depth1"} <= owned
+    assert not {"conv1", "add1", "identity1"} & owned
+    into: list[tuple[str, int | None]] = []
+    real = numeric._join_target
+    monkeypatch.setattr(numeric, "_join_target", lambda la, xs, o: (into.append((la.name, real(la, xs, o))), into[-1][1])[1])
+    lean = numeric.forward(net, x, seed=3, keep=False, weights=weights)
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(lean.output, kept.output)
+    # mul1 into the 1×1 conv's output (its other reader, the param, reads only its batch size), add1 into the
+    # stochastic depth output (the residual conv1 is read twice), add2 (three inputs) only into its first,
+    # identity1's, which passes add1 (read by three): none; mul2 into conv4's output, the second of two
+    assert dict(into) == {"mul1": 0, "add1": 0, "add2": None, "mul2": 1}
+
+
 def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     # the per-network plan (readers, array shapes, BN folds) is built once per network and batch; a changed
     # network or memory budget gets its own checks
