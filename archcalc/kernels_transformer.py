@@ -90,20 +90,20 @@ def _erf_steps(u: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
 # x·P(x²) ≥ 17.08 for x ≥ 5.33 (Φ(−x) ≤ 3.9e-8). tests/test_kernels.py sweeps the bound against math.erfc.
 GELU_LOGIT_PHI = (1.595770615138508, 0.07266412969634031, -6.348293914674305e-05, -0.00011120790706788693,
                   8.025202676949661e-06, -2.7146092865394517e-07, 3.693324934773269e-09)
-# 0-d float32 arrays (a ufunc takes them faster than a scalar): P's coefficients times log₂e, highest first,
-# for exp(h) as exp2(h·log₂e) (numpy's exp2 takes half exp's time).
-_GELU = tuple(np.array(c / math.log(2), dtype=DTYPE) for c in reversed(GELU_LOGIT_PHI)) + (np.array(1.0, dtype=DTYPE),)
+# 0-d float32 arrays (a ufunc takes them faster than a scalar): P's coefficients halved, highest first, then ½ and 1.
+_GELU = tuple(np.array(c / 2, dtype=DTYPE) for c in reversed(GELU_LOGIT_PHI)) + (np.array(0.5, dtype=DTYPE),
+                                                                              np.array(1.0, dtype=DTYPE))
 
 
 def _gelu_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
-    """x·Φ(x) = x − x·Φ(−x) = x − x/(1 + e^h), h = logit Φ(x) = x·P(x²) (GELU_LOGIT_PHI): 17 passes.
-    Written as a difference, the tail needs no guard: below x ≈ −5.26, x/(1 + e^h) rounds to x and the output
-    is exactly 0 (torch's ½x(1 + erf(x/√2)) is 0 from about −5.9), the nonzero outputs of negative x are at
-    least 4.7e-7 in size: no tiny values leave here for later layers to turn into float32 subnormals (which
-    slow every product on them severalfold; the A&S form's erfc tail needed a cap and a floor for that). For
-    large x, e^h overflows to inf and x/inf = 0: the output is x. ±inf give NaN (torch: +inf → inf)."""
+    """x·Φ(x) = x·σ(h) = x·½(1 + tanh(h/2)), h = logit Φ(x) = x·P(x²) (GELU_LOGIT_PHI): 18 passes.
+    tanh saturates: below x ≈ −5.69 it rounds to −1 and the output is exactly 0 (torch's ½x(1 + erf(x/√2)) is 0
+    from about −5.9), the nonzero outputs of negative x are at least ~1.5e-7 in size, so no tiny values leave
+    here for later layers to turn into float32 subnormals (which slow every product on them severalfold); and
+    no step underflows at any x (an exp of h would, past x ≈ −6, and run severalfold slower there: the old A&S
+    erfc form needed a cap and a floor on |x| for that). ±inf give ±inf·1 and −inf·0 = NaN, as torch."""
     q, p = s
-    *coefs, one = _GELU
+    *coefs, half, one = _GELU
     np.square(x, out=q)
     np.multiply(q, coefs[0], out=p)
     for c in coefs[1:-1]:
@@ -111,10 +111,10 @@ def _gelu_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
         p *= q
     p += coefs[-1]
     p *= x
-    np.exp2(p, out=p)
+    np.tanh(p, out=p)
     p += one
-    np.divide(x, p, out=p)
-    np.subtract(x, p, out=o)
+    p *= half
+    np.multiply(p, x, out=o)
 
 
 def _gelu_tanh_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
@@ -139,7 +139,7 @@ def gelu(x: np.ndarray, approximate: str = "none", out: np.ndarray | None = None
     """x·Φ(x) (torch.nn.GELU); `tanh`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). `out` may be x."""
     if approximate == "tanh":
         return elementwise(x, _gelu_tanh_steps, 1, out)
-    with np.errstate(over="ignore", invalid="ignore"):   # e^h = inf past x ≈ 13 (the output is then x); ±inf in
+    with np.errstate(over="ignore", invalid="ignore"):   # x² = inf past |x| ≈ 1.8e19 (tanh is then ±1); −inf·0
         return elementwise(x, _gelu_steps, 2, out)
 
 
