@@ -44,7 +44,8 @@ def layer_norm(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None,
     var *= DTYPE(1 / x.shape[axis])
     var += DTYPE(eps)
     np.sqrt(var, out=var)
-    y /= var
+    np.reciprocal(var, out=var)   # 1/σ once per row, then a product per element (as torch's rstd): a division costs more
+    y *= var
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
     if gamma is not None:
