@@ -13,7 +13,6 @@ import math
 import numpy as np
 
 from .kernels import elementwise
-from .kernels_conv import SMALL_MAP_POSITIONS
 from .layout import channels_last
 
 DTYPE = np.float32
@@ -153,12 +152,21 @@ def linear_last(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np
     return y.reshape(x.shape[:-1] + (y.shape[-1],))
 
 
+# A channel-wise Linear of a channels-last map of at most this many positions runs as W @ Xᵀ (NCHW result):
+# OpenBLAS is 3–20% faster with the positions as the GEMM's short side (one thread, X @ Wᵀ / W @ Xᵀ ms,
+# positions×in→out: 64×256→1024 0.34/0.27, 100×256→1024 0.46/0.40, 144×512→2048 2.29/2.12,
+# 196×768→768 1.62/1.57, 256×384→1536 2.08/1.96, 256×1536→384 2.14/2.02; 324 and 400 positions within 4%;
+# 784×192→768 equal). The 1×1 convolution keeps kernels_conv.SMALL_MAP_POSITIONS (64): after it, batch norm
+# and depthwise convolutions on NCHW made maxvit_t slower at 196.
+LINEAR_SMALL_MAP_POSITIONS = 256
+
+
 def linear_channels(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """nn.Linear on the channels of an NCHW map (torch's Linear on the channels-last permute); a
     channels-last map gives a channels-last result."""
     n, c, h, wd = x.shape
     x = _f32(x)
-    if channels_last(x) and n * h * wd <= SMALL_MAP_POSITIONS:   # (out, in) @ (in, positions): NCHW out
+    if channels_last(x) and n * h * wd <= LINEAR_SMALL_MAP_POSITIONS:   # (out, in) @ (in, positions): NCHW out
         y = _f32(w) @ x.transpose(1, 0, 2, 3).reshape(c, n * h * wd)
         if b is not None:
             y += _f32(b)[:, None]
