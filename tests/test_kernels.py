@@ -827,3 +827,18 @@ def test_channels_last_arrays_flow_through_without_copies():
     close(K.conv2d(small, w1), ref_conv2d(np.ascontiguousarray(small), w1, None, (1, 1), (0, 0, 0, 0), (1, 1)))
     close(KT.linear_channels(small, w1[:, :, 0, 0], rand((9,), 50)),
           KT.linear_channels(np.ascontiguousarray(small), w1[:, :, 0, 0], rand((9,), 50)))
+
+
+def test_linear_on_small_channels_last_maps_takes_positions_as_the_short_side():
+    # a channel-wise Linear of a channels-last map of at most LINEAR_SMALL_MAP_POSITIONS (14×14 = 196 here)
+    # computes W @ Xᵀ (an NCHW result), larger maps X @ Wᵀ (channels-last); both equal the NCHW input's result
+    from archcalc import kernels_transformer as KT
+    from archcalc.layout import channels_last
+
+    w, b = rand((24, 16), 51), rand((24,), 52)
+    for side, nchw in ((14, True), (17, False)):
+        x = np.ascontiguousarray(rand((1, side, side, 16), 53)).transpose(0, 3, 1, 2)
+        assert channels_last(x) and (side * side <= KT.LINEAR_SMALL_MAP_POSITIONS) == nchw
+        got = KT.linear_channels(x, w, b)
+        assert got.flags.c_contiguous == nchw and channels_last(got) != nchw
+        close(got, np.einsum("oc,nchw->nohw", w.astype(np.float64), x.astype(np.float64)) + b.reshape(1, -1, 1, 1))
