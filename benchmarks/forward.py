@@ -1,7 +1,7 @@
 """Benchmark of archcalc's NumPy forward pass: `python benchmarks/forward.py [--repeat N] [--no-zoo] [NAMES...]`.
 
 Per network (batch 1, float32, keep=False, weights made once before timing):
-  * forward time, best of N, NumPy and torch interleaved; CPU time (process_time) when the BLAS runs one
+  * forward time, best of N after --warmup rounds (default 10), NumPy and torch interleaved; CPU time (process_time) when the BLAS runs one
     thread (OMP/MKL/OPENBLAS_NUM_THREADS=1: a shared machine's other work then counts against neither
     side), wall time otherwise;
   * effective GFLOP/s = 2·MACs / time (MACs: the paper convention, conv + fc weights);
@@ -66,12 +66,18 @@ NETWORKS: list[tuple[str, dict[str, Any], str | None, dict[str, Any]]] = [
 CLOCK: Callable[[], float] = time.perf_counter
 
 
+WARMUP = 10
+
+
 def best_of(n: int, *fns: Callable[[], Any]) -> list[float]:
     """Best time of each function over n rounds, the functions interleaved within a round so that a
-    load change on a shared machine hits them alike. The clock is CPU time at one thread (a shared
+    load change on a shared machine hits them alike, after WARMUP untimed rounds (torch's forward gets
+    faster over its first ~10 calls, convnext_tiny 124 → ~97 ms at one thread: a single warm-up call
+    would credit NumPy with torch's cold start). The clock is CPU time at one thread (a shared
     machine's other work does not count against either side), wall time otherwise."""
-    for fn in fns:
-        fn()  # warm-up
+    for _ in range(WARMUP):
+        for fn in fns:
+            fn()
     best = [float("inf")] * len(fns)
     for _ in range(n):
         for i, fn in enumerate(fns):
@@ -181,15 +187,17 @@ def zoo(cmd: list[str]) -> tuple[float, float, int]:
 
 
 def main() -> int:
+    global CLOCK, WARMUP
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", help="archcalc names from the built-in list (default: a standard set)")
     ap.add_argument("--repeat", type=int, default=5, help="timed runs per network (best is reported)")
     ap.add_argument("--no-zoo", action="store_true", help="skip timing `archcalc verify --all`")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
+    ap.add_argument("--warmup", type=int, default=WARMUP, help=f"untimed rounds before timing (default {WARMUP})")
     ap.add_argument("--by-op", action="store_true", help="also print each network's NumPy time per op and its costliest layers")
     args = ap.parse_args()
 
-    global CLOCK
+    WARMUP = max(1, args.warmup)
     threads = blas_threads()
     if threads == 1:
         CLOCK = time.process_time
@@ -199,7 +207,7 @@ def main() -> int:
 
         torch.set_num_threads(threads)
     print(f"numpy {np.__version__}, BLAS threads {threads}; torch: "
-          f"{__import__('torch').__version__ if has_torch else 'not installed (ratios skipped)'}; best of {args.repeat}, "
+          f"{__import__('torch').__version__ if has_torch else 'not installed (ratios skipped)'}; best of {args.repeat} after {WARMUP} warm-up rounds, "
           f"{'CPU' if CLOCK is time.process_time else 'wall'} time")
 
     table = [k for k in NETWORKS if not args.names or k[0] in args.names]
