@@ -240,7 +240,6 @@ class _Plan:
     """What a forward pass needs to know about a network before its first layer, the same on every call."""
 
     readers: dict[str, int]                       # each output's readers (the network's output counts one)
-    producer: dict[str, str]                      # each output's op
     shapes: tuple[dict[str, tuple[int, ...]], ...]  # each layer's array shapes
     folds: tuple[Layer | None, ...]               # the batch norm folded into each layer, if any
     owned: frozenset[str]                         # outputs that their one reader of values may overwrite
@@ -276,7 +275,7 @@ def _plan(net: Network, batch: int) -> _Plan:
     for la in layers:
         if value_readers.get(la.name) == 1 and (la.op in FRESH or (la.op in PASS_THROUGH and la.inputs[0] in owned)):
             owned.add(la.name)
-    plan = _Plan(readers, {la.name: la.op for la in layers}, shapes, folds, frozenset(owned))
+    plan = _Plan(readers, shapes, folds, frozenset(owned))
     if len(_PLANS) >= PLANS_KEPT:
         _PLANS.clear()
     _PLANS[key] = (weakref.ref(net), plan)
@@ -287,7 +286,7 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
          plan: _Plan) -> Result:
     """The layers in order; `consumers` counts each output's readers still to run (an output is freed
     at zero unless `keep`)."""
-    consumers, readers, producer = dict(plan.readers), plan.readers, plan.producer
+    consumers = dict(plan.readers)
     live: dict[str, np.ndarray] = {"input": x}
     outputs: dict[str, np.ndarray] = {}
     shapes: dict[str, tuple[int, ...]] = {}
