@@ -161,13 +161,15 @@ INPLACE: dict[str, Callable[[Layer, np.ndarray], np.ndarray]] = {
 # Ops whose output is a new array that aliases no other (views, the input passed through, and learned
 # tensors are not): an in-place op may overwrite it when it is that output's only reader.
 FRESH = frozenset({"conv", "dwconv", "conv_transpose", "fc", "bn", "add", "mul", "concat", "layernorm"}) | INPLACE.keys()
-# Ops that pass their one input through as their output (and a product of one factor): that array is as fresh
-# as their input was when they are its only reader (the plan gives them their input's producer).
+# Ops that return their one input itself (inference mode), and a product of one factor: an output of theirs
+# may be overwritten when their input could have been.
 PASS_THROUGH = frozenset({"identity", "dropout", "stochastic_depth"})
-# Readers whose output never aliases their inputs (a param reads only its input's batch size).
-ALIAS_FREE = FRESH | {"gap", "param"}
+# Ops that read only their input's shape (a learned tensor broadcast over the batch): no reader of its values.
+SHAPE_ONLY = frozenset({"param"})
+# Readers whose output never aliases their inputs.
+ALIAS_FREE = FRESH | SHAPE_ONLY | {"gap"}
 # Joins that can accumulate into an input (numeric._join_target): op → kernel(xs, into).
-JOINS_IN_PLACE: dict[str, Callable[[list[np.ndarray], int], np.ndarray]] = {"add": K.add, "mul": K.product}
+JOINS: dict[str, Callable[[list[np.ndarray], int], np.ndarray]] = {"add": K.add, "mul": K.product}
 
 
 # ---------------------------------------------------------------- the pass
@@ -236,9 +238,10 @@ class _Plan:
     """What a forward pass needs to know about a network before its first layer, the same on every call."""
 
     readers: dict[str, int]                       # each output's readers (the network's output counts one)
-    producer: dict[str, str]                      # each output's op (a pass-through's: its input's)
     shapes: tuple[dict[str, tuple[int, ...]], ...]  # each layer's array shapes
     folds: tuple[Layer | None, ...]               # the batch norm folded into each layer, if any
+    owned: frozenset[str]                         # outputs that their one reader of values may overwrite
+    fresh: frozenset[str]                         # outputs that alias no other array when made (owned ones too)
     aliased: frozenset[str]                       # outputs a reader may alias (a view, a pass-through) or reads twice
 
 
@@ -263,16 +266,23 @@ def _plan(net: Network, batch: int) -> _Plan:
     layers = net.layers
     shapes = tuple(weight_shapes(la) for la in layers)
     folds = tuple(_foldable_bn(la, layers, i, readers, batch, shapes[i]) for i, la in enumerate(layers))
-    producer: dict[str, str] = {}
+    owned: set[str] = set()
+    fresh: set[str] = set()
+    aliased: set[str] = set()
+    value_readers = dict(readers)
+    for la in layers:
+        if la.op in SHAPE_ONLY:
+            for name in la.inputs:
+                value_readers[name] -= 1
     for la in layers:
         passes = la.op in PASS_THROUGH or la.op == "mul" and len(la.inputs) == 1
-        through = passes and len(la.inputs) == 1 and readers.get(la.inputs[0]) == 1
-        producer[la.name] = producer.get(la.inputs[0], "input") if through else "passed" if passes else la.op
-    aliased = set()
-    for la in layers:
-        if not (la.op in ALIAS_FREE or la.op == "mul" and len(la.inputs) > 1) or len(set(la.inputs)) < len(la.inputs):
+        if (la.op in FRESH and not passes) or (passes and la.inputs[0] in owned):
+            fresh.add(la.name)
+            if value_readers.get(la.name) == 1:
+                owned.add(la.name)
+        if not (la.op in ALIAS_FREE and not passes) or len(set(la.inputs)) < len(la.inputs):
             aliased.update(la.inputs)
-    plan = _Plan(readers, producer, shapes, folds, frozenset(aliased))
+    plan = _Plan(readers, shapes, folds, frozenset(owned), frozenset(fresh), frozenset(aliased))
     if len(_PLANS) >= PLANS_KEPT:
         _PLANS.clear()
     _PLANS[key] = (weakref.ref(net), plan)
@@ -283,7 +293,7 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
          plan: _Plan) -> Result:
     """The layers in order; `consumers` counts each output's readers still to run (an output is freed
     at zero unless `keep`)."""
-    consumers, readers, producer = dict(plan.readers), plan.readers, plan.producer
+    consumers = dict(plan.readers)
     live: dict[str, np.ndarray] = {"input": x}
     outputs: dict[str, np.ndarray] = {}
     shapes: dict[str, tuple[int, ...]] = {}
@@ -311,11 +321,11 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
             sizes[la.name] = sum(int(a.size) for a in arrays.values())
             bn = plan.folds[index]
             start = time.perf_counter()
-            if bn is None and not keep and la.op in INPLACE and _overwritable(la, xs, readers, producer):
+            if bn is None and not keep and la.op in INPLACE and _overwritable(la, xs, plan.owned):
                 y = INPLACE[la.op](la, xs[0])
-            elif bn is None and not keep and la.op in JOINS_IN_PLACE and (
-                    into := _join_target(la, xs, consumers, producer, plan.aliased)) is not None:
-                y = JOINS_IN_PLACE[la.op](xs, into)
+            elif bn is None and not keep and la.op in JOINS and (
+                    into := _join_target(la, xs, consumers, plan.fresh, plan.aliased)) is not None:
+                y = JOINS[la.op](xs, into)
             elif bn is None:
                 y = fn(la, xs, arrays)
             else:   # the next layer's output now; this conv's own output only when every output is kept
@@ -342,29 +352,31 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
     return Result(net, final, outputs, shapes, sizes, kept, seconds)
 
 
-def _overwritable(layer: Layer, xs: list[np.ndarray], readers: Mapping[str, int], producer: Mapping[str, str]) -> bool:
-    """An op's one input may be overwritten: a fresh array (FRESH) that this op alone ever reads, float32,
-    without gaps (any axis order) and writeable."""
-    if len(xs) != 1:
+def _overwritable(layer: Layer, xs: list[np.ndarray], owned: frozenset[str], index: int = 0,
+                  single: bool = True) -> bool:
+    """An op's input may be overwritten: a fresh array (FRESH, or passed through PASS_THROUGH ops from one)
+    that this op alone ever reads, float32, without gaps (any axis order) and writeable."""
+    if single and len(xs) != 1:
         return False
-    src, arr = layer.inputs[0], xs[0]
-    return (readers.get(src) == 1 and producer.get(src) in FRESH and arr.dtype == K.DTYPE
+    src, arr = layer.inputs[index], xs[index]
+    return (src in owned and list(layer.inputs).count(src) == 1 and arr.dtype == K.DTYPE
             and dense_order(arr) is not None and arr.flags.writeable)
 
 
-def _join_target(layer: Layer, xs: list[np.ndarray], consumers: Mapping[str, int], producer: Mapping[str, str],
+def _join_target(layer: Layer, xs: list[np.ndarray], consumers: Mapping[str, int], fresh: frozenset[str],
                  aliased: frozenset[str]) -> int | None:
     """The input (0 or 1) of a sum or product that it may accumulate into, saving a fresh output's allocation
     and a pass: a fresh array that no reader aliases and that no layer still to run reads (a residual
     branch's output; MBConv's map after the squeeze-excitation's pooling read it), of the join's shape and
-    layout (`kernels.join_layout`). maxvit_t, one thread, sums: 210.7 → 208.6 ms min, 218.2 → 214.6 median
-    of 14 interleaved runs."""
-    if len(xs) < 2:
+    layout (`kernels.join_layout`); only input 0 or 1, so that the left-to-right order, and keep=True's
+    bits, are kept (x0 + x1 = x1 + x0 exactly). maxvit_t, one thread, sums: 210.7 → 208.6 ms min, 218.2 →
+    214.6 median of 14 interleaved runs."""
+    if len(xs) < 2 or any(x.dtype != K.DTYPE for x in xs):
         return None
     shape, order = np.broadcast_shapes(*(x.shape for x in xs)), dense_order(K.join_layout(xs))
     for i, (src, arr) in enumerate(zip(layer.inputs[:2], xs[:2])):
-        if (consumers.get(src) == 1 and producer.get(src) in FRESH and src not in aliased and arr.shape == shape
-                and dense_order(arr) == order and arr.dtype == K.DTYPE and arr.flags.writeable):
+        if (consumers.get(src) == 1 and src in fresh and src not in aliased and arr.shape == shape
+                and dense_order(arr) == order and arr.flags.writeable):
             return i
     return None
 

@@ -363,9 +363,9 @@ def test_joins_accumulate_in_place_only_into_private_arrays(monkeypatch: pytest.
     before = x.copy()
     kept = numeric.forward(net, x, seed=5, keep=True)
     calls: list[tuple[str, int | None]] = []
-    for op, fn in list(numeric.JOINS_IN_PLACE.items()):
+    for op, fn in list(numeric.JOINS.items()):
         spy = lambda xs, into, op=op, fn=fn: (calls.append((op, into)), fn(xs, into))[1]  # noqa: E731
-        monkeypatch.setitem(numeric.JOINS_IN_PLACE, op, spy)
+        monkeypatch.setitem(numeric.JOINS, op, spy)
     lean = numeric.forward(net, x, seed=5, keep=False)
     np.testing.assert_array_equal(x, before)
     np.testing.assert_array_equal(lean.output, kept.output)
@@ -376,26 +376,35 @@ def test_joins_accumulate_in_place_only_into_private_arrays(monkeypatch: pytest.
     assert calls == [("add", 0), ("add", 1), ("mul", 0), ("add", 1), ("mul", 0)]
 
 
-def test_joins_of_three_in_place_keep_their_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    # a sum of three accumulates only into its first or second input (x0 + x1 = x1 + x0 exactly, then + x2):
-    # into the relu's output beside an identity of an array three layers read; a layer scale (param) times
-    # its conv in place; a product of one factor passes its input on
+def test_joins_in_place_only_into_private_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    # keep=False computes an add or mul into input 0 or 1 once no layer still to run reads it and no reader
+    # aliases it (a fresh array, or one passed through identity/stochastic_depth/a one-factor product from
+    # one): the same result bit for bit, the caller's input and arrays other layers read untouched; a join of
+    # three keeps its order (x0 + x1 = x1 + x0 exactly, then + x2)
     net = spec_net("[{conv: {c: 6, k: 3, p: 1}}, {add: [[{conv: {c: 6, k: 1}}, {mul: [[], [{param: {shape: [6, 1, 1]}}]]}, "
                    "{stochastic_depth: {p: 0.1}}], []]}, {add: [[identity], [relu], [{conv: {c: 6, k: 1}}]]}, "
                    "{mul: [[], [{conv: {c: 6, k: 1}}]]}, {mul: [[]]}, {add: [[], [relu]]}]")
-    x = np.random.default_rng(8).standard_normal((2, 4, 9, 9)).astype(np.float32) * 3
+    x = np.random.default_rng(8).standard_normal((2, 4, 9, 9)).astype(np.float32)
+    before = x.copy()
     weights = {la.name: {"weight": np.random.default_rng(9).standard_normal(la.output).astype(np.float32)}
                for la in net.layers if la.op == "param"}
     kept = numeric.forward(net, x, seed=3, keep=True, weights=weights)
-    calls: list[tuple[str, int]] = []
-    for op, fn in list(numeric.JOINS_IN_PLACE.items()):
-        spy = lambda xs, into, op=op, fn=fn: (calls.append((op, into)), fn(xs, into))[1]  # noqa: E731
-        monkeypatch.setitem(numeric.JOINS_IN_PLACE, op, spy)
+    plan = numeric._plan(net, 2)
+    names = {la.name: la for la in net.layers}
+    assert all(names[n].op != "param" for n in plan.owned) and {"conv2", "stochastic_depth1"} <= plan.owned
+    assert not {"conv1", "add1", "identity1"} & plan.owned and {"conv1", "add1"} <= plan.fresh
+    assert "identity1" not in plan.fresh and {"add1", "mul2"} <= plan.aliased and "conv2" not in plan.aliased
+    into: list[tuple[str, int | None]] = []
+    real = numeric._join_target
+    monkeypatch.setattr(numeric, "_join_target", lambda la, xs, *a: (into.append((la.name, real(la, xs, *a))), into[-1][1])[1])
     lean = numeric.forward(net, x, seed=3, keep=False, weights=weights)
+    np.testing.assert_array_equal(x, before)
     np.testing.assert_array_equal(lean.output, kept.output)
-    # the last sum into its first input (mul2's array passed on by the one-factor product), which the relu
-    # read out of place before it
-    assert calls == [("mul", 0), ("add", 0), ("add", 1), ("mul", 0), ("add", 0)]
+    # mul1 into the 1×1 conv's output (its other reader, the param, reads only its batch size), add1 into the
+    # stochastic depth output, add2 (three inputs) into the relu's output, its second (identity1 passes add1,
+    # which three read); mul2 into add2's output (conv4 read it before); mul3 (one factor) passes mul2's
+    # array on, which add3 takes once the relu has read it
+    assert dict(into) == {"mul1": 0, "add1": 0, "add2": 1, "mul2": 0, "mul3": None, "add3": 0}
 
 
 def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.MonkeyPatch) -> None:
