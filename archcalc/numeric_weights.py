@@ -157,6 +157,21 @@ def fold_bn(conv: Arrays, bn_arrays: Arrays, bn: Layer) -> Arrays:
     return out
 
 
+def prefold_bn(conv: Arrays, bn_arrays: Arrays, bn: Layer) -> Arrays:
+    """Unpadded conv weights and bias with the inference batch norm before it folded in: the conv of
+    x·s + t (per input channel) is the conv with W·s per input channel and bias b + Σ_{c,i,j} W·t."""
+    c = bn.output[0]
+    gamma = bn_arrays["weight"] if "weight" in bn_arrays else np.ones(c, dtype=K.DTYPE)
+    beta = bn_arrays["bias"] if "bias" in bn_arrays else np.zeros(c, dtype=K.DTYPE)
+    scale, shift = K.bn_scale_shift(gamma, beta, bn_arrays["running_mean"], bn_arrays["running_var"],
+                                    float(bn.attrs["eps"]))
+    w = conv["weight"]
+    bias = w.sum(axis=(2, 3)) @ shift
+    if conv.get("bias") is not None:
+        bias += conv["bias"]
+    return {"weight": w * scale.reshape(1, -1, 1, 1), "bias": bias}
+
+
 def fc_tiled(layer: Layer, x: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
     """A seeded `tiled` fc, its weight made and applied a block of output rows at a time; returns the compute time."""
     f_out, f_in = weight_shapes(layer)["weight"]

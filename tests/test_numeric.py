@@ -407,6 +407,37 @@ def test_joins_in_place_only_into_private_arrays(monkeypatch: pytest.MonkeyPatch
     assert dict(into) == {"mul1": 0, "add1": 0, "add2": 1, "mul2": 0, "mul3": None, "add3": 0}
 
 
+def test_batch_norm_folded_into_the_unpadded_conv_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a batch norm that only an unpadded, ungrouped conv reads is folded into its weights (W·s per input
+    # channel, bias + Σ W·t): not before a padded conv, not one already folded into the conv before it, not
+    # where the weights outweigh the activations; the same values as unfolded, keep=True bit for bit
+    body = ("[{conv: {c: 6, k: 3, p: 1}}, relu, bn, {conv: {c: 12, k: 1}}, bn, relu, bn, {conv: {c: 5, k: 3, p: 1}}, "
+            "bn, {conv: {c: 4, k: 3, s: 2}}, relu, bn, {conv: {c: 3, k: 2}}]")
+    net = spec_net(body)
+    plan = numeric._plan(net, 2)
+    names = [la.name for la in net.layers]
+    assert {names[i]: la.name for i, la in enumerate(plan.prefolds) if la is not None} == {"conv2": "bn1", "conv5": "bn5"}
+    wide = spec_net("[bn, {conv: {c: 64, k: 1}}]", input="[48, 2, 2]")   # 3072 weights > 2·48·2·2
+    assert numeric._plan(wide, 1).prefolds == (None, None)
+    x = np.random.default_rng(10).standard_normal((2, 4, 9, 9)).astype(np.float32)
+    rng = np.random.default_rng(11)
+    weights = {la.name: {"weight": rng.uniform(0.5, 1.5, la.output[0]).astype(np.float32),
+                         "bias": rng.uniform(-1, 1, la.output[0]).astype(np.float32),
+                         "running_mean": rng.uniform(-1, 1, la.output[0]).astype(np.float32),
+                         "running_var": rng.uniform(0.5, 2, la.output[0]).astype(np.float32)}
+               for la in net.layers if la.op == "bn"}
+    lean = numeric.forward(net, x, seed=2, keep=False, weights=weights)
+    kept = numeric.forward(net, x, seed=2, keep=True, weights=weights)
+    np.testing.assert_array_equal(lean.output, kept.output)
+    bn1 = kept.outputs["bn1"]   # kept: the batch norm's own output
+    np.testing.assert_allclose(bn1, K.batch_norm(kept.outputs["relu1"], *(weights["bn1"][k] for k in
+                               ("weight", "bias", "running_mean", "running_var")), float(net.layers[2].attrs["eps"])),
+                               rtol=1e-6)
+    monkeypatch.setattr(numeric, "_prefoldable_bn", lambda *a: None)
+    plain = numeric.forward(spec_net(body), x, seed=2, keep=False, weights=weights)
+    np.testing.assert_allclose(lean.output, plain.output, rtol=1e-5, atol=1e-5)
+
+
 def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     # the per-network plan (readers, array shapes, BN folds) is built once per network and batch; a changed
     # network or memory budget gets its own checks
