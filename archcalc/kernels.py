@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .kernels_conv import conv_depthwise, conv_im2col, conv_shifted, shifted_pays
+from .kernels_conv import conv_depthwise, conv_grouped, conv_im2col, conv_shifted, shifted_pays
 from .layout import dense_order
 from .kernels_conv import pad_hw as _pad_hw
 
@@ -152,6 +152,8 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
         out = conv_shifted(x, pads, w, ho, wo, dilation)
     elif groups == 1:
         out = conv_im2col(_pad_hw(x, pads), w, ho, wo, stride, dilation)
+    elif kh * kw > 1:
+        out = conv_grouped(x, pads, w, ho, wo, stride, dilation, groups)
     else:
         xp = _pad_hw(x, pads)
         out = conv_im2col(xp, w, ho, wo, stride, dilation, groups)
