@@ -260,6 +260,35 @@ def test_shifted_gemm_conv_matches(monkeypatch, block, k, dilation, pads):
     close(got, ref_conv2d(x, w, b, (1, 1), pads, (dilation, dilation), 1))
 
 
+@pytest.mark.parametrize("block", [1 << 20, 1])
+@pytest.mark.parametrize("k,stride,dilation,pads", [
+    ((3, 3), (1, 1), (1, 1), (1, 1, 1, 1)), ((3, 3), (2, 2), (1, 1), (1, 1, 1, 1)),
+    ((3, 3), (1, 1), (2, 1), (2, 0, 1, 3)), ((2, 5), (1, 1), (1, 2), (0, 1, 4, 2)),
+    ((3, 1), (1, 1), (1, 1), (1, 1, 0, 0)), ((1, 3), (2, 1), (1, 1), (0, 0, 1, 1)),
+    ((5, 3), (1, 1), (1, 1), (-1, 2, 2, -1)), ((3, 3), (2, 3), (2, 1), (-1, 0, 2, 1)), ((4, 4), (3, 3), (1, 1), (0, 0, 0, 0))])
+@pytest.mark.parametrize("groups,cout", [(2, 8), (3, 9), (3, 3)])
+def test_grouped_conv_matches(monkeypatch, block, k, stride, dilation, pads, groups, cout):
+    # 1 < groups < Cin: the row-fold at unit stride (the taps along a row in the GEMM's rows), the blocked
+    # im2col otherwise; all groups in one block and one group per block (1 B); Cout/G ≠ Cin/G, cropping
+    monkeypatch.setattr(KC, "GROUPED_BLOCK_BYTES", block)
+    x, w, b = rand((2, 6, 9, 11), 41), rand((cout, 6 // groups, *k), 42), rand((cout,), 43)
+    got = K.conv2d(x, w, b, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    close(got, ref_conv2d(x, w, b, stride, pads, dilation, groups))
+    assert got.flags.c_contiguous and got.dtype == np.float32
+
+
+def test_grouped_conv_channels_last_input_and_resnext_shape():
+    # a channels-last (NHWC in memory) input, and one 32-group 3×3 layer of ResNeXt's shape against the float64
+    # reference (4 channels a group)
+    x = rand((1, 6, 8, 10), 44).transpose(0, 3, 1, 2)
+    w = rand((10, 2, 3, 3), 45)
+    close(K.conv2d(x, w, padding=1, groups=5), ref_conv2d(x, w, None, (1, 1), (1, 1, 1, 1), (1, 1), 5))
+    x, w = rand((1, 128, 6, 6), 46), rand((128, 4, 3, 3), 47)
+    for stride in (1, 2):
+        close(K.conv2d(x, w, stride=stride, padding=1, groups=32),
+              ref_conv2d(x, w, None, (stride, stride), (1, 1, 1, 1), (1, 1), 32))
+
+
 @settings(max_examples=60, derandomize=True, deadline=None)
 @given(
     h=st.integers(1, 9), wd=st.integers(1, 9), kh=st.integers(1, 5), kw=st.integers(1, 5),

@@ -366,3 +366,32 @@ def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.M
     monkeypatch.setattr(numeric, "VERIFY_BYTES", 1000)
     with pytest.raises(SpecError, match="budget"):
         numeric.forward(net, seed=4)
+
+
+def test_residual_adds_and_gates_merge_into_an_input_read_last(monkeypatch: pytest.MonkeyPatch) -> None:
+    # keep=False computes an add or a squeeze-excitation multiply into an input that this op reads last, a fresh
+    # array no reader made a view of and of the output's shape: never into the gate (broadcast), an input read
+    # again later, one passed through (identity) or split, or the caller's input; the output equals keep=True's
+    net = spec_net("[{add: [[], [relu]]}, {conv: {c: 6, k: 3, p: 1}}, "
+                   "{mul: [[{gap: {}}, {conv: {c: 6, k: 1}}, sigmoid], [swish]]}, "
+                   "{add: [[identity], [{conv: {c: 6, k: 1}}]]}, "
+                   "{add: [[{split: {chunks: 2, index: 0}}], [{split: {chunks: 2, index: 1}}]]}, "
+                   "{conv: {c: 4, k: 1}, name: c2}, {add: [[{conv: {c: 4, k: 1}, name: c3}], [relu]]}, "
+                   "{conv: {c: 4, k: 1}}, {concat: [[identity], [{add: [[], [relu]]}]]}]")
+    x = np.random.default_rng(7).standard_normal((2, 4, 9, 9)).astype(np.float32)
+    before = x.copy()
+    kept = numeric.forward(net, x, seed=3, keep=True)
+    merged: list[tuple[str, tuple[int, ...]]] = []
+    for op, fn in list(numeric.MERGE.items()):
+        monkeypatch.setitem(numeric.MERGE, op, lambda out, others, fn=fn, op=op: (
+            merged.append((op, out.shape)), fn(out, others))[1])
+    lean = numeric.forward(net, x, seed=3, keep=False)
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(lean.output, kept.output)
+    # the first add into relu's output (not the caller's input), the multiply into swish's output (not the
+    # broadcast gate), the next add into its 1×1 conv branch (not the identity), none for the two split views,
+    # the next into c3's output, the last into relu's output (not the conv's, which identity passed to concat)
+    assert merged == [("add", (2, 4, 9, 9)), ("mul", (2, 6, 9, 9)), ("add", (2, 6, 9, 9)), ("add", (2, 4, 9, 9)),
+                      ("add", (2, 4, 9, 9))]
+    assert numeric._broadcasts_to((1, 6, 1, 1), (2, 6, 9, 9)) and not numeric._broadcasts_to((2, 6, 9, 9), (1, 6, 1, 1))
+    assert not numeric._broadcasts_to((3,), (2, 6, 9, 2)) and numeric._broadcasts_to((9, 1), (6, 9, 9))
