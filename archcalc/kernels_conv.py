@@ -208,24 +208,22 @@ def conv_grouped(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray, 
     0.43 / 0.28 / 0.30."""
     if stride == (1, 1):
         return _grouped_rows(x, pads, w, ho, wo, dilation, groups)
-    n = x.shape[0]
+    n, _, h, wd = x.shape
     cout, cg, kh, kw = w.shape
     og, kg = cout // groups, cg * kh * kw
-    flat, hp, wp = _padded_flat(x, pads, 0)
-    grid = flat.reshape(n, -1, hp, wp)
-    sn, sc, sh, sw = grid.strides
-    (st_h, st_w), (dl_h, dl_w) = stride, dilation
-    view = as_strided(grid, shape=(n, groups, cg, kh, kw, ho, wo),
-                      strides=(sn, cg * sc, sc, dl_h * sh, dl_w * sw, st_h * sh, st_w * sw), writeable=False)
+    spans = _tap_spans(h, wd, pads, kh, kw, ho, wo, stride, dilation)
     wm = w.reshape(groups, og, kg)
     out = np.empty((n, groups, og, ho * wo), dtype=DTYPE)
     per = max(1, min(groups, GROUPED_BLOCK_BYTES // (DTYPE().itemsize * kg * ho * wo)))
     buf = scratch("grouped", per * kg * ho * wo).reshape(per, cg, kh, kw, ho, wo)
+    buf[...] = 0   # the taps' padded parts; the copies below never write there
+    xg = x.reshape(n, groups, cg, h, wd)
     for b in range(n):
         for g0 in range(0, groups, per):
             g1 = min(g0 + per, groups)
-            cols = buf[: g1 - g0]
-            np.copyto(cols, view[b, g0:g1])
+            cols, xb = buf[: g1 - g0], xg[b, g0:g1]
+            for i, j, o_r, o_c, i_r, i_c in spans:
+                np.copyto(cols[:, :, i, j, o_r, o_c], xb[:, :, i_r, i_c])
             np.matmul(wm[g0:g1], cols.reshape(g1 - g0, kg, ho * wo), out=out[b, g0:g1])
     return out.reshape(n, cout, ho, wo)
 
