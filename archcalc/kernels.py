@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .kernels_conv import conv_depthwise, conv_grouped, conv_im2col, conv_shifted, shifted_pays
+from .kernels_conv import conv_depthwise, conv_im2col, conv_shifted, shifted_pays
+from .kernels_grouped import conv_grouped
 from .layout import dense_order
 from .kernels_conv import pad_hw as _pad_hw
 

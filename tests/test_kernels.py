@@ -17,6 +17,7 @@ from hypothesis import given, settings, strategies as st
 
 from archcalc import kernels as K
 from archcalc import kernels_conv as KC
+from archcalc import kernels_grouped as KG
 
 
 # ============================================================ loop references
@@ -267,10 +268,13 @@ def test_shifted_gemm_conv_matches(monkeypatch, block, k, dilation, pads):
     ((3, 1), (1, 1), (1, 1), (1, 1, 0, 0)), ((1, 3), (2, 1), (1, 1), (0, 0, 1, 1)),
     ((5, 3), (1, 1), (1, 1), (-1, 2, 2, -1)), ((3, 3), (2, 3), (2, 1), (-1, 0, 2, 1)), ((4, 4), (3, 3), (1, 1), (0, 0, 0, 0))])
 @pytest.mark.parametrize("groups,cout", [(2, 8), (3, 9), (3, 3)])
-def test_grouped_conv_matches(monkeypatch, block, k, stride, dilation, pads, groups, cout):
-    # 1 < groups < Cin: the row-fold at unit stride (the taps along a row in the GEMM's rows), the blocked
-    # im2col otherwise; all groups in one block and one group per block (1 B); Cout/G ≠ Cin/G, cropping
-    monkeypatch.setattr(KC, "GROUPED_BLOCK_BYTES", block)
+@pytest.mark.parametrize("wide", [0, 10**9])
+def test_grouped_conv_matches(monkeypatch, block, k, stride, dilation, pads, groups, cout, wide):
+    # 1 < groups < Cin: at unit stride the row fold (the taps along a row in the GEMM's rows) and the wide
+    # im2col, the gather of valid rectangles at stride > 1; all groups in one block and one group per block
+    # (1 B); Cout/G ≠ Cin/G, cropping
+    monkeypatch.setattr(KG, "GROUPED_BLOCK_BYTES", block)
+    monkeypatch.setattr(KG, "GROUPED_WIDE_MAX_POSITIONS", wide)
     x, w, b = rand((2, 6, 9, 11), 41), rand((cout, 6 // groups, *k), 42), rand((cout,), 43)
     got = K.conv2d(x, w, b, stride=stride, padding=pads, dilation=dilation, groups=groups)
     close(got, ref_conv2d(x, w, b, stride, pads, dilation, groups))
@@ -284,6 +288,7 @@ def test_grouped_conv_channels_last_input_and_resnext_shape():
     w = rand((10, 2, 3, 3), 45)
     close(K.conv2d(x, w, padding=1, groups=5), ref_conv2d(x, w, None, (1, 1), (1, 1, 1, 1), (1, 1), 5))
     x, w = rand((1, 128, 6, 6), 46), rand((128, 4, 3, 3), 47)
+    assert KG.GROUPED_WIDE_MAX_POSITIONS >= 28 * 30 and KG.GROUPED_WIDE_MAX_POSITIONS < 48 * 50
     for stride in (1, 2):
         close(K.conv2d(x, w, stride=stride, padding=1, groups=32),
               ref_conv2d(x, w, None, (stride, stride), (1, 1, 1, 1), (1, 1), 32))
