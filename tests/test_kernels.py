@@ -437,6 +437,17 @@ def test_global_avg_pool_keeps_dims():
     close(got[:, :, 0, 0], x.astype(np.float64).sum(axis=(2, 3)) / 20)
 
 
+def test_global_avg_pool_in_every_layout():
+    # the GEMV against ones from an NCHW and a channels-last map, the mean over axes of a map with gaps: each
+    # within float32 rounding of the float64 mean (1e-6 of the largest |value|), shape (N, C, 1, 1), float32
+    base = rand((2, 24, 24, 160), 25) + 3
+    for x in (np.ascontiguousarray(base.transpose(0, 3, 1, 2)), base.transpose(0, 3, 1, 2), base.transpose(0, 3, 1, 2)[:, ::2]):
+        got = K.global_avg_pool(x)
+        want = x.astype(np.float64).mean(axis=(2, 3), keepdims=True)
+        assert got.shape == want.shape and got.dtype == np.float32
+        assert np.abs(got - want).max() <= 1e-6 * np.abs(want).max()
+
+
 # ============================================================ worked examples from the seeds
 
 # --- seed 002, "PHÉP TÍNH CONVOLUTION": 5x5 X, 3x3 W, no padding, stride 1
