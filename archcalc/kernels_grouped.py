@@ -95,7 +95,7 @@ def _grouped_wide(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray,
     cout, cg, kh, kw = w.shape
     og, kg = cout // groups, cg * kh * kw
     dl_h, dl_w = dilation
-    flat, hp, wp = _padded_flat(x, pads, (kw - 1) * dl_w)
+    flat, _, wp = _padded_flat(x, pads, (kw - 1) * dl_w)
     span, item = ho * wp, DTYPE().itemsize
     sn, sc = flat.strides[:2]
     # view[b, g, c, i, j, q] = flat[b, g·Cg + c, i·dl_h·Wp + j·dl_w + q]
@@ -122,7 +122,7 @@ def _grouped_rows(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray,
     cout, cg, kh, kw = w.shape
     og = cout // groups
     dl_h, dl_w = dilation
-    flat, hp, wp = _padded_flat(x, pads, (kw - 1) * dl_w)
+    flat, _, wp = _padded_flat(x, pads, (kw - 1) * dl_w)
     span = ho * wp
     run, item = span + (kw - 1) * dl_w, DTYPE().itemsize
     sn, sc = flat.strides[:2]
