@@ -354,14 +354,21 @@ def _overwritable(layer: Layer, xs: list[np.ndarray], readers: Mapping[str, int]
 def _last_read(layer: Layer, xs: list[np.ndarray], consumers: Mapping[str, int], producer: Mapping[str, str],
                viewed: frozenset[str]) -> int | None:
     """The index of an input a MERGE op may write its result into: one this op reads last (its only remaining
-    reader, read once here), a fresh float32 array without gaps that no reader made a view of, and of the
-    output's shape (not a broadcast operand)."""
+    reader, read once here), a fresh float32 array that no reader made a view of, of the output's shape (not
+    a broadcast operand), and laid out as the first such input (the layout the op's own output would have:
+    writing a residual sum into an NCHW input where the other is channels-last turned every later block of
+    an efficientnet_v2_s stage NCHW, its depthwise convolutions +1.5–2 ms a pass)."""
     if len(xs) < 2:
         return None
+    layout: tuple[int, ...] | None = None
     for i, (name, arr) in enumerate(zip(layer.inputs, xs)):
-        if (consumers.get(name) == 1 and producer.get(name) in FRESH and name not in viewed
-                and layer.inputs.count(name) == 1 and arr.dtype == K.DTYPE and arr.flags.writeable
-                and all(_broadcasts_to(x.shape, arr.shape) for x in xs) and dense_order(arr) is not None):
+        if not all(_broadcasts_to(x.shape, arr.shape) for x in xs):
+            continue
+        order = dense_order(arr)
+        layout = order if layout is None else layout
+        if (order is not None and order == layout and consumers.get(name) == 1 and producer.get(name) in FRESH
+                and name not in viewed and layer.inputs.count(name) == 1 and arr.dtype == K.DTYPE
+                and arr.flags.writeable):
             return i
     return None
 

@@ -395,3 +395,22 @@ def test_residual_adds_and_gates_merge_into_an_input_read_last(monkeypatch: pyte
                       ("add", (2, 4, 9, 9))]
     assert numeric._broadcasts_to((1, 6, 1, 1), (2, 6, 9, 9)) and not numeric._broadcasts_to((2, 6, 9, 9), (1, 6, 1, 1))
     assert not numeric._broadcasts_to((3,), (2, 6, 9, 2)) and numeric._broadcasts_to((9, 1), (6, 9, 9))
+
+
+def test_merge_keeps_the_layout_the_op_would_give(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a residual add of a channels-last map (the depthwise einsum's, passed through identity) and an NCHW one
+    # (a 1×1 conv of an NCHW input): not computed into the NCHW input, so the sum stays channels-last as an
+    # out-of-place add leaves it; where both inputs are channels-last, into the fresh one
+    from archcalc.layout import channels_last
+
+    net = spec_net("[{add: [[{dwconv: {k: 3, p: 1}}, identity], [{conv: {c: 160, k: 1}}]]}, "
+                   "{add: [[{dwconv: {k: 3, p: 1}}], [identity]]}]", input="[160, 8, 8]")
+    kept = numeric.forward(net, seed=5, keep=True)
+    assert channels_last(kept.outputs["dwconv1"]) and not channels_last(kept.outputs["conv1"])
+    merged: list[bool] = []
+    for op, fn in list(numeric.MERGE.items()):
+        monkeypatch.setitem(numeric.MERGE, op, lambda out, others, fn=fn: (merged.append(channels_last(out)),
+                                                                           fn(out, others))[1])
+    lean = numeric.forward(net, seed=5, keep=False)
+    np.testing.assert_array_equal(lean.output, kept.output)
+    assert merged == [True] and channels_last(lean.output)
