@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .kernels_conv import _tap_spans, pad_hw, scratch
+from . import kernels_conv as KC
+from .kernels_conv import _tap_spans, conv_im2col, pad_hw, scratch
 
 DTYPE = np.float32
 # Bytes of columns (and GEMM result) gathered per block of groups, so that the block's copy is read back by
@@ -34,10 +35,19 @@ GROUPED_WIDE_MAX_POSITIONS = 2048
 
 def conv_grouped(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray, ho: int, wo: int,
                  stride: tuple[int, int], dilation: tuple[int, int], groups: int) -> np.ndarray:
-    """x: (N, Cin, H, W), w: (Cout, Cin/groups, kh, kw), pads (top, bottom, left, right), negative ones crop."""
+    """x: (N, Cin, H, W), w: (Cout, Cin/groups, kh, kw), pads (top, bottom, left, right), negative ones crop.
+    A map so large that one group's columns pass `kernels_conv.IM2COL_BUDGET_BYTES` goes to the im2col of
+    `conv_im2col`, which works a block of output rows at a time within that bound."""
+    cout, cg, kh, kw = w.shape
+    wp = x.shape[3] + pads[2] + pads[3]
+    og = cout // groups
+    columns = ho * max(wo, wp) + (kw - 1) * dilation[1]   # a group's columns and GEMM result, any formulation
+    one_group = DTYPE().itemsize * max(cg * kh * kw + og, cg * kh + kw * og) * columns
+    if one_group > KC.IM2COL_BUDGET_BYTES:
+        return conv_im2col(pad_hw(x, pads), w, ho, wo, stride, dilation, groups)
     if stride != (1, 1):
         return _grouped_strided(x, pads, w, ho, wo, stride, dilation, groups)
-    if ho * (x.shape[3] + pads[2] + pads[3]) <= GROUPED_WIDE_MAX_POSITIONS:
+    if ho * wp <= GROUPED_WIDE_MAX_POSITIONS:
         return _grouped_wide(x, pads, w, ho, wo, dilation, groups)
     return _grouped_rows(x, pads, w, ho, wo, dilation, groups)
 

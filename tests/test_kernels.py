@@ -281,6 +281,19 @@ def test_grouped_conv_matches(monkeypatch, block, k, stride, dilation, pads, gro
     assert got.flags.c_contiguous and got.dtype == np.float32
 
 
+def test_grouped_conv_bounded_on_huge_maps(monkeypatch):
+    # a map whose one group's columns would pass the im2col bound goes to the row-chunked im2col (here a
+    # 600 B bound: chunks of single rows), the same result
+    x, w, b = rand((2, 6, 9, 11), 48), rand((9, 2, 3, 3), 49), rand((9,), 50)
+    calls = []
+    monkeypatch.setattr(KG, "conv_im2col", lambda *a: (calls.append(a[-1]), KC.conv_im2col(*a))[1])
+    monkeypatch.setattr(KC, "IM2COL_BUDGET_BYTES", 600)
+    for stride in (1, 2):
+        got = K.conv2d(x, w, b, stride=stride, padding=1, groups=3)
+        close(got, ref_conv2d(x, w, b, (stride, stride), (1, 1, 1, 1), (1, 1), 3))
+    assert calls == [3, 3]
+
+
 def test_grouped_conv_channels_last_input_and_resnext_shape():
     # a channels-last (NHWC in memory) input, and one 32-group 3×3 layer of ResNeXt's shape against the float64
     # reference (4 channels a group)
