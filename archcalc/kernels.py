@@ -47,8 +47,6 @@ __all__ = [
     "concat",
     "add",
     "mul",
-    "add_into",
-    "mul_into",
     "init_weights",
 ]
 
@@ -485,19 +483,6 @@ def mul(x: np.ndarray, s: np.ndarray) -> np.ndarray:
     """Broadcast multiply, e.g. (N, C, H, W) * (N, C, 1, 1) for squeeze-excitation."""
     return _f32(x) * _f32(s)
 
-
-def add_into(out: np.ndarray, xs: Sequence[np.ndarray]) -> np.ndarray:
-    """out += Σ xs, in place (out: float32, of the broadcast shape)."""
-    for x in xs:
-        np.add(out, _f32(x), out=out)
-    return out
-
-
-def mul_into(out: np.ndarray, xs: Sequence[np.ndarray]) -> np.ndarray:
-    """out *= Π xs, in place (out: float32, of the broadcast shape)."""
-    for x in xs:
-        np.multiply(out, _f32(x), out=out)
-    return out
 
 
 # ---------------------------------------------------------------- weights

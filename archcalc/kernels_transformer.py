@@ -13,7 +13,6 @@ import math
 import numpy as np
 
 from .kernels import elementwise
-from .kernels_conv import SMALL_MAP_POSITIONS
 from .layout import channels_last
 
 DTYPE = np.float32
@@ -44,7 +43,8 @@ def layer_norm(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None,
     var *= DTYPE(1 / x.shape[axis])
     var += DTYPE(eps)
     np.sqrt(var, out=var)
-    y /= var
+    np.reciprocal(var, out=var)   # 1/σ once per row, then a product per element (as torch's rstd): a division costs more
+    y *= var
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
     if gamma is not None:
@@ -84,56 +84,37 @@ def _erf_steps(u: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
     np.copysign(o, u, out=o)
 
 
-def _gelu_constants() -> tuple[np.ndarray, ...]:
-    """0-d float32 arrays (a ufunc takes them faster than a scalar) for `_gelu_steps`: with u = a/√2,
-    ½·t·P(t) (A&S 7.1.26, t = 1/(1 + p·u)) is C·t·Q₁(t)·Q₂(t), Q_k = (t − Re r_k)² + (Im r_k)² over the
-    roots r_k of P with Im r_k > 0 (both quadratics ≥ 0.2 on t ∈ (0, 1]: no cancellation); C = ½·a₅ is
-    folded in by evaluating at s·t, s = C^(1/5)."""
-    p = 0.3275911 / math.sqrt(2)
-    coefs = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
-    s = (0.5 * coefs[0]) ** 0.2
-    roots = sorted((r for r in np.roots(coefs) if r.imag > 0), key=lambda r: r.real)
-    shifts = [-s * r.real for r in roots] + [s * s * r.imag ** 2 for r in roots]
-    return tuple(np.array(v, dtype=DTYPE) for v in (1 / p, s / p, *shifts, GELU_FLOOR, GELU_TAIL, 0.0,
-                                                        -0.5 / math.log(2)))
-
-
-# |x| is capped here in the erfc term: past it x·Φ(x) is relu(x) to within 1e-22, and the uncapped tail
-# (|x|·Φ(−|x|) < 1.2e-38 from |x| ≈ 13) would be float32 subnormals, which slow every later product
-# severalfold (torch's ½x(1 + erf(x/√2)) rounds that tail to 0).
-GELU_TAIL = DTYPE(10)
-# ... and floored: |x| < 1e-18 (the tail's ~1e-22 outputs summed by a later layer) would make a² a subnormal,
-# and exp and the products on it microcode-slow (MaxViT's GELU after a depthwise conv: 4× slower); the
-# floor moves x·Φ(x) by under ½·1e-18.
-GELU_FLOOR = DTYPE(1e-18)
-_GELU = _gelu_constants()
+# logit Φ(x) = ln(Φ(x)/Φ(−x)) ≈ x·P(x²) with these coefficients of P (x⁰ first): a weighted minimax fit
+# (tools/fit_gelu.py) on [0, 5.5] of the error it makes in x·Φ(x), |x|·σ'(h)·|Δh|/max(1, |x|), which
+# asks for ~1e-8 near 0–3 and little past 4 (where σ saturates); beyond the fit P's leading term keeps
+# x·P(x²) ≥ 17.08 for x ≥ 5.33 (Φ(−x) ≤ 3.9e-8). tests/test_kernels.py sweeps the bound against math.erfc.
+GELU_LOGIT_PHI = (1.595770615138508, 0.07266412969634031, -6.348293914674305e-05, -0.00011120790706788693,
+                  8.025202676949661e-06, -2.7146092865394517e-07, 3.693324934773269e-09)
+# 0-d float32 arrays (a ufunc takes them faster than a scalar): P's coefficients halved, highest first, then ½ and 1.
+_GELU = tuple(np.array(c / 2, dtype=DTYPE) for c in reversed(GELU_LOGIT_PHI)) + (np.array(0.5, dtype=DTYPE),
+                                                                              np.array(1.0, dtype=DTYPE))
 
 
 def _gelu_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
-    """x·Φ(x) = relu(x) − ½a·t·P(t)·exp(−a²/2) with a = |x| clipped to [GELU_FLOOR, GELU_TAIL], the A&S 7.1.26 erf at u = a/√2
-    (for x ≥ 0: x·(1 − ½·erfc); for x < 0: x·½·erfc), P in the factored form of `_gelu_constants`:
-    17 passes, most of them in place on their first operand (numpy's fast loop)."""
-    inv_p, scaled, h1, h2, k1, k2, floor, tail, zero, neg_half_log2e = _GELU
-    a, t, g, e = s
-    np.abs(x, out=a)
-    np.clip(a, floor, tail, out=a)
-    np.add(a, inv_p, out=t)
-    np.divide(scaled, t, out=t)          # s·t
-    np.add(t, h1, out=g)
-    np.square(g, out=g)
-    g += k1
-    np.add(t, h2, out=e)
-    np.square(e, out=e)
-    e += k2
-    g *= e
-    g *= t
-    g *= a
-    np.square(a, out=e)
-    e *= neg_half_log2e
-    np.exp2(e, out=e)                    # exp(−a²/2) as 2^(−a²/(2 ln 2)): numpy's exp2 takes half exp's time
-    g *= e
-    np.maximum(x, zero, out=o)
-    o -= g
+    """x·Φ(x) = x·σ(h) = x·½(1 + tanh(h/2)), h = logit Φ(x) = x·P(x²) (GELU_LOGIT_PHI): 18 passes.
+    tanh saturates: below x ≈ −5.69 it rounds to −1 and the output is exactly 0 (torch's ½x(1 + erf(x/√2)) is 0
+    from about −5.9), the nonzero outputs of negative x are at least ~1.5e-7 in size, so no tiny values leave
+    here for later layers to turn into float32 subnormals (which slow every product on them severalfold); and
+    no step underflows at any x (an exp of h would, past x ≈ −6, and run severalfold slower there: the old A&S
+    erfc form needed a cap and a floor on |x| for that). ±inf give ±inf·1 and −inf·0 = NaN, as torch."""
+    q, p = s
+    *coefs, half, one = _GELU
+    np.square(x, out=q)
+    np.multiply(q, coefs[0], out=p)
+    for c in coefs[1:-1]:
+        p += c
+        p *= q
+    p += coefs[-1]
+    p *= x
+    np.tanh(p, out=p)
+    p += one
+    p *= half
+    np.multiply(p, x, out=o)
 
 
 def _gelu_tanh_steps(x: np.ndarray, o: np.ndarray, s: list[np.ndarray]) -> None:
@@ -158,7 +139,8 @@ def gelu(x: np.ndarray, approximate: str = "none", out: np.ndarray | None = None
     """x·Φ(x) (torch.nn.GELU); `tanh`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). `out` may be x."""
     if approximate == "tanh":
         return elementwise(x, _gelu_tanh_steps, 1, out)
-    return elementwise(x, _gelu_steps, 4, out)
+    with np.errstate(over="ignore", invalid="ignore"):   # x² = inf past |x| ≈ 1.8e19 (tanh is then ±1); −inf·0
+        return elementwise(x, _gelu_steps, 2, out)
 
 
 def linear_last(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
@@ -170,12 +152,21 @@ def linear_last(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np
     return y.reshape(x.shape[:-1] + (y.shape[-1],))
 
 
+# A channel-wise Linear of a channels-last map of at most this many positions runs as W @ Xᵀ (NCHW result):
+# OpenBLAS is 3–20% faster with the positions as the GEMM's short side (one thread, X @ Wᵀ / W @ Xᵀ ms,
+# positions×in→out: 64×256→1024 0.34/0.27, 100×256→1024 0.46/0.40, 144×512→2048 2.29/2.12,
+# 196×768→768 1.62/1.57, 256×384→1536 2.08/1.96, 256×1536→384 2.14/2.02; 324 and 400 positions within 4%;
+# 784×192→768 equal). The 1×1 convolution keeps kernels_conv.SMALL_MAP_POSITIONS (64): after it, batch norm
+# and depthwise convolutions on NCHW made maxvit_t slower at 196.
+LINEAR_SMALL_MAP_POSITIONS = 256
+
+
 def linear_channels(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """nn.Linear on the channels of an NCHW map (torch's Linear on the channels-last permute); a
     channels-last map gives a channels-last result."""
     n, c, h, wd = x.shape
     x = _f32(x)
-    if channels_last(x) and n * h * wd <= SMALL_MAP_POSITIONS:   # (out, in) @ (in, positions): NCHW out
+    if channels_last(x) and n * h * wd <= LINEAR_SMALL_MAP_POSITIONS:   # (out, in) @ (in, positions): NCHW out
         y = _f32(w) @ x.transpose(1, 0, 2, 3).reshape(c, n * h * wd)
         if b is not None:
             y += _f32(b)[:, None]

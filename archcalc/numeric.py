@@ -163,17 +163,19 @@ INPLACE: dict[str, Callable[[Layer, np.ndarray], np.ndarray]] = {
 } | NT.INPLACE
 # Ops whose output is a new array that aliases no other (views, the input passed through, and learned
 # tensors are not): an in-place op may overwrite it when it is that output's only reader.
-FRESH = frozenset({"conv", "dwconv", "conv_transpose", "fc", "bn", "add", "concat", "layernorm"}) | INPLACE.keys()
-# Elementwise ops of several inputs (a residual sum, a squeeze-excitation gate) computed into one of their inputs
-# when this op is its last reader: a fresh array (FRESH) no earlier reader could have returned a view of (every
-# reader's op in NEW_OUTPUT), with the output's shape. efficientnet_v2_s, one thread: the SE gates' multiply
-# 0.37 → 0.2 ns an element.
-MERGE: dict[str, Callable[[np.ndarray, list[np.ndarray]], np.ndarray]] = {
-    "add": lambda out, others: K.add_into(out, others),
-    "mul": lambda out, others: K.mul_into(out, others),
-}
-# Ops whose output is never a view of an input (the MERGE ops: only of an input that no one reads after them).
-NEW_OUTPUT = FRESH | MERGE.keys() | {"gap", "mean", "maxpool", "avgpool", "adaptive_avgpool"}
+FRESH = frozenset({"conv", "dwconv", "conv_transpose", "fc", "bn", "add", "mul", "concat", "layernorm"}) | INPLACE.keys()
+# Ops that return their one input itself (inference mode): an output of theirs may be overwritten when
+# their input could have been.
+PASS_THROUGH = frozenset({"identity", "dropout", "stochastic_depth"})
+# Ops that read only their input's shape (a learned tensor broadcast over the batch): no reader of its values.
+SHAPE_ONLY = frozenset({"param"})
+# Joins computed into one of their inputs when it may be overwritten (keep=False): its array becomes the
+# output, without the copy of the first input (the same operations in the same order).
+JOINS: dict[str, Callable[..., Any]] = {"add": np.add, "mul": np.multiply}
+# Ops whose output is never a view of an input (a join of two or more inputs: only of one no one reads after
+# it). An output all of whose readers are such ops may also be overwritten by a join that reads it last (a
+# squeeze-excitation multiply after the pool that read the same map: efficientnet_v2_s's 4.5 → 2.1 ms a pass).
+NEW_OUTPUT = FRESH | SHAPE_ONLY | {"gap", "mean", "maxpool", "avgpool", "adaptive_avgpool"}
 
 
 # ---------------------------------------------------------------- the pass
@@ -242,10 +244,10 @@ class _Plan:
     """What a forward pass needs to know about a network before its first layer, the same on every call."""
 
     readers: dict[str, int]                       # each output's readers (the network's output counts one)
-    viewed: frozenset[str]                        # outputs some reader may return a view of (op not in NEW_OUTPUT)
-    producer: dict[str, str]                      # each output's op
     shapes: tuple[dict[str, tuple[int, ...]], ...]  # each layer's array shapes
     folds: tuple[Layer | None, ...]               # the batch norm folded into each layer, if any
+    owned: frozenset[str]                         # outputs that their one reader of values may overwrite
+    unviewed: frozenset[str]                      # fresh outputs no reader returns a view of (NEW_OUTPUT)
 
 
 _PLANS: dict[tuple[int, int, int], tuple[weakref.ref[Network], _Plan]] = {}
@@ -269,9 +271,19 @@ def _plan(net: Network, batch: int) -> _Plan:
     layers = net.layers
     shapes = tuple(weight_shapes(la) for la in layers)
     folds = tuple(_foldable_bn(la, layers, i, readers, batch, shapes[i]) for i, la in enumerate(layers))
-    viewed = frozenset(name for la in layers if la.op not in NEW_OUTPUT or (la.op in MERGE and len(la.inputs) < 2)
-                       for name in la.inputs)
-    plan = _Plan(readers, viewed, {la.name: la.op for la in layers}, shapes, folds)
+    owned: set[str] = set()
+    value_readers = dict(readers)
+    for la in layers:
+        if la.op in SHAPE_ONLY:
+            for name in la.inputs:
+                value_readers[name] -= 1
+    for la in layers:
+        if value_readers.get(la.name) == 1 and (la.op in FRESH or (la.op in PASS_THROUGH and la.inputs[0] in owned)):
+            owned.add(la.name)
+    viewed = {name for la in layers if la.op not in NEW_OUTPUT or (la.op in JOINS and len(la.inputs) < 2)
+              for name in la.inputs}
+    unviewed = frozenset(la.name for la in layers if la.op in FRESH and la.name not in viewed)
+    plan = _Plan(readers, shapes, folds, frozenset(owned), unviewed)
     if len(_PLANS) >= PLANS_KEPT:
         _PLANS.clear()
     _PLANS[key] = (weakref.ref(net), plan)
@@ -282,7 +294,7 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
          plan: _Plan) -> Result:
     """The layers in order; `consumers` counts each output's readers still to run (an output is freed
     at zero unless `keep`)."""
-    consumers, readers, producer = dict(plan.readers), plan.readers, plan.producer
+    consumers = dict(plan.readers)
     live: dict[str, np.ndarray] = {"input": x}
     outputs: dict[str, np.ndarray] = {}
     shapes: dict[str, tuple[int, ...]] = {}
@@ -310,11 +322,14 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
             sizes[la.name] = sum(int(a.size) for a in arrays.values())
             bn = plan.folds[index]
             start = time.perf_counter()
-            if bn is None and not keep and la.op in INPLACE and _overwritable(la, xs, readers, producer):
+            if bn is None and not keep and la.op in INPLACE and _overwritable(la, xs, plan.owned):
                 y = INPLACE[la.op](la, xs[0])
-            elif bn is None and not keep and la.op in MERGE and (into := _last_read(la, xs, consumers, producer,
-                                                                                    plan.viewed)) is not None:
-                y = MERGE[la.op](xs[into], xs[:into] + xs[into + 1:])
+            elif bn is None and not keep and la.op in JOINS and (
+                    into := _join_target(la, xs, plan.owned, plan.unviewed, consumers)) is not None:
+                y = xs[into]
+                for j, other in enumerate(xs):
+                    if j != into:
+                        JOINS[la.op](y, other, out=y)
             elif bn is None:
                 y = fn(la, xs, arrays)
             else:   # the next layer's output now; this conv's own output only when every output is kept
@@ -341,40 +356,40 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
     return Result(net, final, outputs, shapes, sizes, kept, seconds)
 
 
-def _overwritable(layer: Layer, xs: list[np.ndarray], readers: Mapping[str, int], producer: Mapping[str, str]) -> bool:
-    """An op's one input may be overwritten: a fresh array (FRESH) that this op alone ever reads, float32,
-    without gaps (any axis order) and writeable."""
-    if len(xs) != 1:
+def _overwritable(layer: Layer, xs: list[np.ndarray], owned: frozenset[str], index: int = 0,
+                  single: bool = True) -> bool:
+    """An op's input may be overwritten: a fresh array (FRESH, or passed through PASS_THROUGH ops from one)
+    that this op alone ever reads, float32, without gaps (any axis order) and writeable."""
+    if single and len(xs) != 1:
         return False
-    src, arr = layer.inputs[0], xs[0]
-    return (readers.get(src) == 1 and producer.get(src) in FRESH and arr.dtype == K.DTYPE
+    src, arr = layer.inputs[index], xs[index]
+    return (src in owned and list(layer.inputs).count(src) == 1 and arr.dtype == K.DTYPE
             and dense_order(arr) is not None and arr.flags.writeable)
 
 
-def _last_read(layer: Layer, xs: list[np.ndarray], consumers: Mapping[str, int], producer: Mapping[str, str],
-               viewed: frozenset[str]) -> int | None:
-    """The index of an input a MERGE op may write its result into: one this op reads last (its only remaining
-    reader, read once here), a fresh float32 array that no reader made a view of, of the output's shape (not
-    a broadcast operand), and laid out as the first such input (the layout the op's own output would have:
-    writing a residual sum into an NCHW input where the other is channels-last turned every later block of
-    an efficientnet_v2_s stage NCHW, its depthwise convolutions +1.5–2 ms a pass)."""
-    if len(xs) < 2:
+def _join_target(layer: Layer, xs: list[np.ndarray], owned: frozenset[str], unviewed: frozenset[str],
+                 consumers: Mapping[str, int]) -> int | None:
+    """The input of an add or mul that can hold its result: overwritable (owned, or fresh, unviewed and read
+    last by this op), of the output's full shape and laid out as the first full-shape input (the layout the
+    copying kernels give the result, which later reductions sum in); the first such input, or either of two
+    (a + b = b + a exactly; with more inputs the order would change)."""
+    if any(x.dtype != K.DTYPE for x in xs):
         return None
     layout: tuple[int, ...] | None = None
-    for i, (name, arr) in enumerate(zip(layer.inputs, xs)):
+    for i in range(len(xs) if len(xs) == 2 else 1):
+        arr, name = xs[i], layer.inputs[i]
         if not all(_broadcasts_to(x.shape, arr.shape) for x in xs):
             continue
-        order = dense_order(arr)
-        layout = order if layout is None else layout
-        if (order is not None and order == layout and consumers.get(name) == 1 and producer.get(name) in FRESH
-                and name not in viewed and layer.inputs.count(name) == 1 and arr.dtype == K.DTYPE
-                and arr.flags.writeable):
+        layout = arr.strides if layout is None else layout
+        if arr.strides == layout and (_overwritable(layer, xs, owned, i, single=False) or (
+                name in unviewed and consumers.get(name) == 1 and list(layer.inputs).count(name) == 1
+                and dense_order(arr) is not None and arr.flags.writeable)):
             return i
     return None
 
 
 def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
-    """numpy's broadcasting rule, against a fixed result shape (np.broadcast_shapes costs ~10 µs a call)."""
+    """numpy's broadcasting rule against a given result shape (np.broadcast_shapes costs ~10 µs a call)."""
     return len(shape) <= len(target) and all(d in (1, t) for d, t in zip(shape[::-1], target[::-1]))
 
 

@@ -766,23 +766,40 @@ def test_max_pool2d_asymmetric_padding_tensorflow_same():
     close(K.max_pool2d(x, 2, 2, pads), expected)
 
 
-def test_gelu_against_erfc_with_no_subnormal_tail():
-    # x·Φ(x) = x·½·erfc(−x/√2) (math.erfc, float64) to 1.5e-7·max(1, |x|), tiny inputs too; the far negative tail, where the
-    # exact value is below float32's smallest normal (|x| ≳ 13), comes out as a tiny normal or 0, never a
-    # subnormal (which would slow every later product)
+def test_gelu_against_erfc_with_no_tiny_tail():
+    # x·Φ(x) = x·½·erfc(−x/√2) (math.erfc, float64) to 1.5e-7·max(1, |x|) over a dense sweep of [−16, 16] (every
+    # float32 step of 1/2^14 there, the fit's whole range and its tails), far tails and tiny inputs; the
+    # negative tail is exactly 0 (as torch's), and no output of a negative input is a tiny number that a later
+    # layer could turn into float32 subnormals (which slow every product on them)
     from archcalc import kernels_transformer as KT
 
     tiny = [s * v for v in (1e-12, 1e-20, 1e-30, 1e-40) for s in (-1, 1)]   # 1e-40: a subnormal input
-    x = np.concatenate([np.linspace(-60, 60, 24_001), [-1e30, -15.0, -13.2, 13.2, 1e30, 0.0], tiny]).astype(np.float32)
-    ref = np.array([v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in x.astype(np.float64)])
+    tails = np.geomspace(16, 3e38, 400)
+    x = np.concatenate([np.arange(-16 * 2**14, 16 * 2**14 + 1) / 2**14, tails, -tails, [0.0], tiny]).astype(np.float32)
+    x64 = x.astype(np.float64)
+    ref = x64 * 0.5 * np.frompyfunc(math.erfc, 1, 1)(-x64 / math.sqrt(2)).astype(np.float64)
     y = KT.gelu(x)
-    assert np.all(np.abs(y - ref) <= 1.5e-7 * np.maximum(1, np.abs(x)))
-    assert not np.any((y != 0) & (np.abs(y) < np.finfo(np.float32).tiny))
-    # tiny inputs (a later layer's sum of the tail's ~1e-22 outputs): their square would be subnormal
-    s = [np.empty(4, np.float32) for _ in range(4)]
-    a = s[0]
-    KT._gelu_steps(np.array([1e-20, -1e-25, 3.0, -1e-40], np.float32), np.empty(4, np.float32), s)
-    assert np.all(a >= np.finfo(np.float32).tiny ** 0.5)
+    assert np.all(np.abs(y - ref) <= 1.5e-7 * np.maximum(1, np.abs(x64)))
+    assert np.all(y[x < -5.7] == 0) and np.all(y[x > 6] == x[x > 6])
+    negative = (x < 0) & (y != 0)
+    assert np.all(np.abs(y[negative]) >= 1e-7 * np.minimum(1, np.abs(x[negative])))
+    assert not np.any((y != 0) & (np.abs(y) < np.finfo(np.float32).tiny) & (np.abs(x) >= np.finfo(np.float32).tiny))
+    # no step underflows (a subnormal intermediate: severalfold slower) for any input from 3e-15 to 3e38 in size
+    wide = np.concatenate([np.geomspace(3e-15, 3e38, 20_000), -np.geomspace(3e-15, 3e38, 20_000), np.linspace(-1e3, 1e3, 20_001)])
+    with np.errstate(under="raise"):
+        out = KT.gelu(wide.astype(np.float32))
+    np.testing.assert_array_equal(KT.gelu(np.array([np.inf, -np.inf], np.float32)), [np.inf, np.nan])
+    assert np.all(np.isfinite(out))
+
+
+def test_gelu_fit_keeps_logit_phi_rising_past_its_span():
+    # beyond the fitted [0, 5.5], h = x·P(x²) must keep Φ(−x) = 1/(1 + e^h) under 5e-8 (h ≥ 16.9) up to where
+    # x² overflows, or the output of a large x would not be x (the test above samples; this checks densely)
+    from archcalc import kernels_transformer as KT
+
+    x = np.concatenate([np.linspace(5.3, 100, 200_001), np.geomspace(100, 1.8e19, 20_001)])
+    h = np.polyval(KT.GELU_LOGIT_PHI[::-1], x * x) * x
+    assert h.min() >= -math.log(5e-8)
 
 
 def test_attention_softmax_floor_leaves_no_subnormals():
@@ -867,3 +884,18 @@ def test_channels_last_arrays_flow_through_without_copies():
     close(K.conv2d(small, w1), ref_conv2d(np.ascontiguousarray(small), w1, None, (1, 1), (0, 0, 0, 0), (1, 1)))
     close(KT.linear_channels(small, w1[:, :, 0, 0], rand((9,), 50)),
           KT.linear_channels(np.ascontiguousarray(small), w1[:, :, 0, 0], rand((9,), 50)))
+
+
+def test_linear_on_small_channels_last_maps_takes_positions_as_the_short_side():
+    # a channel-wise Linear of a channels-last map of at most LINEAR_SMALL_MAP_POSITIONS (14×14 = 196 here)
+    # computes W @ Xᵀ (an NCHW result), larger maps X @ Wᵀ (channels-last); both equal the NCHW input's result
+    from archcalc import kernels_transformer as KT
+    from archcalc.layout import channels_last
+
+    w, b = rand((24, 16), 51), rand((24,), 52)
+    for side, nchw in ((14, True), (17, False)):
+        x = np.ascontiguousarray(rand((1, side, side, 16), 53)).transpose(0, 3, 1, 2)
+        assert channels_last(x) and (side * side <= KT.LINEAR_SMALL_MAP_POSITIONS) == nchw
+        got = KT.linear_channels(x, w, b)
+        assert got.flags.c_contiguous == nchw and channels_last(got) != nchw
+        close(got, np.einsum("oc,nchw->nohw", w.astype(np.float64), x.astype(np.float64)) + b.reshape(1, -1, 1, 1))

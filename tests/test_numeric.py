@@ -346,6 +346,36 @@ def test_in_place_activations_overwrite_only_private_arrays(monkeypatch: pytest.
     assert overwritten == ["swish1", "gelu1", "hardsigmoid1"]
 
 
+def test_joins_in_place_only_into_private_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    # keep=False computes an add or mul into an input that it alone reads (a fresh array, or one passed
+    # through identity/stochastic_depth from one) when laid out as the first input: the same result bit for
+    # bit, the caller's input and arrays other layers read untouched; a join of three sums in its own order
+    net = spec_net("[{conv: {c: 6, k: 3, p: 1}}, {add: [[{conv: {c: 6, k: 1}}, {mul: [[], [{param: {shape: [6, 1, 1]}}]]}, "
+                   "{stochastic_depth: {p: 0.1}}], []]}, {add: [[identity], [relu], [{conv: {c: 6, k: 1}}]]}, "
+                   "{mul: [[], [{conv: {c: 6, k: 1}}]]}]")
+    x = np.random.default_rng(8).standard_normal((2, 4, 9, 9)).astype(np.float32)
+    before = x.copy()
+    weights = {la.name: {"weight": np.random.default_rng(9).standard_normal(la.output).astype(np.float32)}
+               for la in net.layers if la.op == "param"}
+    kept = numeric.forward(net, x, seed=3, keep=True, weights=weights)
+    owned = numeric._plan(net, 2).owned
+    names = {la.name: la for la in net.layers}
+    assert all(names[n].op != "param" for n in owned) and {"conv2", "stochastic_depth1"} <= owned
+    assert not {"conv1", "add1", "identity1"} & owned
+    into: list[tuple[str, int | None]] = []
+    real = numeric._join_target
+    monkeypatch.setattr(numeric, "_join_target", lambda la, xs, *rest: (into.append((la.name, real(la, xs, *rest))),
+                                                                        into[-1][1])[1])
+    lean = numeric.forward(net, x, seed=3, keep=False, weights=weights)
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(lean.output, kept.output)
+    # mul1 into the 1×1 conv's output (its other reader, the param, reads only its batch size), add1 into the
+    # stochastic depth output (the residual conv1 is read twice), add2 (three inputs) only into its first,
+    # identity1's, which passes add1 (read by three): none; mul2 into add2's output, which conv4 read before
+    # it (mul2 is its last reader, and neither returns a view of it)
+    assert dict(into) == {"mul1": 0, "add1": 0, "add2": None, "mul2": 0}
+
+
 def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     # the per-network plan (readers, array shapes, BN folds) is built once per network and batch; a changed
     # network or memory budget gets its own checks
@@ -382,9 +412,9 @@ def test_residual_adds_and_gates_merge_into_an_input_read_last(monkeypatch: pyte
     before = x.copy()
     kept = numeric.forward(net, x, seed=3, keep=True)
     merged: list[tuple[str, tuple[int, ...]]] = []
-    for op, fn in list(numeric.MERGE.items()):
-        monkeypatch.setitem(numeric.MERGE, op, lambda out, others, fn=fn, op=op: (
-            merged.append((op, out.shape)), fn(out, others))[1])
+    for op, fn in list(numeric.JOINS.items()):
+        monkeypatch.setitem(numeric.JOINS, op, lambda a, b, out, fn=fn, op=op: (
+            merged.append((op, out.shape)), fn(a, b, out=out))[1])
     lean = numeric.forward(net, x, seed=3, keep=False)
     np.testing.assert_array_equal(x, before)
     np.testing.assert_array_equal(lean.output, kept.output)
@@ -398,19 +428,20 @@ def test_residual_adds_and_gates_merge_into_an_input_read_last(monkeypatch: pyte
 
 
 def test_merge_keeps_the_layout_the_op_would_give(monkeypatch: pytest.MonkeyPatch) -> None:
-    # a residual add of a channels-last map (the depthwise einsum's, passed through identity) and an NCHW one
-    # (a 1×1 conv of an NCHW input): not computed into the NCHW input, so the sum stays channels-last as an
-    # out-of-place add leaves it; where both inputs are channels-last, into the fresh one
+    # a residual add of a channels-last map (the depthwise einsum's, read again later by relu) and an NCHW one
+    # (a 1×1 conv of a map of ≤ 64 positions): not computed into the NCHW input, so the sum stays
+    # channels-last as an out-of-place add leaves it; where both inputs are channels-last, into the fresh one
     from archcalc.layout import channels_last
 
-    net = spec_net("[{add: [[{dwconv: {k: 3, p: 1}}, identity], [{conv: {c: 160, k: 1}}]]}, "
+    net = spec_net("[{dwconv: {k: 3, p: 1}}, {concat: [[{add: [[], [{conv: {c: 160, k: 1}}]]}], [relu]]}, "
                    "{add: [[{dwconv: {k: 3, p: 1}}], [identity]]}]", input="[160, 8, 8]")
     kept = numeric.forward(net, seed=5, keep=True)
     assert channels_last(kept.outputs["dwconv1"]) and not channels_last(kept.outputs["conv1"])
+    assert channels_last(kept.outputs["add1"])
     merged: list[bool] = []
-    for op, fn in list(numeric.MERGE.items()):
-        monkeypatch.setitem(numeric.MERGE, op, lambda out, others, fn=fn: (merged.append(channels_last(out)),
-                                                                           fn(out, others))[1])
+    for op, fn in list(numeric.JOINS.items()):
+        monkeypatch.setitem(numeric.JOINS, op, lambda a, b, out, fn=fn: (merged.append(channels_last(out)),
+                                                                         fn(a, b, out=out))[1])
     lean = numeric.forward(net, seed=5, keep=False)
     np.testing.assert_array_equal(lean.output, kept.output)
     assert merged == [True] and channels_last(lean.output)
