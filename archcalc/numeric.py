@@ -100,7 +100,10 @@ def _lrn(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
 
 
 def _mul(layer: Layer, xs: list[np.ndarray], w: Arrays) -> np.ndarray:
-    return K.product(xs) if len(xs) > 1 else xs[0]
+    out = xs[0]
+    for x in xs[1:]:
+        out = K.mul(out, x)
+    return out
 
 
 def _select(layer: Layer, x: np.ndarray) -> np.ndarray:
@@ -161,15 +164,18 @@ INPLACE: dict[str, Callable[[Layer, np.ndarray], np.ndarray]] = {
 # Ops whose output is a new array that aliases no other (views, the input passed through, and learned
 # tensors are not): an in-place op may overwrite it when it is that output's only reader.
 FRESH = frozenset({"conv", "dwconv", "conv_transpose", "fc", "bn", "add", "mul", "concat", "layernorm"}) | INPLACE.keys()
-# Ops that return their one input itself (inference mode), and a product of one factor: an output of theirs
-# may be overwritten when their input could have been.
+# Ops that return their one input itself (inference mode): an output of theirs may be overwritten when
+# their input could have been.
 PASS_THROUGH = frozenset({"identity", "dropout", "stochastic_depth"})
 # Ops that read only their input's shape (a learned tensor broadcast over the batch): no reader of its values.
 SHAPE_ONLY = frozenset({"param"})
-# Readers whose output never aliases their inputs.
-ALIAS_FREE = FRESH | SHAPE_ONLY | {"gap"}
-# Joins that can accumulate into an input (numeric._join_target): op → kernel(xs, into).
-JOINS: dict[str, Callable[[list[np.ndarray], int], np.ndarray]] = {"add": K.add, "mul": K.product}
+# Joins computed into one of their inputs when it may be overwritten (keep=False): its array becomes the
+# output, without the copy of the first input (the same operations in the same order).
+JOINS: dict[str, Callable[..., Any]] = {"add": np.add, "mul": np.multiply}
+# Ops whose output is never a view of an input (a join of two or more inputs: only of one no one reads after
+# it). An output all of whose readers are such ops may also be overwritten by a join that reads it last (a
+# squeeze-excitation multiply after the pool that read the same map: efficientnet_v2_s's 4.5 → 2.1 ms a pass).
+NEW_OUTPUT = FRESH | SHAPE_ONLY | {"gap", "mean", "maxpool", "avgpool", "adaptive_avgpool"}
 
 
 # ---------------------------------------------------------------- the pass
@@ -242,8 +248,7 @@ class _Plan:
     folds: tuple[Layer | None, ...]               # the batch norm folded into each layer, if any
     prefolds: tuple[Layer | None, ...]            # the batch norm before each layer folded into it, if any
     owned: frozenset[str]                         # outputs that their one reader of values may overwrite
-    fresh: frozenset[str]                         # outputs that alias no other array when made (owned ones too)
-    aliased: frozenset[str]                       # outputs a reader may alias (a view, a pass-through) or reads twice
+    unviewed: frozenset[str]                      # fresh outputs no reader returns a view of (NEW_OUTPUT)
 
 
 _PLANS: dict[tuple[int, int, int], tuple[weakref.ref[Network], _Plan]] = {}
@@ -268,23 +273,19 @@ def _plan(net: Network, batch: int) -> _Plan:
     shapes = tuple(weight_shapes(la) for la in layers)
     folds = tuple(_foldable_bn(la, layers, i, readers, batch, shapes[i]) for i, la in enumerate(layers))
     owned: set[str] = set()
-    fresh: set[str] = set()
-    aliased: set[str] = set()
     value_readers = dict(readers)
     for la in layers:
         if la.op in SHAPE_ONLY:
             for name in la.inputs:
                 value_readers[name] -= 1
     for la in layers:
-        passes = la.op in PASS_THROUGH or la.op == "mul" and len(la.inputs) == 1
-        if (la.op in FRESH and not passes) or (passes and la.inputs[0] in owned):
-            fresh.add(la.name)
-            if value_readers.get(la.name) == 1:
-                owned.add(la.name)
-        if not (la.op in ALIAS_FREE and not passes) or len(set(la.inputs)) < len(la.inputs):
-            aliased.update(la.inputs)
+        if value_readers.get(la.name) == 1 and (la.op in FRESH or (la.op in PASS_THROUGH and la.inputs[0] in owned)):
+            owned.add(la.name)
+    viewed = {name for la in layers if la.op not in NEW_OUTPUT or (la.op in JOINS and len(la.inputs) < 2)
+              for name in la.inputs}
+    unviewed = frozenset(la.name for la in layers if la.op in FRESH and la.name not in viewed)
     prefolds = tuple(_prefoldable_bn(la, layers, i, readers, folds, batch, shapes[i]) for i, la in enumerate(layers))
-    plan = _Plan(readers, shapes, folds, prefolds, frozenset(owned), frozenset(fresh), frozenset(aliased))
+    plan = _Plan(readers, shapes, folds, prefolds, frozenset(owned), unviewed)
     if len(_PLANS) >= PLANS_KEPT:
         _PLANS.clear()
     _PLANS[key] = (weakref.ref(net), plan)
@@ -333,8 +334,11 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
             elif bn is None and not keep and la.op in INPLACE and _overwritable(la, xs, plan.owned):
                 y = INPLACE[la.op](la, xs[0])
             elif bn is None and not keep and la.op in JOINS and (
-                    into := _join_target(la, xs, consumers, plan.fresh, plan.aliased)) is not None:
-                y = JOINS[la.op](xs, into)
+                    into := _join_target(la, xs, plan.owned, plan.unviewed, consumers)) is not None:
+                y = xs[into]
+                for j, other in enumerate(xs):
+                    if j != into:
+                        JOINS[la.op](y, other, out=y)
             elif bn is None:
                 y = fn(la, ins, used)
             else:   # the next layer's output now; this conv's own output only when every output is kept
@@ -372,22 +376,30 @@ def _overwritable(layer: Layer, xs: list[np.ndarray], owned: frozenset[str], ind
             and dense_order(arr) is not None and arr.flags.writeable)
 
 
-def _join_target(layer: Layer, xs: list[np.ndarray], consumers: Mapping[str, int], fresh: frozenset[str],
-                 aliased: frozenset[str]) -> int | None:
-    """The input (0 or 1) of a sum or product that it may accumulate into, saving a fresh output's allocation
-    and a pass: a fresh array that no reader aliases and that no layer still to run reads (a residual
-    branch's output; MBConv's map after the squeeze-excitation's pooling read it), of the join's shape and
-    layout (`kernels.join_layout`); only input 0 or 1, so that the left-to-right order, and keep=True's
-    bits, are kept (x0 + x1 = x1 + x0 exactly). maxvit_t, one thread, sums: 210.7 → 208.6 ms min, 218.2 →
-    214.6 median of 14 interleaved runs."""
-    if len(xs) < 2 or any(x.dtype != K.DTYPE for x in xs):
+def _join_target(layer: Layer, xs: list[np.ndarray], owned: frozenset[str], unviewed: frozenset[str],
+                 consumers: Mapping[str, int]) -> int | None:
+    """The input of an add or mul that can hold its result: overwritable (owned, or fresh, unviewed and read
+    last by this op), of the output's full shape and laid out as the first full-shape input (the layout the
+    copying kernels give the result, which later reductions sum in); the first such input, or either of two
+    (a + b = b + a exactly; with more inputs the order would change)."""
+    if any(x.dtype != K.DTYPE for x in xs):
         return None
-    shape, order = np.broadcast_shapes(*(x.shape for x in xs)), dense_order(K.join_layout(xs))
-    for i, (src, arr) in enumerate(zip(layer.inputs[:2], xs[:2])):
-        if (consumers.get(src) == 1 and src in fresh and src not in aliased and arr.shape == shape
-                and dense_order(arr) == order and arr.flags.writeable):
+    layout: tuple[int, ...] | None = None
+    for i in range(len(xs) if len(xs) == 2 else 1):
+        arr, name = xs[i], layer.inputs[i]
+        if not all(_broadcasts_to(x.shape, arr.shape) for x in xs):
+            continue
+        layout = arr.strides if layout is None else layout
+        if arr.strides == layout and (_overwritable(layer, xs, owned, i, single=False) or (
+                name in unviewed and consumers.get(name) == 1 and list(layer.inputs).count(name) == 1
+                and dense_order(arr) is not None and arr.flags.writeable)):
             return i
     return None
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """numpy's broadcasting rule against a given result shape (np.broadcast_shapes costs ~10 µs a call)."""
+    return len(shape) <= len(target) and all(d in (1, t) for d, t in zip(shape[::-1], target[::-1]))
 
 
 def _prefoldable_bn(layer: Layer, layers: tuple[Layer, ...], index: int, readers: Mapping[str, int],
@@ -395,7 +407,7 @@ def _prefoldable_bn(layer: Layer, layers: tuple[Layer, ...], index: int, readers
     """The batch norm right before an unpadded, ungrouped convolution that alone reads it (MBConv's pre-norm
     before its 1×1 expansion), not itself folded into a conv before it, when folding it into the conv's
     weights (exact without padding: no padded zero is normalised) costs less than its two passes over the
-    activations (as `_foldable_bn` weighs it). maxvit_t's pre-norms: 1.1 ms a pass."""
+    activations (as `_foldable_bn` weighs it). maxvit_t's batch norms: 1.36 → 0.48 ms a pass."""
     if layer.op != "conv" or index == 0 or int(layer.attrs["groups"]) != 1 or any(int(p) for p in layer.attrs["pad"]):
         return None
     prev = layers[index - 1]

@@ -110,17 +110,38 @@ def by_op(net: Any, x: np.ndarray, weights: dict[str, Any], repeat: int, top: in
         run = timed(op, lambda layer, xs, arrays: fn(layer, xs[0]))
         return lambda layer, x: run(layer, [x], {})
 
+    # sums and products computed into an input (numeric.JOINS) run as bare ufunc calls, not through FORWARD:
+    # their time per pass is summed per op, best pass kept
+    original_joins = dict(numeric.JOINS)
+    joined: dict[str, float] = {}
+
+    def timed_join(op: str, ufunc: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            start = CLOCK()
+            y = ufunc(*args, **kwargs)
+            joined[op] = joined.get(op, 0.0) + CLOCK() - start
+            return y
+        return run
+
     numeric.FORWARD.update({op: timed(op, fn) for op, fn in original.items()})
     numeric.INPLACE.update({op: timed_inplace(op, fn) for op, fn in original_inplace.items()})
+    numeric.JOINS.update({op: timed_join(op, fn) for op, fn in original_joins.items()})
+    best_joined: dict[str, float] = {}
     try:
         for _ in range(repeat):
+            joined.clear()
             numeric.forward(net, x, weights=weights, keep=False)
+            for op, t in joined.items():
+                best_joined[op] = min(best_joined.get(op, float("inf")), t)
     finally:
         numeric.FORWARD.update(original)
         numeric.INPLACE.update(original_inplace)
+        numeric.JOINS.update(original_joins)
     per_op: dict[str, float] = {}
     for name, t in best.items():
         per_op[ops[name]] = per_op.get(ops[name], 0.0) + t
+    for op, t in best_joined.items():
+        per_op[f"{op} in place"] = t
     total = sum(per_op.values())
     lines = ["    by op: " + ", ".join(f"{op} {t * 1e3:.1f} ms ({t / total:.0%})"
                                      for op, t in sorted(per_op.items(), key=lambda kv: -kv[1]))]

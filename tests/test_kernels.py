@@ -17,6 +17,7 @@ from hypothesis import given, settings, strategies as st
 
 from archcalc import kernels as K
 from archcalc import kernels_conv as KC
+from archcalc import kernels_grouped as KG
 
 
 # ============================================================ loop references
@@ -260,6 +261,52 @@ def test_shifted_gemm_conv_matches(monkeypatch, block, k, dilation, pads):
     close(got, ref_conv2d(x, w, b, (1, 1), pads, (dilation, dilation), 1))
 
 
+@pytest.mark.parametrize("block", [1 << 20, 1])
+@pytest.mark.parametrize("k,stride,dilation,pads", [
+    ((3, 3), (1, 1), (1, 1), (1, 1, 1, 1)), ((3, 3), (2, 2), (1, 1), (1, 1, 1, 1)),
+    ((3, 3), (1, 1), (2, 1), (2, 0, 1, 3)), ((2, 5), (1, 1), (1, 2), (0, 1, 4, 2)),
+    ((3, 1), (1, 1), (1, 1), (1, 1, 0, 0)), ((1, 3), (2, 1), (1, 1), (0, 0, 1, 1)),
+    ((5, 3), (1, 1), (1, 1), (-1, 2, 2, -1)), ((3, 3), (2, 3), (2, 1), (-1, 0, 2, 1)), ((4, 4), (3, 3), (1, 1), (0, 0, 0, 0))])
+@pytest.mark.parametrize("groups,cout", [(2, 8), (3, 9), (3, 3)])
+@pytest.mark.parametrize("wide", [0, 10**9])
+def test_grouped_conv_matches(monkeypatch, block, k, stride, dilation, pads, groups, cout, wide):
+    # 1 < groups < Cin: at unit stride the row fold (the taps along a row in the GEMM's rows) and the wide
+    # im2col, the gather of valid rectangles at stride > 1; all groups in one block and one group per block
+    # (1 B); Cout/G ≠ Cin/G, cropping
+    monkeypatch.setattr(KG, "GROUPED_BLOCK_BYTES", block)
+    monkeypatch.setattr(KG, "GROUPED_WIDE_MAX_POSITIONS", wide)
+    x, w, b = rand((2, 6, 9, 11), 41), rand((cout, 6 // groups, *k), 42), rand((cout,), 43)
+    got = K.conv2d(x, w, b, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    close(got, ref_conv2d(x, w, b, stride, pads, dilation, groups))
+    assert got.flags.c_contiguous and got.dtype == np.float32
+
+
+def test_grouped_conv_bounded_on_huge_maps(monkeypatch):
+    # a map whose one group's columns would pass the im2col bound goes to the row-chunked im2col (here a
+    # 600 B bound: chunks of single rows), the same result
+    x, w, b = rand((2, 6, 9, 11), 48), rand((9, 2, 3, 3), 49), rand((9,), 50)
+    calls = []
+    monkeypatch.setattr(KG, "conv_im2col", lambda *a: (calls.append(a[-1]), KC.conv_im2col(*a))[1])
+    monkeypatch.setattr(KC, "IM2COL_BUDGET_BYTES", 600)
+    for stride in (1, 2):
+        got = K.conv2d(x, w, b, stride=stride, padding=1, groups=3)
+        close(got, ref_conv2d(x, w, b, (stride, stride), (1, 1, 1, 1), (1, 1), 3))
+    assert calls == [3, 3]
+
+
+def test_grouped_conv_channels_last_input_and_resnext_shape():
+    # a channels-last (NHWC in memory) input, and one 32-group 3×3 layer of ResNeXt's shape against the float64
+    # reference (4 channels a group)
+    x = rand((1, 6, 8, 10), 44).transpose(0, 3, 1, 2)
+    w = rand((10, 2, 3, 3), 45)
+    close(K.conv2d(x, w, padding=1, groups=5), ref_conv2d(x, w, None, (1, 1), (1, 1, 1, 1), (1, 1), 5))
+    x, w = rand((1, 128, 6, 6), 46), rand((128, 4, 3, 3), 47)
+    assert KG.GROUPED_WIDE_MAX_POSITIONS >= 28 * 30 and KG.GROUPED_WIDE_MAX_POSITIONS < 48 * 50
+    for stride in (1, 2):
+        close(K.conv2d(x, w, stride=stride, padding=1, groups=32),
+              ref_conv2d(x, w, None, (stride, stride), (1, 1, 1, 1), (1, 1), 32))
+
+
 @settings(max_examples=60, derandomize=True, deadline=None)
 @given(
     h=st.integers(1, 9), wd=st.integers(1, 9), kh=st.integers(1, 5), kw=st.integers(1, 5),
@@ -409,17 +456,22 @@ def test_adaptive_avg_pool2d_matches_loop_reference(in_hw, out_hw):
     close(K.adaptive_avg_pool2d(x, out_hw), ref_adaptive_avg_pool2d(x, *out_hw))
 
 
-@pytest.mark.parametrize("layout", ["nchw", "channels_last", "gappy", "one_position"])
-def test_global_avg_pool_keeps_dims(layout):
-    # the GEMV against ones reads NCHW and channels-last batches in place; other strides fall back to mean
-    x = rand((2, 3, 5, 4) if layout != "one_position" else (2, 3, 1, 1), 24)
-    if layout == "channels_last":
-        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-    if layout == "gappy":
-        x = rand((2, 3, 10, 4), 25)[:, :, ::2]
+def test_global_avg_pool_keeps_dims():
+    x = rand((2, 3, 5, 4), 24)
     got = K.global_avg_pool(x)
     assert got.shape == (2, 3, 1, 1)
-    close(got[:, :, 0, 0], x.astype(np.float64).mean(axis=(2, 3)), 1e-6)
+    close(got[:, :, 0, 0], x.astype(np.float64).sum(axis=(2, 3)) / 20)
+
+
+def test_global_avg_pool_in_every_layout():
+    # the GEMV against ones from an NCHW and a channels-last map, the mean over axes of a map with gaps: each
+    # within float32 rounding of the float64 mean (1e-6 of the largest |value|), shape (N, C, 1, 1), float32
+    base = rand((2, 24, 24, 160), 25) + 3
+    for x in (np.ascontiguousarray(base.transpose(0, 3, 1, 2)), base.transpose(0, 3, 1, 2), base.transpose(0, 3, 1, 2)[:, ::2]):
+        got = K.global_avg_pool(x)
+        want = x.astype(np.float64).mean(axis=(2, 3), keepdims=True)
+        assert got.shape == want.shape and got.dtype == np.float32
+        assert np.abs(got - want).max() <= 1e-6 * np.abs(want).max()
 
 
 # ============================================================ worked examples from the seeds
@@ -708,9 +760,8 @@ def test_kernels_import_only_numpy():
     import ast
     import pathlib
 
-    tree = ast.parse(pathlib.Path(K.__file__).read_text())
     roots = set()
-    for node in ast.walk(tree):
+    for node in (n for f in (K.__file__, KG.__file__) for n in ast.walk(ast.parse(pathlib.Path(f).read_text()))):
         if isinstance(node, ast.Import):
             roots |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0:

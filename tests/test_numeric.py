@@ -346,65 +346,34 @@ def test_in_place_activations_overwrite_only_private_arrays(monkeypatch: pytest.
     assert overwritten == ["swish1", "gelu1", "hardsigmoid1"]
 
 
-def test_joins_accumulate_in_place_only_into_private_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
-    # keep=False: a sum or product accumulates into an input of its shape and layout once no other layer is
-    # left to read it and no reader aliases it (a pass-through that alone read a fresh array passes it on as
-    # fresh); never into the caller's input, an array another layer reads later (the conv's output through
-    # the dropout: the relu reads it after the sum) or one that an identity or a dropout also passes on
-    net = spec_net("[{conv: {c: 6, k: 3, p: 1}}, "
-                   "{add: [[], [{conv: {c: 6, k: 1}}, {stochastic_depth: {p: 0.1}}]]}, "
-                   "{concat: [[{add: [[dropout], [{conv: {c: 6, k: 1}}]]}], [relu]]}, "
-                   "{add: [[], [dropout]]}, "
-                   "{mul: [[], [gap, {conv: {c: 12, k: 1}}, sigmoid]]}, "
-                   "{mul: [[identity], [gap, {conv: {c: 12, k: 1}}, sigmoid]]}, {conv: {c: 12, k: 1}}, "
-                   "{add: [[identity], [{conv: {c: 12, k: 1}}]]}, {conv: {c: 12, k: 1}}, "
-                   "{mul: [[], [{param: {shape: [12, 1, 1]}}]]}]")
-    x = np.random.default_rng(8).standard_normal((2, 4, 9, 9)).astype(np.float32)
-    before = x.copy()
-    kept = numeric.forward(net, x, seed=5, keep=True)
-    calls: list[tuple[str, int | None]] = []
-    for op, fn in list(numeric.JOINS.items()):
-        spy = lambda xs, into, op=op, fn=fn: (calls.append((op, into)), fn(xs, into))[1]  # noqa: E731
-        monkeypatch.setitem(numeric.JOINS, op, spy)
-    lean = numeric.forward(net, x, seed=5, keep=False)
-    np.testing.assert_array_equal(x, before)
-    np.testing.assert_array_equal(lean.output, kept.output)
-    # the first sum into its shortcut (its branch has read it), the branch's sum into the conv (not the dropout
-    # of an array the relu reads later), none for the dropout's sum, the first product into its map, none for
-    # the product through an identity, the sum into the conv beside the identity, the layer scale's product
-    # into the conv (the param reads only its batch size)
-    assert calls == [("add", 0), ("add", 1), ("mul", 0), ("add", 1), ("mul", 0)]
-
-
 def test_joins_in_place_only_into_private_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
-    # keep=False computes an add or mul into input 0 or 1 once no layer still to run reads it and no reader
-    # aliases it (a fresh array, or one passed through identity/stochastic_depth/a one-factor product from
-    # one): the same result bit for bit, the caller's input and arrays other layers read untouched; a join of
-    # three keeps its order (x0 + x1 = x1 + x0 exactly, then + x2)
+    # keep=False computes an add or mul into an input that it alone reads (a fresh array, or one passed
+    # through identity/stochastic_depth from one) when laid out as the first input: the same result bit for
+    # bit, the caller's input and arrays other layers read untouched; a join of three sums in its own order
     net = spec_net("[{conv: {c: 6, k: 3, p: 1}}, {add: [[{conv: {c: 6, k: 1}}, {mul: [[], [{param: {shape: [6, 1, 1]}}]]}, "
                    "{stochastic_depth: {p: 0.1}}], []]}, {add: [[identity], [relu], [{conv: {c: 6, k: 1}}]]}, "
-                   "{mul: [[], [{conv: {c: 6, k: 1}}]]}, {mul: [[]]}, {add: [[], [relu]]}]")
+                   "{mul: [[], [{conv: {c: 6, k: 1}}]]}]")
     x = np.random.default_rng(8).standard_normal((2, 4, 9, 9)).astype(np.float32)
     before = x.copy()
     weights = {la.name: {"weight": np.random.default_rng(9).standard_normal(la.output).astype(np.float32)}
                for la in net.layers if la.op == "param"}
     kept = numeric.forward(net, x, seed=3, keep=True, weights=weights)
-    plan = numeric._plan(net, 2)
+    owned = numeric._plan(net, 2).owned
     names = {la.name: la for la in net.layers}
-    assert all(names[n].op != "param" for n in plan.owned) and {"conv2", "stochastic_depth1"} <= plan.owned
-    assert not {"conv1", "add1", "identity1"} & plan.owned and {"conv1", "add1"} <= plan.fresh
-    assert "identity1" not in plan.fresh and {"add1", "mul2"} <= plan.aliased and "conv2" not in plan.aliased
+    assert all(names[n].op != "param" for n in owned) and {"conv2", "stochastic_depth1"} <= owned
+    assert not {"conv1", "add1", "identity1"} & owned
     into: list[tuple[str, int | None]] = []
     real = numeric._join_target
-    monkeypatch.setattr(numeric, "_join_target", lambda la, xs, *a: (into.append((la.name, real(la, xs, *a))), into[-1][1])[1])
+    monkeypatch.setattr(numeric, "_join_target", lambda la, xs, *rest: (into.append((la.name, real(la, xs, *rest))),
+                                                                        into[-1][1])[1])
     lean = numeric.forward(net, x, seed=3, keep=False, weights=weights)
     np.testing.assert_array_equal(x, before)
     np.testing.assert_array_equal(lean.output, kept.output)
     # mul1 into the 1×1 conv's output (its other reader, the param, reads only its batch size), add1 into the
-    # stochastic depth output, add2 (three inputs) into the relu's output, its second (identity1 passes add1,
-    # which three read); mul2 into add2's output (conv4 read it before); mul3 (one factor) passes mul2's
-    # array on, which add3 takes once the relu has read it
-    assert dict(into) == {"mul1": 0, "add1": 0, "add2": 1, "mul2": 0, "mul3": None, "add3": 0}
+    # stochastic depth output (the residual conv1 is read twice), add2 (three inputs) only into its first,
+    # identity1's, which passes add1 (read by three): none; mul2 into add2's output, which conv4 read before
+    # it (mul2 is its last reader, and neither returns a view of it)
+    assert dict(into) == {"mul1": 0, "add1": 0, "add2": None, "mul2": 0}
 
 
 def test_batch_norm_folded_into_the_unpadded_conv_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -458,3 +427,52 @@ def test_forward_plan_is_kept_per_network_batch_and_budget(monkeypatch: pytest.M
     monkeypatch.setattr(numeric, "VERIFY_BYTES", 1000)
     with pytest.raises(SpecError, match="budget"):
         numeric.forward(net, seed=4)
+
+
+def test_residual_adds_and_gates_merge_into_an_input_read_last(monkeypatch: pytest.MonkeyPatch) -> None:
+    # keep=False computes an add or a squeeze-excitation multiply into an input that this op reads last, a fresh
+    # array no reader made a view of and of the output's shape: never into the gate (broadcast), an input read
+    # again later, one passed through (identity) or split, or the caller's input; the output equals keep=True's
+    net = spec_net("[{add: [[], [relu]]}, {conv: {c: 6, k: 3, p: 1}}, "
+                   "{mul: [[{gap: {}}, {conv: {c: 6, k: 1}}, sigmoid], [swish]]}, "
+                   "{add: [[identity], [{conv: {c: 6, k: 1}}]]}, "
+                   "{add: [[{split: {chunks: 2, index: 0}}], [{split: {chunks: 2, index: 1}}]]}, "
+                   "{conv: {c: 4, k: 1}, name: c2}, {add: [[{conv: {c: 4, k: 1}, name: c3}], [relu]]}, "
+                   "{conv: {c: 4, k: 1}}, {concat: [[identity], [{add: [[], [relu]]}]]}]")
+    x = np.random.default_rng(7).standard_normal((2, 4, 9, 9)).astype(np.float32)
+    before = x.copy()
+    kept = numeric.forward(net, x, seed=3, keep=True)
+    merged: list[tuple[str, tuple[int, ...]]] = []
+    for op, fn in list(numeric.JOINS.items()):
+        monkeypatch.setitem(numeric.JOINS, op, lambda a, b, out, fn=fn, op=op: (
+            merged.append((op, out.shape)), fn(a, b, out=out))[1])
+    lean = numeric.forward(net, x, seed=3, keep=False)
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(lean.output, kept.output)
+    # the first add into relu's output (not the caller's input), the multiply into swish's output (not the
+    # broadcast gate), the next add into its 1×1 conv branch (not the identity), none for the two split views,
+    # the next into c3's output, the last into relu's output (not the conv's, which identity passed to concat)
+    assert merged == [("add", (2, 4, 9, 9)), ("mul", (2, 6, 9, 9)), ("add", (2, 6, 9, 9)), ("add", (2, 4, 9, 9)),
+                      ("add", (2, 4, 9, 9))]
+    assert numeric._broadcasts_to((1, 6, 1, 1), (2, 6, 9, 9)) and not numeric._broadcasts_to((2, 6, 9, 9), (1, 6, 1, 1))
+    assert not numeric._broadcasts_to((3,), (2, 6, 9, 2)) and numeric._broadcasts_to((9, 1), (6, 9, 9))
+
+
+def test_merge_keeps_the_layout_the_op_would_give(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a residual add of a channels-last map (the depthwise einsum's, read again later by relu) and an NCHW one
+    # (a 1×1 conv of a map of ≤ 64 positions): not computed into the NCHW input, so the sum stays
+    # channels-last as an out-of-place add leaves it; where both inputs are channels-last, into the fresh one
+    from archcalc.layout import channels_last
+
+    net = spec_net("[{dwconv: {k: 3, p: 1}}, {concat: [[{add: [[], [{conv: {c: 160, k: 1}}]]}], [relu]]}, "
+                   "{add: [[{dwconv: {k: 3, p: 1}}], [identity]]}]", input="[160, 8, 8]")
+    kept = numeric.forward(net, seed=5, keep=True)
+    assert channels_last(kept.outputs["dwconv1"]) and not channels_last(kept.outputs["conv1"])
+    assert channels_last(kept.outputs["add1"])
+    merged: list[bool] = []
+    for op, fn in list(numeric.JOINS.items()):
+        monkeypatch.setitem(numeric.JOINS, op, lambda a, b, out, fn=fn: (merged.append(channels_last(out)),
+                                                                         fn(a, b, out=out))[1])
+    lean = numeric.forward(net, seed=5, keep=False)
+    np.testing.assert_array_equal(lean.output, kept.output)
+    assert merged == [True] and channels_last(lean.output)
