@@ -143,14 +143,18 @@ def layer_arrays(layer: Layer, seed: int, given: Mapping[str, Any] | None, init:
     return out
 
 
-def fold_bn(conv: Arrays, bn_arrays: Arrays, bn: Layer) -> Arrays:
-    """Conv weights and bias with an inference batch norm folded in: W·s per output channel and
-    (b − μ)·s + β, where s = γ / √(σ² + ε)."""
+def _bn_affine(bn_arrays: Arrays, bn: Layer) -> tuple[np.ndarray, np.ndarray]:
+    """An inference batch norm as x·s + t per channel: s = γ / √(σ² + ε), t = β − μ·s (γ = 1, β = 0 when absent)."""
     c = bn.output[0]
     gamma = bn_arrays["weight"] if "weight" in bn_arrays else np.ones(c, dtype=K.DTYPE)
     beta = bn_arrays["bias"] if "bias" in bn_arrays else np.zeros(c, dtype=K.DTYPE)
-    scale, shift = K.bn_scale_shift(gamma, beta, bn_arrays["running_mean"], bn_arrays["running_var"],
-                                    float(bn.attrs["eps"]))
+    return K.bn_scale_shift(gamma, beta, bn_arrays["running_mean"], bn_arrays["running_var"], float(bn.attrs["eps"]))
+
+
+def fold_bn(conv: Arrays, bn_arrays: Arrays, bn: Layer) -> Arrays:
+    """Conv weights and bias with an inference batch norm folded in: W·s per output channel and
+    (b − μ)·s + β, where s = γ / √(σ² + ε)."""
+    scale, shift = _bn_affine(bn_arrays, bn)
     w = conv["weight"]
     out = {"weight": w * scale.reshape((-1,) + (1,) * (w.ndim - 1))}
     out["bias"] = shift + conv["bias"] * scale if conv.get("bias") is not None else shift
@@ -160,11 +164,7 @@ def fold_bn(conv: Arrays, bn_arrays: Arrays, bn: Layer) -> Arrays:
 def prefold_bn(conv: Arrays, bn_arrays: Arrays, bn: Layer) -> Arrays:
     """Unpadded conv weights and bias with the inference batch norm before it folded in: the conv of
     x·s + t (per input channel) is the conv with W·s per input channel and bias b + Σ_{c,i,j} W·t."""
-    c = bn.output[0]
-    gamma = bn_arrays["weight"] if "weight" in bn_arrays else np.ones(c, dtype=K.DTYPE)
-    beta = bn_arrays["bias"] if "bias" in bn_arrays else np.zeros(c, dtype=K.DTYPE)
-    scale, shift = K.bn_scale_shift(gamma, beta, bn_arrays["running_mean"], bn_arrays["running_var"],
-                                    float(bn.attrs["eps"]))
+    scale, shift = _bn_affine(bn_arrays, bn)
     w = conv["weight"]
     bias = w.sum(axis=(2, 3)) @ shift
     if conv.get("bias") is not None:
