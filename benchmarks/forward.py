@@ -274,9 +274,9 @@ def main() -> int:
         if all(importlib.util.find_spec(m) for m in ("click", "rich")):
             cmd, what = [sys.executable, "-m", "archcalc", "verify", "--all"], "archcalc verify --all"
         else:  # this interpreter lacks the CLI's dependencies: the same core loop
-            cmd = [sys.executable, "-c", "import sys; from archcalc import catalog, numeric; "
-                   "sys.exit(0 if all(r.ok for r in numeric.verify_many(sorted(catalog.entries()))) else 1)"]
-            what = "numeric.verify_many (the core of verify --all; click/rich missing here)"
+            cmd = [sys.executable, "-c", "import sys; from archcalc import catalog, verification; "
+                   "sys.exit(0 if all(r.ok for r in verification.verify_many(sorted(catalog.entries()))) else 1)"]
+            what = "verification.verify_many (the core of verify --all; click/rich missing here)"
         seconds, rss, code = zoo(cmd)
         print(f"\n{what}: {len(catalog.entries())} specs, {seconds:.1f} s wall, peak RSS {rss:.0f} MB, "
               f"exit {code} (targets < 60 s, < 3072 MB)")

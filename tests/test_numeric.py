@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from archcalc import catalog, numeric, numeric_weights
+from archcalc import catalog, numeric, numeric_weights, verification
 from archcalc import kernels as K
 from archcalc.errors import UsageError
 from archcalc.graph import Network, build
@@ -209,11 +209,11 @@ def test_forward_by_name_with_an_array_uses_its_size() -> None:
 
 # ---------------------------------------------------------------- whole networks
 def test_verify_vgg16_and_alexnet() -> None:
-    vgg = numeric.verify_name("vgg16")
+    vgg = verification.verify_name("vgg16")
     assert vgg.ok and vgg.output_actual == (1000,)
     # 138,357,544 params: VGG-16 (Simonyan & Zisserman; torchvision VGG16_Weights num_params)
     assert sum(c.weights for c in vgg.layers) == 138_357_544
-    alex = numeric.verify_name("alexnet")
+    alex = verification.verify_name("alexnet")
     assert alex.ok
     # 62,378,344: the slides' single-tower AlexNet at 227×227 (docs/references.md)
     assert sum(c.weights for c in alex.layers) == 62_378_344
@@ -222,7 +222,7 @@ def test_verify_vgg16_and_alexnet() -> None:
 def test_verify_many_reports_a_broken_spec_as_a_row(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("archcalc: 1\nname: broken\ninput: [3, 8, 8]\nbody: [{conv: {c: 2, k: 9}}]\n")
-    rows = list(numeric.verify_many(["lenet5", str(broken)]))
+    rows = list(verification.verify_many(["lenet5", str(broken)]))
     assert [r.ok for r in rows] == [True, False]
     assert rows[1].verification is None and "broken.yaml" in (rows[1].error or "")
 
@@ -243,7 +243,7 @@ def test_cli_verify_ok_and_json_fields(cli_run: Any) -> None:
 
 
 def test_cli_verify_exit_1_on_a_wrong_expectation(cli_run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_build = numeric.build
+    real_build = verification.build
 
     def wrong(*args: Any, **kw: Any) -> Network:
         net = real_build(*args, **kw)
@@ -251,7 +251,7 @@ def test_cli_verify_exit_1_on_a_wrong_expectation(cli_run: Any, monkeypatch: pyt
         layers[0] = replace(layers[0], output=(6, 27, 27))  # C1 really gives 6×28×28
         return replace(net, layers=tuple(layers))
 
-    monkeypatch.setattr(numeric, "build", wrong)
+    monkeypatch.setattr(verification, "build", wrong)
     code, out, _ = cli_run("verify", "lenet5", "--format", "json")
     data = json.loads(out)
     assert code == 1 and data["ok"] is False and data["failures"] == 1

@@ -94,7 +94,7 @@ def verify_cmd(spec: str | None, all_: bool, input_: str | None, sets: tuple[str
     """
     import time
 
-    from .. import catalog, numeric, report
+    from .. import catalog, report, verification
 
     if all_ == (spec is not None):
         raise UsageError("verify takes one SPEC or --all")
@@ -116,11 +116,11 @@ def verify_cmd(spec: str | None, all_: bool, input_: str | None, sets: tuple[str
             with Progress(TextColumn("verify {task.description:<22}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=err, transient=True) as progress:
                 task = progress.add_task(names[0], total=len(names))
-                for i, row in enumerate(numeric.verify_many(names, batch, seed)):
+                for i, row in enumerate(verification.verify_many(names, batch, seed)):
                     rows.append(row)
                     progress.update(task, advance=1, description=names[min(i + 1, len(names) - 1)])
         else:
-            rows = list(numeric.verify_many(names, batch, seed))
+            rows = list(verification.verify_many(names, batch, seed))
         seconds = time.perf_counter() - start
         if fmt == "json":
             emit(report.dumps(report.verify_all_json(rows, seconds)))
@@ -129,7 +129,7 @@ def verify_cmd(spec: str | None, all_: bool, input_: str | None, sets: tuple[str
         ok = all(r.ok for r in rows)
     else:
         assert spec is not None
-        v = numeric.verify_name(spec, parse_sets(sets), parse_input(input_), batch, seed)
+        v = verification.verify_name(spec, parse_sets(sets), parse_input(input_), batch, seed)
         if fmt == "json":
             emit(report.dumps(report.verify_json(v)))
         else:
