@@ -14,7 +14,7 @@ from .kernels_act import (ELEMENTWISE_CHUNK, elementwise, hardsigmoid, hardswish
                           tanh)
 from .kernels_conv import conv_depthwise, conv_im2col, conv_shifted, shifted_pays
 from .kernels_grouped import conv_grouped
-from .layout import dense_order, zeros_like_layout
+from .layout import dense_order, full_like_layout
 from .kernels_conv import pad_hw as _pad_hw
 
 DTYPE = np.float32
@@ -250,15 +250,8 @@ def avg_pool2d(x: np.ndarray, kernel: Pair, stride: Pair | None = None,
     k, s, _, pads, ho, wo, ext = _pool_geometry(h, wd, kernel, stride, padding, 1, ceil_mode)
     # the padded input and the sums laid out as x is: on a channels-last map every tap's sum runs along
     # contiguous channels (64 channels 112×112 → 56×56, one thread: 6.3 → 1.0 ms; NCHW 1.72 → 1.66)
-    if min(ext) < 0:
-        xp = _pad_hw(x, ext)
-    elif max(ext) > 0:
-        t, _, l, _ = ext
-        xp = zeros_like_layout(x, (n, c, h + ext[0] + ext[1], wd + ext[2] + ext[3]))
-        xp[:, :, t: t + h, l: l + wd] = x
-    else:
-        xp = x
-    acc = zeros_like_layout(xp, (n, c, ho, wo))
+    xp = _pad_hw(x, ext, keep_layout=True)
+    acc = full_like_layout(xp, (n, c, ho, wo))
     for i in range(k[0]):
         for j in range(k[1]):
             acc += _tap(xp, i, j, ho, wo, s)

@@ -11,7 +11,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .layout import channels_last
+from .layout import channels_last, full_like_layout
 
 DTYPE = np.float32
 # Upper bound for one im2col buffer; larger convolutions are chunked over output rows.
@@ -49,20 +49,31 @@ def release_scratch() -> None:
     _kept.__dict__.pop("pool", None)
 
 
-def pad_hw(x: np.ndarray, pads: tuple[int, int, int, int], value: float = 0.0) -> np.ndarray:
-    """Pad (positive) or crop (negative) the last two axes."""
-    t, b, l, r = pads
-    if min(pads) < 0:
-        h, w = x.shape[-2:]
-        x = x[..., max(-t, 0): h - max(-b, 0), max(-l, 0): w - max(-r, 0)]
-        t, b, l, r = (max(v, 0) for v in pads)
+def pad_hw(x: np.ndarray, pads: tuple[int, int, int, int], value: float = 0.0,
+           keep_layout: bool = False) -> np.ndarray:
+    """Pad (positive) or crop (negative) the last two axes; `keep_layout`: a channels-last NCHW map stays
+    channels-last in memory (otherwise the padded copy is C-contiguous)."""
+    x, (t, b, l, r) = crop_first(x, pads)
     if t == b == l == r == 0:
         return x
     h, w = x.shape[-2:]
     shape = x.shape[:-2] + (t + h + b, l + w + r)
-    out = np.zeros(shape, dtype=x.dtype) if value == 0 else np.full(shape, value, dtype=x.dtype)
+    if keep_layout:
+        out = full_like_layout(x, shape, value)
+    else:
+        out = np.zeros(shape, dtype=x.dtype) if value == 0 else np.full(shape, value, dtype=x.dtype)
     out[..., t: t + h, l: l + w] = x   # np.pad's constant mode, without its per-call overhead
     return out
+
+
+def crop_first(x: np.ndarray, pads: tuple[int, int, int, int]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The negative pads applied as a crop (a view) and the padding left to apply, all ≥ 0."""
+    if min(pads) >= 0:
+        return x, pads
+    t, b, l, r = pads
+    h, w = x.shape[-2:]
+    return (x[..., max(-t, 0): h - max(-b, 0), max(-l, 0): w - max(-r, 0)],
+            (max(t, 0), max(b, 0), max(l, 0), max(r, 0)))
 
 
 def conv_im2col(xp: np.ndarray, w: np.ndarray, ho: int, wo: int,
@@ -138,8 +149,7 @@ def conv_shifted(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray, 
     """Unit-stride dense conv as a sum of kh·kw GEMMs W[:, :, i, j] (Cout, Cin) @ X shifted by (i, j),
     with no im2col copy: on the padded input flattened row by row, a shift is a contiguous slice
     (output rows are computed Wp wide, the Wp − Wo columns past the edge dropped at the end)."""
-    if min(pads) < 0:   # crop first (negative padding)
-        x, pads = pad_hw(x, tuple(min(p, 0) for p in pads)), tuple(max(p, 0) for p in pads)
+    x, pads = crop_first(x, pads)
     n, c, h, wd = x.shape
     cout, _, kh, kw = w.shape
     t, b, l, r = pads
@@ -295,8 +305,7 @@ def _depthwise_gemv_wide(x: np.ndarray, pads: tuple[int, int, int, int], w: np.n
     """Unit stride, a large window: on the padded input flattened row by row, tap (i, j) of every output
     computed Wp wide is one contiguous run (as in conv_shifted), so the gather copies kh·kw long runs per
     channel instead of kh·kw·Ho short rows; the Wp − Wo columns past the edge are dropped at the end."""
-    if min(pads) < 0:   # crop first (negative padding)
-        x, pads = pad_hw(x, tuple(min(p, 0) for p in pads)), tuple(max(p, 0) for p in pads)
+    x, pads = crop_first(x, pads)
     n, c, h, wd = x.shape
     kh, kw = w.shape[2:]
     t, b, l, r = pads
@@ -325,8 +334,7 @@ def _depthwise_gemv_wide(x: np.ndarray, pads: tuple[int, int, int, int], w: np.n
 
 def _depthwise_nhwc(x: np.ndarray, pads: tuple[int, int, int, int], w: np.ndarray, ho: int, wo: int,
                     stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
-    if min(pads) < 0:   # crop first (negative padding)
-        x, pads = pad_hw(x, tuple(min(p, 0) for p in pads)), tuple(max(p, 0) for p in pads)
+    x, pads = crop_first(x, pads)
     n, c, h, wd = x.shape
     t, b, l, r = pads
     kh, kw = w.shape[2:]

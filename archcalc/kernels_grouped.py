@@ -17,7 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import kernels_conv as KC
-from .kernels_conv import _tap_spans, conv_im2col, pad_hw, scratch
+from .kernels_conv import _tap_spans, conv_im2col, crop_first, pad_hw, scratch
 
 DTYPE = np.float32
 # Bytes of columns (and GEMM result) gathered per block of groups, so that the block's copy is read back by
@@ -56,8 +56,7 @@ def _padded_flat(x: np.ndarray, pads: tuple[int, int, int, int], extra: int) -> 
     """x padded into a kept work buffer, each channel's padded map flattened row by row with `extra` zeros
     after it: (N, C, Hp·Wp + extra), Hp, Wp. Only the border is zeroed (the buffer is reused, its
     pages already mapped)."""
-    if min(pads) < 0:   # crop first (negative padding)
-        x, pads = pad_hw(x, tuple(min(p, 0) for p in pads)), tuple(max(p, 0) for p in pads)
+    x, pads = crop_first(x, pads)
     n, c, h, wd = x.shape
     t, b, l, r = pads
     hp, wp = t + h + b, l + wd + r

@@ -20,9 +20,9 @@ def channels_last(x: np.ndarray) -> bool:
     return x.ndim == 4 and x.shape[1] > 1 and not x.flags.c_contiguous and np.transpose(x, (0, 2, 3, 1)).flags.c_contiguous
 
 
-def zeros_like_layout(x: np.ndarray, shape: tuple[int, int, int, int]) -> np.ndarray:
-    """Zeros of an NCHW shape, channels-last in memory when x is."""
-    if channels_last(x):
-        n, c, h, w = shape
-        return np.zeros((n, h, w, c), dtype=np.float32).transpose(0, 3, 1, 2)
-    return np.zeros(shape, dtype=np.float32)
+def full_like_layout(x: np.ndarray, shape: tuple[int, ...], value: float = 0.0) -> np.ndarray:
+    """An array of `shape` filled with `value`, of x's dtype, channels-last in memory when x is (NCHW)."""
+    last = channels_last(x)
+    alloc = (shape[0], *shape[2:], shape[1]) if last else shape
+    out = np.zeros(alloc, dtype=x.dtype) if value == 0 else np.full(alloc, value, dtype=x.dtype)
+    return out.transpose(0, 3, 1, 2) if last else out
