@@ -364,14 +364,16 @@ def _run(net: Network, x: np.ndarray, weights: Mapping[str, Any], keep: bool, se
     return Result(net, final, outputs, shapes, sizes, kept, seconds)
 
 
-def _overwritable(layer: Layer, xs: list[np.ndarray], owned: frozenset[str], index: int = 0,
-                  single: bool = True) -> bool:
-    """An op's input may be overwritten: a fresh array (FRESH, or passed through PASS_THROUGH ops from one)
-    that this op alone ever reads, float32, without gaps (any axis order) and writeable."""
-    if single and len(xs) != 1:
-        return False
-    src, arr = layer.inputs[index], xs[index]
-    return (src in owned and list(layer.inputs).count(src) == 1 and arr.dtype == K.DTYPE
+def _overwritable(layer: Layer, xs: list[np.ndarray], owned: frozenset[str]) -> bool:
+    """An op's one input may be overwritten: a fresh array (FRESH, or passed through PASS_THROUGH ops from one)
+    that this op alone ever reads (`_writable_alone`)."""
+    return len(xs) == 1 and layer.inputs[0] in owned and _writable_alone(layer, xs, 0)
+
+
+def _writable_alone(layer: Layer, xs: list[np.ndarray], index: int) -> bool:
+    """Input `index` is read once by this op and is a float32 array without gaps (any axis order), writeable."""
+    arr = xs[index]
+    return (list(layer.inputs).count(layer.inputs[index]) == 1 and arr.dtype == K.DTYPE
             and dense_order(arr) is not None and arr.flags.writeable)
 
 
@@ -389,9 +391,8 @@ def _join_target(layer: Layer, xs: list[np.ndarray], owned: frozenset[str], unvi
         if not all(_broadcasts_to(x.shape, arr.shape) for x in xs):
             continue
         layout = arr.strides if layout is None else layout
-        if arr.strides == layout and (_overwritable(layer, xs, owned, i, single=False) or (
-                name in unviewed and consumers.get(name) == 1 and list(layer.inputs).count(name) == 1
-                and dense_order(arr) is not None and arr.flags.writeable)):
+        if (arr.strides == layout and (name in owned or (name in unviewed and consumers.get(name) == 1))
+                and _writable_alone(layer, xs, i)):
             return i
     return None
 
