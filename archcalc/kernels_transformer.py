@@ -284,12 +284,12 @@ def multi_head_attention(t: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | N
     t = _f32(t)
     g, p, d = t.shape
     dh = d // heads
+    q_scale = DTYPE(dh ** -0.5 if scale is None else scale)
     if logit_scale is None and g * p <= ATTENTION_FEW_TOKENS:
-        return _attention_few_tokens(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias, mask,
-                                     DTYPE(dh ** -0.5 if scale is None else scale))
+        return _attention_few_tokens(t, qkv_w, qkv_b, proj_w, proj_b, heads, bias, mask, q_scale)
     folded = logit_scale is None and 3 * d <= g * p
     if folded:   # the scale on q's weights (3·D² elements) rather than on q itself (G·P·D)
-        qkv_w, qkv_b = _scaled_q(qkv_w, qkv_b, d, DTYPE(dh ** -0.5 if scale is None else scale))
+        qkv_w, qkv_b = _scaled_q(qkv_w, qkv_b, d, q_scale)
     wt, pt = _f32(qkv_w).T, _f32(proj_w).T
     per = max(1, min(g, ATTENTION_BLOCK_BYTES // (DTYPE().itemsize * (5 * p * d + heads * p * p))))
     per = -(-g // -(-g // per))   # blocks of equal size
@@ -313,7 +313,7 @@ def multi_head_attention(t: np.ndarray, qkv_w: np.ndarray, qkv_b: np.ndarray | N
             a *= np.exp(np.minimum(_f32(logit_scale), DTYPE(math.log(100.0)))).reshape(1, heads, 1, 1)
         else:
             if not folded:
-                q *= DTYPE(dh ** -0.5 if scale is None else scale)   # a view of the fresh qkv: no temporary
+                q *= q_scale   # a view of the fresh qkv: no temporary
             a = q @ k.transpose(0, 1, 3, 2)
         if bias is not None:
             a += bias[None]
